@@ -1,0 +1,39 @@
+# nasforge - top-level entry points. `make demo` and `make test` are the two that matter.
+SHELL := /bin/bash
+BUILD ?= build
+JOBS ?= 2
+NASFORGE := $(BUILD)/bin/nasforge
+
+# Debian packages this project needs to build and test, installed by `make deps`.
+DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
+  libyaml-cpp-dev libboost-graph-dev libgtest-dev libgmock-dev
+
+.PHONY: deps build test demo clean format
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing $$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "make deps: all packages present"; fi
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: deps build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: deps build
+	@bash tools/demo.sh $(NASFORGE)
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,14 @@
+# nasforge_use_torch(<target>): links LibTorch into <target> and gives it the one shared
+# precompiled <torch/torch.h>. Measured on 2 cores (TOOLCHAIN.md): the PCH costs ~45 s once and
+# cuts an edit-and-rebuild of a torch TU from ~35-50 s to ~15 s. Only torch-linking components
+# (supernet/ and below it in the dependency order) call this; searchspace/ never does.
+function(nasforge_use_torch target)
+  find_package(Torch REQUIRED)
+  target_link_libraries(${target} PUBLIC torch)
+  if(NOT TARGET nasforge_torch_pch)
+    add_library(nasforge_torch_pch STATIC ${PROJECT_SOURCE_DIR}/cmake/torch_pch.cpp)
+    target_link_libraries(nasforge_torch_pch PUBLIC torch)
+    target_precompile_headers(nasforge_torch_pch PUBLIC <torch/torch.h>)
+  endif()
+  target_precompile_headers(${target} REUSE_FROM nasforge_torch_pch)
+endfunction()

@@ -1,0 +1,48 @@
+// Typed metrics with units, and the hard constraints and objectives built on them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nasforge/searchspace/diagnostics.h"
+#include "nasforge/searchspace/status.h"
+
+namespace nasforge {
+
+enum class MetricKind { kAccuracy, kLatencyMs, kParams, kMacs };
+
+struct Metric {
+  MetricKind kind = MetricKind::kAccuracy;
+  std::string device;  // only for kLatencyMs
+
+  // "accuracy", "latency_ms@cpu", "params", "macs"
+  std::string str() const;
+  // Parses a metric name; the error says what was expected and suggests a close match.
+  static StatusOr<Metric> parse(const std::string& text);
+  bool operator==(const Metric& o) const { return kind == o.kind && device == o.device; }
+};
+
+// Devices a latency metric may name: measured ones (cpu, onednn, cuda) and the devices of the
+// published tables in shared/benchmarks.
+const std::vector<std::string>& known_devices();
+
+struct Constraint {
+  Metric metric;
+  std::optional<double> min, max;
+  SourceLoc loc;
+  std::string str() const;  // "params <= 200000"
+};
+
+enum class Direction { kMinimize, kMaximize };
+
+struct Objective {
+  Metric metric;
+  Direction direction = Direction::kMaximize;
+  std::string str() const;  // "accuracy: max"
+};
+
+// Parses "200k", "1.5M", "2G", "0.25", "12": the suffixes are powers of 1000.
+std::optional<double> parse_number(const std::string& text);
+
+}  // namespace nasforge

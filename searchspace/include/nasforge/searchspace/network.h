@@ -1,0 +1,148 @@
+// The graph template of a search space: typed layers whose parameters are either fixed or
+// bound to a decision. This is what the supernet compiler, the cost models and the exporters
+// read; it holds no torch types.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "nasforge/searchspace/diagnostics.h"
+
+namespace nasforge {
+
+// A value that is fixed, or bound to decision `decision` (then `fixed` is unused).
+struct IntParam {
+  int64_t fixed = 0;
+  int decision = -1;
+  bool is_decision() const { return decision >= 0; }
+};
+
+enum class Activation { kRelu, kRelu6, kHswish, kGelu, kNone };
+const char* activation_name(Activation a);
+
+// Tensor shape flowing between layers. Spatial sizes are fixed (strides are never decisions);
+// channels are the set of widths the layer can see across the space.
+struct Shape {
+  bool tokens = false;            // a token sequence (transformer) instead of an image
+  std::vector<int64_t> channels;  // sorted, unique; for tokens: the embedding widths
+  int64_t height = 0;             // for tokens: the number of tokens
+  int64_t width = 0;              // for tokens: 1
+  std::string str() const;        // "{16,24}x14x14" or "64 tokens x {96,128}"
+};
+
+struct ConvBlock {
+  IntParam out, kernel;
+  int stride = 1;
+  Activation act = Activation::kRelu;
+};
+
+// Inverted residual (MobileNetV2/V3). The residual is used when stride is 1 and the input and
+// output widths are equal.
+struct MBConvBlock {
+  IntParam out, kernel, expand, se;  // se: 0 or 1
+  int stride = 1;
+  Activation act = Activation::kRelu6;
+};
+
+enum class Shortcut { kAuto, kIdentity };  // auto: 1x1 projection when shapes differ
+
+// Two 3x3 conv-BN-ReLU layers plus a shortcut (ResNet basic block, as in NAS-Bench-201).
+struct ResBlock {
+  IntParam out;
+  int stride = 1;
+  int kernel = 3;
+  Shortcut shortcut = Shortcut::kAuto;
+};
+
+using Block = std::variant<ConvBlock, MBConvBlock, ResBlock>;
+
+// Elastic-depth stage: blocks past the active depth are skipped.
+struct StageLayer {
+  IntParam depth;
+  IntParam out;                // shared by every block of the stage
+  int stride = 1;              // applied by the first block
+  std::vector<Block> blocks;   // max depth blocks; block i runs iff depth > i
+};
+
+struct CellLayer {
+  int cell = 0;        // index into SearchSpace::cells()
+  int64_t width = 0;   // channels of every node
+  int stride = 1;      // applied to edges leaving the cell's input nodes
+};
+
+enum class PoolKind { kMax, kAvg };
+struct PoolLayer {
+  PoolKind kind = PoolKind::kMax;
+  int kernel = 3;
+  int stride = 2;
+};
+
+// Splits an image into patch x patch tokens and projects each to `dim` (the hidden width).
+struct PatchEmbedLayer {
+  int patch = 4;
+  IntParam dim;
+};
+
+struct EncoderBlock {
+  IntParam heads, ffn;
+};
+
+// Pre-norm transformer encoder: layers past the active count are skipped.
+struct EncoderLayer {
+  IntParam layers;
+  std::vector<EncoderBlock> blocks;  // max layers
+  double dropout = 0.0;
+};
+
+enum class GlobalPool { kAvg, kMax, kFlatten };
+struct HeadLayer {
+  GlobalPool pool = GlobalPool::kAvg;
+  double dropout = 0.0;
+  IntParam hidden;  // 0: a single linear classifier
+  int64_t classes = 0;
+};
+
+using LayerSpec = std::variant<ConvBlock, MBConvBlock, ResBlock, StageLayer, CellLayer, PoolLayer,
+                               PatchEmbedLayer, EncoderLayer, HeadLayer>;
+
+struct Layer {
+  std::string name;  // "stem", "stage1", "cell3", "head", ...
+  LayerSpec spec;
+  Shape in, out;
+  SourceLoc loc;
+};
+
+// Intermediate nodes always sum their incoming edges. `combine` says how the cell's output is
+// formed: kSum - the last node is the output (NAS-Bench-201); kConcat - the channel
+// concatenation of every non-input node (DARTS).
+enum class Combine { kSum, kConcat };
+
+// An edge of a cell whose op is decision `op`.
+struct CellEdge {
+  int from = 0, to = 0;
+  int op = -1;
+};
+
+// A node that chooses `k` inputs among its predecessors (DARTS): decision `inputs` picks the
+// set, and `ops[i]` the op on the i-th chosen input (in increasing source order).
+struct CellNodeChoice {
+  int node = 0;
+  int inputs = -1;
+  std::vector<std::vector<int>> input_sets;  // parallel to the inputs decision's domain
+  std::vector<int> ops;
+};
+
+struct CellTemplate {
+  std::string name;
+  int inputs = 1;   // nodes 0..inputs-1 are the cell's inputs
+  int nodes = 4;    // including the inputs
+  Combine combine = Combine::kSum;
+  int choose = 0;                        // >0: each node chooses this many inputs
+  std::vector<CellEdge> edges;           // fixed edge set (dense or listed), ordered by (to, from)
+  std::vector<CellNodeChoice> choices;   // for choose > 0, one per non-input node
+  SourceLoc loc;
+};
+
+}  // namespace nasforge

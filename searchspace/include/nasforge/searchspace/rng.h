@@ -1,0 +1,26 @@
+// A small, portable, seedable random generator (xoshiro256**, seeded through splitmix64).
+// The standard distributions are implementation-defined, so nasforge draws through this class
+// to give the same run for the same seed on every platform. There is no global instance.
+#pragma once
+
+#include <cstdint>
+
+namespace nasforge {
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed);
+
+  uint64_t next();
+  // Uniform integer in [0, n). n must be > 0.
+  uint64_t uniform(uint64_t n);
+  // Uniform double in [0, 1).
+  double uniform01();
+  // An independent generator derived from this one (for handing to a sub-task).
+  Rng split();
+
+ private:
+  uint64_t s_[4];
+};
+
+}  // namespace nasforge

@@ -1,0 +1,162 @@
+// Canonical identity of architectures, and their labelled DAGs for graph kernels.
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+
+#include "nasforge/searchspace/ops.h"
+#include "nasforge/searchspace/search_space.h"
+
+namespace nasforge {
+
+namespace {
+
+struct LiveEdge {
+  int from, to;
+  std::string op;
+};
+
+// Intermediate nodes beyond this many are not relabelled (7! = 5040 orders at most).
+constexpr int kMaxPermutedNodes = 7;
+
+}  // namespace
+
+// Live edges of a cell: `none` edges dropped, then edges out of nodes that no input reaches and
+// edges into nodes that reach no output.
+static std::vector<LiveEdge> live_edges(const SearchSpace& s, const Architecture& a,
+                                        const CellTemplate& t) {
+  std::vector<LiveEdge> edges;
+  auto add = [&](int from, int to, int decision) {
+    const std::string& op = s.name_value(a, decision);
+    if (find_cell_op(op)->kind != CellOpKind::kZero) edges.push_back({from, to, op});
+  };
+  if (t.choose == 0) {
+    for (const auto& e : t.edges) add(e.from, e.to, e.op);
+  } else {
+    for (const auto& ch : t.choices) {
+      const auto& set = ch.input_sets[a[ch.inputs]];
+      for (size_t i = 0; i < set.size(); ++i) add(set[i], ch.node, ch.ops[i]);
+    }
+  }
+  std::vector<bool> live(t.nodes, false), useful(t.nodes, false);
+  for (int i = 0; i < t.inputs; ++i) live[i] = true;
+  for (int n = t.inputs; n < t.nodes; ++n)  // edges only go forward
+    for (const auto& e : edges)
+      if (e.to == n && live[e.from]) live[n] = true;
+  for (int n = t.nodes - 1; n >= 0; --n) {
+    bool is_output = n >= t.inputs && (t.combine == Combine::kConcat || n == t.nodes - 1);
+    useful[n] = is_output && live[n];
+    for (const auto& e : edges)
+      if (e.from == n && useful[e.to] && live[n]) useful[n] = true;
+  }
+  std::vector<LiveEdge> kept;
+  for (const auto& e : edges)
+    if (live[e.from] && useful[e.to]) kept.push_back(e);
+  return kept;
+}
+
+std::string SearchSpace::cell_canonical(const Architecture& a, int cell) const {
+  const CellTemplate& t = cells_[cell];
+  std::vector<LiveEdge> edges = live_edges(*this, a, t);
+  if (edges.empty()) return "zero";
+  // Relabel the interchangeable nodes: every non-input node except a sum cell's output.
+  std::vector<int> movable;
+  for (int n = t.inputs; n < t.nodes; ++n)
+    if (t.combine == Combine::kConcat || n != t.nodes - 1) movable.push_back(n);
+  std::vector<int> perm(t.nodes);
+  std::iota(perm.begin(), perm.end(), 0);
+  auto render = [&](const std::vector<int>& map) {
+    std::vector<std::string> parts;
+    for (const auto& e : edges)
+      parts.push_back(std::to_string(map[e.from]) + ">" + std::to_string(map[e.to]) + ":" + e.op);
+    std::sort(parts.begin(), parts.end());
+    std::string s;
+    for (const auto& p : parts) s += p + ",";
+    return s;
+  };
+  std::string best = render(perm);
+  if (static_cast<int>(movable.size()) <= kMaxPermutedNodes && movable.size() > 1) {
+    std::vector<int> order = movable;
+    while (std::next_permutation(order.begin(), order.end())) {
+      for (size_t i = 0; i < movable.size(); ++i) perm[movable[i]] = order[i];
+      best = std::min(best, render(perm));
+    }
+  }
+  return best;
+}
+
+std::string SearchSpace::canonical_form(const Architecture& a) const {
+  std::string out;
+  for (size_t si = 0; si < sections_.size(); ++si) {
+    const Section& sec = sections_[si];
+    out += sec.name + "=";
+    if (sec.kind == Section::Kind::kCell) {
+      out += cell_canonical(a, sec.cell);
+    } else {
+      // Only active decisions appear, so inactive blocks cannot change the form.
+      for (int d : sec.head) out += decisions_[d].key + std::to_string(int_value(a, d));
+      for (const auto& g : sec.groups) {
+        if (!is_active(a, g[0])) continue;
+        out += ",";
+        for (int d : g) out += decisions_[d].key + std::to_string(int_value(a, d));
+      }
+    }
+    out += ";";
+  }
+  return out;
+}
+
+uint64_t SearchSpace::canonical_hash(const Architecture& a) const {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a: stable across platforms and runs
+  for (unsigned char c : canonical_form(a)) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+std::string SearchSpace::canonical_hash_hex(const Architecture& a) const {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(canonical_hash(a)));
+  return buf;
+}
+
+LabelledDag SearchSpace::dag(const Architecture& a) const {
+  LabelledDag g;
+  auto vertex = [&](std::string label) {
+    g.labels.push_back(std::move(label));
+    return static_cast<int>(g.labels.size()) - 1;
+  };
+  for (const Section& sec : sections_) {
+    if (sec.kind == Section::Kind::kCell) {
+      // Ops on vertices (as NAS-BOWL): input nodes, one vertex per live edge, one output.
+      const CellTemplate& t = cells_[sec.cell];
+      auto edges = live_edges(*this, a, t);
+      std::vector<int> inputs;
+      for (int i = 0; i < t.inputs; ++i) inputs.push_back(vertex("input"));
+      int output = vertex("output");
+      std::vector<int> ev;
+      for (const auto& e : edges) ev.push_back(vertex(e.op));
+      for (size_t i = 0; i < edges.size(); ++i) {
+        if (edges[i].from < t.inputs) g.edges.emplace_back(inputs[edges[i].from], ev[i]);
+        for (size_t j = 0; j < edges.size(); ++j)
+          if (edges[j].from == edges[i].to) g.edges.emplace_back(ev[i], ev[j]);
+        bool feeds_output = t.combine == Combine::kConcat || edges[i].to == t.nodes - 1;
+        if (feeds_output) g.edges.emplace_back(ev[i], output);
+      }
+      continue;
+    }
+    // Blocks become a chain: head decisions label the first vertex, each active block one more.
+    auto label_of = [&](const std::vector<int>& ds, const std::string& prefix) {
+      std::string s = prefix;
+      for (int d : ds) s += "_" + decisions_[d].key + std::to_string(int_value(a, d));
+      return s;
+    };
+    int prev = vertex(label_of(sec.head, sec.name.substr(0, sec.name.find_first_of("0123456789"))));
+    for (const auto& grp : sec.groups) {
+      if (!is_active(a, grp[0])) continue;
+      int v = vertex(label_of(grp, "block"));
+      g.edges.emplace_back(prev, v);
+      prev = v;
+    }
+  }
+  return g;
+}
+
+}  // namespace nasforge

@@ -1,0 +1,701 @@
+// The network half of the DSL checker: layers, blocks, elastic stages and the shapes that
+// flow between them.
+#include <algorithm>
+#include <set>
+
+#include "internal/checker.h"
+#include "nasforge/searchspace/ops.h"
+
+namespace nasforge {
+
+namespace {
+
+const std::vector<std::string> kLayerKinds = {"stem",  "conv",        "mbconv",  "resblock",
+                                              "stage", "cell",        "repeat",  "pool",
+                                              "patch_embed", "encoder", "head"};
+const std::vector<std::string> kBlockKinds = {"conv", "mbconv", "resblock"};
+const std::vector<std::string> kActivations = {"relu", "relu6", "hswish", "gelu", "none"};
+
+Activation to_activation(const std::string& s) {
+  if (s == "relu6") return Activation::kRelu6;
+  if (s == "hswish") return Activation::kHswish;
+  if (s == "gelu") return Activation::kGelu;
+  if (s == "none") return Activation::kNone;
+  return Activation::kRelu;
+}
+
+std::string set_str(const std::vector<int64_t>& v) {
+  if (v.size() == 1) return std::to_string(v[0]);
+  std::string s = "{";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "}";
+}
+
+// The single key of a one-key mapping such as `{conv: {...}}`, or "" after reporting.
+struct Tagged {
+  const AstNode* key = nullptr;
+  const AstNode* value = nullptr;
+};
+
+}  // namespace
+
+std::string SpaceBuilder::next_name(const std::string& kind) {
+  return kind + std::to_string(++counters_[kind]);
+}
+
+int SpaceBuilder::open_section(const std::string& name, Section::Kind kind) {
+  Section sec;
+  sec.name = name;
+  sec.kind = kind;
+  s_.sections_.push_back(sec);
+  section_ = static_cast<int>(s_.sections_.size()) - 1;
+  return section_;
+}
+
+bool SpaceBuilder::expect_image(const AstNode& at, const std::string& path, const Flow& flow) {
+  if (!flow.cur.tokens) return true;
+  error(at, path, "expected an image (channels x height x width), got a token sequence");
+  return false;
+}
+
+bool SpaceBuilder::apply_stride(int stride, const AstNode& at, const std::string& path, Shape& s) {
+  if (stride == 1) return true;
+  if (s.height < stride || s.width < stride) {
+    error(at, path,
+          "expected a spatial size of at least " + std::to_string(stride) + "x" +
+              std::to_string(stride) + " before a stride-" + std::to_string(stride) +
+              " layer, got " + std::to_string(s.height) + "x" + std::to_string(s.width));
+    return false;
+  }
+  // Odd kernels with padding k/2 give ceil(size / stride).
+  s.height = (s.height + stride - 1) / stride;
+  s.width = (s.width + stride - 1) / stride;
+  return true;
+}
+
+void SpaceBuilder::push_layer(Layer layer, Flow& flow) {
+  // A two-input cell reads the outputs of the two layers before it; right after the first
+  // layer both are that layer's output (as in DARTS, where both come from the stem).
+  flow.prev = s_.layers_.empty() ? flow.cur : layer.in;
+  s_.layers_.push_back(std::move(layer));
+}
+
+void SpaceBuilder::check_network(const AstNode& seq, const std::string& path) {
+  if (!seq.is_sequence() || seq.items.empty()) {
+    error(seq, path, "expected a non-empty sequence of layers, got " + seq.describe());
+    return;
+  }
+  Flow flow;
+  flow.cur.channels = {s_.input_.channels};
+  flow.cur.height = s_.input_.height;
+  flow.cur.width = s_.input_.width;
+  flow.prev = flow.cur;
+  flow.ok = s_.input_.channels > 0 && s_.input_.height > 0 && s_.input_.width > 0;
+  for (size_t i = 0; i < seq.items.size(); ++i)
+    check_item(seq.items[i], path + "[" + std::to_string(i) + "]", flow, i + 1 == seq.items.size());
+  const AstNode& last = seq.items.back();
+  if (!last.is_mapping() || last.entries.size() != 1 || last.entries[0].first.scalar != "head") {
+    std::string got = last.is_mapping() && !last.entries.empty()
+                          ? "'" + last.entries[0].first.scalar + "'"
+                          : last.describe();
+    error(last, path + "[" + std::to_string(seq.items.size() - 1) + "]",
+          "expected a head as the last layer, got " + got);
+  }
+}
+
+void SpaceBuilder::check_item(const AstNode& item, const std::string& path, Flow& flow,
+                              bool is_last) {
+  if (!item.is_mapping() || item.entries.size() != 1) {
+    error(item, path,
+          "expected a mapping with one layer kind (stem, stage, cell, head, ...), got " +
+              (item.is_mapping() ? std::to_string(item.entries.size()) + " keys"
+                                 : item.describe()));
+    return;
+  }
+  const auto& [k, v] = item.entries[0];
+  const std::string kind = k.scalar;
+  const std::string p = path + "." + kind;
+  section_ = -1;
+  if (std::find(kLayerKinds.begin(), kLayerKinds.end(), kind) == kLayerKinds.end()) {
+    std::string msg = "expected a layer kind (stem, conv, mbconv, resblock, stage, cell, repeat, "
+                      "pool, patch_embed, encoder, head), got '" + kind + "'";
+    std::string near = closest_match(kind, kLayerKinds);
+    if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+    error(k, p, msg);
+    return;
+  }
+  if (kind == "head" && !is_last) {
+    error(k, p, "expected the head as the last layer, got it before other layers");
+    return;
+  }
+  if (kind == "repeat") {
+    if (!expect_mapping(v, p, "{times, body}") || !check_keys(v, p, {"times", "body"}, {"times", "body"}))
+      return;
+    auto times = get_int(*v.find("times"), p + ".times", "a repeat count in [1, 64]");
+    if (!times) return;
+    if (*times < 1 || *times > 64) {
+      error(*v.find("times"), p + ".times",
+            "expected a repeat count in [1, 64], got " + std::to_string(*times));
+      return;
+    }
+    const AstNode& body = *v.find("body");
+    std::vector<const AstNode*> items;
+    if (body.is_sequence()) {
+      for (const auto& b : body.items) items.push_back(&b);
+    } else {
+      items.push_back(&body);
+    }
+    if (items.empty()) {
+      error(body, p + ".body", "expected a layer or a non-empty sequence of layers, got nothing");
+      return;
+    }
+    for (int64_t t = 0; t < *times; ++t) {
+      size_t before = d_.size();
+      for (size_t j = 0; j < items.size(); ++j)
+        check_item(*items[j],
+                   body.is_sequence() ? p + ".body[" + std::to_string(j) + "]" : p + ".body",
+                   flow, false);
+      if (d_.size() != before) break;  // report a broken body once, not `times` times
+    }
+    return;
+  }
+  if (kind == "stage") return check_stage(v, p, flow, k.loc);
+  if (kind == "cell") return check_cell_use(v, p, flow, k.loc);
+  if (kind == "encoder") return check_encoder(v, p, flow, k.loc);
+  if (kind == "head") return check_head(v, p, flow, k.loc);
+
+  Layer layer;
+  layer.loc = k.loc;
+  layer.in = flow.cur;
+  if (kind == "pool") {
+    if (!expect_mapping(v, p, "{type, kernel, stride}") ||
+        !check_keys(v, p, {"type", "kernel", "stride"}, {}))
+      return;
+    PoolLayer pool;
+    if (const AstNode* t = v.find("type")) {
+      auto s = get_enum(*t, p + ".type", {"max", "avg"});
+      if (!s) return;
+      pool.kind = *s == "avg" ? PoolKind::kAvg : PoolKind::kMax;
+    }
+    if (const AstNode* kn = v.find("kernel")) {
+      auto x = get_int(*kn, p + ".kernel", "an odd kernel size in [1, 15]");
+      if (!x) return;
+      if (!check_value(*x, DomainType::kKernel).empty()) {
+        error(*kn, p + ".kernel", "expected an odd kernel size in [1, 15], got " + kn->scalar);
+        return;
+      }
+      pool.kernel = static_cast<int>(*x);
+    }
+    if (const AstNode* st = v.find("stride")) {
+      auto x = get_int(*st, p + ".stride", "a stride in [1, 4]");
+      if (!x) return;
+      if (*x < 1 || *x > 4) {
+        error(*st, p + ".stride", "expected a stride in [1, 4], got " + st->scalar);
+        return;
+      }
+      pool.stride = static_cast<int>(*x);
+    }
+    layer.name = next_name("pool");
+    if (flow.ok && expect_image(k, p, flow))
+      flow.ok = apply_stride(pool.stride, v.find("stride") ? *v.find("stride") : k, p, flow.cur);
+    layer.spec = pool;
+  } else if (kind == "patch_embed") {
+    if (!expect_mapping(v, p, "{patch, dim}") ||
+        !check_keys(v, p, {"patch", "dim"}, {"patch", "dim"}))
+      return;
+    layer.name = next_name("embed");
+    open_section(layer.name, Section::Kind::kLayer);
+    auto patch = get_int(*v.find("patch"), p + ".patch", "a patch size in [1, 64]");
+    auto dim = param(*v.find("dim"), p + ".dim", DomainType::kChannels, layer.name + ".dim", "w",
+                     std::nullopt);
+    if (!patch || !dim) return;
+    if (dim->is_decision()) s_.sections_[section_].head.push_back(dim->decision);
+    if (*patch < 1 || *patch > 64) {
+      error(*v.find("patch"), p + ".patch", "expected a patch size in [1, 64], got " +
+                                                std::to_string(*patch));
+      return;
+    }
+    if (flow.ok && expect_image(k, p, flow)) {
+      if (flow.cur.height % *patch != 0 || flow.cur.width % *patch != 0) {
+        error(*v.find("patch"), p + ".patch",
+              "expected a patch size that divides the " + std::to_string(flow.cur.height) + "x" +
+                  std::to_string(flow.cur.width) + " input, got " + std::to_string(*patch));
+        flow.ok = false;
+      } else {
+        flow.cur.tokens = true;
+        flow.cur.height = (flow.cur.height / *patch) * (flow.cur.width / *patch);
+        flow.cur.width = 1;
+        flow.cur.channels = values(*dim);
+      }
+    }
+    layer.spec = PatchEmbedLayer{static_cast<int>(*patch), *dim};
+  } else {
+    // stem or a standalone block
+    const AstNode* block_item = &item;
+    std::string block_path = path;
+    if (kind == "stem") {
+      layer.name = "stem";
+      block_item = &v;
+      block_path = p;
+    } else {
+      layer.name = next_name(kind);
+    }
+    open_section(layer.name, Section::Kind::kLayer);
+    std::vector<int> decisions;
+    auto block = check_block(*block_item, block_path, layer.name, std::nullopt, false, &decisions);
+    if (!block) return;
+    s_.sections_[section_].head = decisions;
+    if (flow.ok) apply_block(*block, k, p, flow, false);
+    std::visit([&](const auto& b) { layer.spec = b; }, *block);
+  }
+  if (section_ >= 0 && s_.sections_[section_].head.empty() && s_.sections_[section_].groups.empty() &&
+      section_ + 1 == static_cast<int>(s_.sections_.size()))
+    s_.sections_.pop_back();
+  section_ = -1;
+  layer.out = flow.cur;
+  push_layer(std::move(layer), flow);
+}
+
+std::optional<Block> SpaceBuilder::check_block(const AstNode& item, const std::string& path,
+                                               const std::string& label,
+                                               std::optional<Gate> gate, bool in_stage,
+                                               std::vector<int>* group) {
+  if (!item.is_mapping() || item.entries.size() != 1) {
+    error(item, path, "expected a mapping with one block kind (conv, mbconv, resblock), got " +
+                          (item.is_mapping() ? std::to_string(item.entries.size()) + " keys"
+                                             : item.describe()));
+    return std::nullopt;
+  }
+  const auto& [k, v] = item.entries[0];
+  const std::string p = path + "." + k.scalar;
+  if (std::find(kBlockKinds.begin(), kBlockKinds.end(), k.scalar) == kBlockKinds.end()) {
+    std::string msg = "expected a block kind (conv, mbconv, resblock), got '" + k.scalar + "'";
+    std::string near = closest_match(k.scalar, kBlockKinds);
+    if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+    error(k, p, msg);
+    return std::nullopt;
+  }
+  if (!expect_mapping(v, p, "a mapping of " + k.scalar + " options")) return std::nullopt;
+  auto keep = [&](const std::optional<IntParam>& x) {
+    if (x && x->is_decision()) group->push_back(x->decision);
+    return x.has_value();
+  };
+  auto stride_of = [&]() -> std::optional<int> {
+    const AstNode* st = v.find("stride");
+    if (!st) return 1;
+    auto x = get_int(*st, p + ".stride", "a stride in [1, 4]");
+    if (!x) return std::nullopt;
+    if (*x < 1 || *x > 4) {
+      error(*st, p + ".stride", "expected a stride in [1, 4], got " + st->scalar);
+      return std::nullopt;
+    }
+    return static_cast<int>(*x);
+  };
+  auto act_of = [&](Activation fallback) -> std::optional<Activation> {
+    const AstNode* a = v.find("act");
+    if (!a) return fallback;
+    auto s = get_enum(*a, p + ".act", kActivations);
+    if (!s) return std::nullopt;
+    return to_activation(*s);
+  };
+  auto out_of = [&]() -> std::optional<IntParam> {
+    if (in_stage) return IntParam{};  // set by the stage
+    return param(*v.find("out"), p + ".out", DomainType::kChannels, label + ".out", "w", gate);
+  };
+
+  if (k.scalar == "conv") {
+    std::vector<std::string> keys = {"kernel", "act"};
+    if (!in_stage) keys.insert(keys.begin(), {"out", "stride"});
+    if (!check_keys(v, p, keys, in_stage ? std::vector<std::string>{"kernel"}
+                                         : std::vector<std::string>{"out", "kernel"}))
+      return std::nullopt;
+    ConvBlock b;
+    auto out = out_of();
+    bool ok = keep(out);
+    auto kernel = param(*v.find("kernel"), p + ".kernel", DomainType::kKernel, label + ".kernel",
+                        "k", gate);
+    ok &= keep(kernel);
+    auto stride = stride_of();
+    auto act = act_of(Activation::kRelu);
+    if (!ok || !stride || !act) return std::nullopt;
+    b.out = *out;
+    b.kernel = *kernel;
+    b.stride = *stride;
+    b.act = *act;
+    return b;
+  }
+  if (k.scalar == "mbconv") {
+    std::vector<std::string> keys = {"kernel", "expand", "se", "act"};
+    if (!in_stage) keys.insert(keys.begin(), {"out", "stride"});
+    if (!check_keys(v, p, keys, in_stage ? std::vector<std::string>{"kernel", "expand"}
+                                         : std::vector<std::string>{"out", "kernel", "expand"}))
+      return std::nullopt;
+    MBConvBlock b;
+    auto out = out_of();
+    bool ok = keep(out);
+    auto kernel = param(*v.find("kernel"), p + ".kernel", DomainType::kKernel, label + ".kernel",
+                        "k", gate);
+    ok &= keep(kernel);
+    auto expand = param(*v.find("expand"), p + ".expand", DomainType::kExpand,
+                        label + ".expand", "e", gate);
+    ok &= keep(expand);
+    auto se = param_or(v, "se", p, DomainType::kBool, label + ".se", "s", gate, 0);
+    ok &= keep(se);
+    auto stride = stride_of();
+    auto act = act_of(Activation::kRelu6);
+    if (!ok || !stride || !act) return std::nullopt;
+    b.out = *out;
+    b.kernel = *kernel;
+    b.expand = *expand;
+    b.se = *se;
+    b.stride = *stride;
+    b.act = *act;
+    return b;
+  }
+  // resblock
+  std::vector<std::string> keys = {"kernel", "shortcut"};
+  if (!in_stage) keys.insert(keys.begin(), {"out", "stride"});
+  if (!check_keys(v, p, keys,
+                  in_stage ? std::vector<std::string>{} : std::vector<std::string>{"out"}))
+    return std::nullopt;
+  ResBlock b;
+  auto out = out_of();
+  bool ok = keep(out);
+  auto stride = stride_of();
+  std::optional<int64_t> kernel = 3;
+  if (const AstNode* kn = v.find("kernel")) {
+    kernel = get_int(*kn, p + ".kernel", "an odd kernel size in [1, 15]");
+    if (kernel && !check_value(*kernel, DomainType::kKernel).empty()) {
+      error(*kn, p + ".kernel", "expected an odd kernel size in [1, 15], got " + kn->scalar);
+      kernel.reset();
+    }
+  }
+  std::optional<std::string> shortcut = std::string("auto");
+  if (const AstNode* sc = v.find("shortcut"))
+    shortcut = get_enum(*sc, p + ".shortcut", {"auto", "identity"});
+  if (!ok || !stride || !kernel || !shortcut) return std::nullopt;
+  b.out = *out;
+  b.stride = *stride;
+  b.kernel = static_cast<int>(*kernel);
+  b.shortcut = *shortcut == "identity" ? Shortcut::kIdentity : Shortcut::kAuto;
+  return b;
+}
+
+void SpaceBuilder::apply_block(const Block& block, const AstNode& at, const std::string& path,
+                               Flow& flow, bool same_width) {
+  if (!expect_image(at, path, flow)) {
+    flow.ok = false;
+    return;
+  }
+  const Shape in = flow.cur;
+  int stride = 1;
+  IntParam out;
+  std::visit([&](const auto& b) {
+    stride = b.stride;
+    out = b.out;
+  }, block);
+  if (!apply_stride(stride, at, path, flow.cur)) {
+    flow.ok = false;
+    return;
+  }
+  flow.cur.channels = values(out);
+  if (const auto* rb = std::get_if<ResBlock>(&block); rb && rb->shortcut == Shortcut::kIdentity) {
+    bool same = stride == 1 && in.channels == flow.cur.channels &&
+                (in.channels.size() == 1 || same_width);
+    if (!same) {
+      error(at, path + ".shortcut",
+            "expected equal input and output shapes for an identity shortcut (use shortcut: "
+            "auto to insert a 1x1 projection), got " + in.str() + " -> " + flow.cur.str());
+      flow.ok = false;
+    }
+  }
+}
+
+void SpaceBuilder::check_stage(const AstNode& v, const std::string& p, Flow& flow,
+                               const SourceLoc& loc) {
+  if (!expect_mapping(v, p, "{depth, out, stride, block}") ||
+      !check_keys(v, p, {"depth", "out", "stride", "block"}, {"depth", "out", "block"}))
+    return;
+  Layer layer;
+  layer.loc = loc;
+  layer.in = flow.cur;
+  layer.name = next_name("stage");
+  open_section(layer.name, Section::Kind::kBlocks);
+  StageLayer st;
+  auto depth = param(*v.find("depth"), p + ".depth", DomainType::kDepth, layer.name + ".depth",
+                     "d", std::nullopt);
+  auto out = param(*v.find("out"), p + ".out", DomainType::kChannels, layer.name + ".out", "w",
+                   std::nullopt);
+  std::optional<int64_t> stride = 1;
+  if (const AstNode* s = v.find("stride")) {
+    stride = get_int(*s, p + ".stride", "a stride in [1, 4]");
+    if (stride && (*stride < 1 || *stride > 4)) {
+      error(*s, p + ".stride", "expected a stride in [1, 4], got " + s->scalar);
+      stride.reset();
+    }
+  }
+  if (!depth || !out || !stride) return;
+  Section& sec = s_.sections_[section_];
+  if (depth->is_decision()) sec.head.push_back(depth->decision);
+  if (out->is_decision()) sec.head.push_back(out->decision);
+  st.depth = *depth;
+  st.out = *out;
+  st.stride = static_cast<int>(*stride);
+  const auto depths = values(*depth);
+  const int64_t max_depth = depths.back(), min_depth = depths.front();
+  for (int64_t b = 1; b <= max_depth; ++b) {
+    std::optional<Gate> gate;
+    if (depth->is_decision() && b > min_depth) gate = Gate{depth->decision, b};
+    std::vector<int> group;
+    size_t before = d_.size();
+    auto block = check_block(*v.find("block"), p + ".block",
+                             layer.name + ".block" + std::to_string(b), gate, true, &group);
+    if (!block || d_.size() != before) return;
+    std::visit([&](auto& x) {
+      x.out = *out;
+      x.stride = b == 1 ? st.stride : 1;
+    }, *block);
+    if (!group.empty()) s_.sections_[section_].groups.push_back(group);
+    if (flow.ok) {
+      const AstNode& block_node = *v.find("block");
+      // Blocks after the first have the stage's width on both ends.
+      apply_block(*block, block_node.entries.empty() ? v : block_node.entries[0].first,
+                  p + ".block." + block_node.entries[0].first.scalar, flow, b > 1);
+    }
+    st.blocks.push_back(*block);
+  }
+  if (s_.sections_[section_].head.empty() && s_.sections_[section_].groups.empty())
+    s_.sections_.pop_back();
+  section_ = -1;
+  layer.spec = st;
+  layer.out = flow.cur;
+  push_layer(std::move(layer), flow);
+}
+
+void SpaceBuilder::check_cell_use(const AstNode& v, const std::string& p, Flow& flow,
+                                  const SourceLoc& loc) {
+  const AstNode* name_node = &v;
+  std::optional<int64_t> width, stride = 1;
+  if (v.is_mapping()) {
+    if (!check_keys(v, p, {"name", "out", "stride"}, {"name"})) return;
+    name_node = v.find("name");
+    if (const AstNode* o = v.find("out")) {
+      width = get_int(*o, p + ".out", "a channel count in [1, 65536]");
+      if (!width) return;
+      if (!check_value(*width, DomainType::kChannels).empty()) {
+        error(*o, p + ".out", "expected a channel count in [1, 65536], got " + o->scalar);
+        return;
+      }
+    }
+    if (const AstNode* s = v.find("stride")) {
+      stride = get_int(*s, p + ".stride", "a stride in [1, 4]");
+      if (!stride) return;
+      if (*stride < 1 || *stride > 4) {
+        error(*s, p + ".stride", "expected a stride in [1, 4], got " + s->scalar);
+        return;
+      }
+    }
+  }
+  if (!name_node->is_scalar()) {
+    error(*name_node, p, "expected a cell name or {name, out, stride}, got " + name_node->describe());
+    return;
+  }
+  const std::string& name = name_node->scalar;
+  auto def = cell_defs_.find(name);
+  if (def == cell_defs_.end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, _] : cell_defs_) names.push_back(n);
+    std::string msg = "expected a cell defined under cells, got '" + name + "'";
+    std::string near = closest_match(name, names);
+    if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+    error(*name_node, p, msg);
+    return;
+  }
+  int idx = -1;
+  for (size_t i = 0; i < s_.cells_.size(); ++i)
+    if (s_.cells_[i].name == name) idx = static_cast<int>(i);
+  used_cells_.insert(name);
+  if (idx < 0) {  // the definition had errors, already reported
+    flow.ok = false;
+    return;
+  }
+  const CellTemplate& cell = s_.cells_[idx];
+  Layer layer;
+  layer.loc = loc;
+  layer.in = flow.cur;
+  layer.name = next_name("cell");
+  CellLayer use;
+  use.cell = idx;
+  use.stride = static_cast<int>(*stride);
+  if (flow.ok && expect_image(*name_node, p, flow)) {
+    if (!width) {
+      if (flow.cur.channels.size() != 1) {
+        error(*name_node, p,
+              "expected fixed input channels for cell '" + name + "' (or an explicit out), got " +
+                  set_str(flow.cur.channels));
+        flow.ok = false;
+        return;
+      }
+      width = flow.cur.channels[0];
+    }
+    use.width = *width;
+    if (cell.inputs == 1) {
+      // Without preprocessing, ops that keep channels need matching widths on both ends.
+      bool keeps_channels = false;
+      std::string which;
+      for (const auto& e : cell.edges)
+        for (const auto& op : s_.decisions_[e.op].domain.names)
+          if (!find_cell_op(op)->can_change_channels && which.empty()) which = op;
+      keeps_channels = !which.empty();
+      if (keeps_channels &&
+          (flow.cur.channels.size() != 1 || flow.cur.channels[0] != *width)) {
+        error(*name_node, p,
+              "expected input channels equal to the cell width " + std::to_string(*width) +
+                  " because op '" + which + "' keeps channels, got " + set_str(flow.cur.channels));
+        flow.ok = false;
+      }
+    } else {
+      // Two-input cells preprocess their inputs; the older one may be at twice the resolution.
+      const Shape& older = flow.prev;
+      bool same = older.height == flow.cur.height && older.width == flow.cur.width;
+      bool twice = older.height == 2 * flow.cur.height ||
+                   older.height == 2 * flow.cur.height - 1;
+      if (older.tokens || (!same && !twice)) {
+        error(*name_node, p,
+              "expected the two inputs of cell '" + name +
+                  "' at equal or twice the resolution, got " + older.str() + " and " +
+                  flow.cur.str());
+        flow.ok = false;
+      }
+    }
+    if (flow.ok && apply_stride(use.stride, *name_node, p, flow.cur)) {
+      int64_t n = cell.combine == Combine::kConcat ? cell.nodes - cell.inputs : 1;
+      flow.cur.channels = {*width * n};
+    } else {
+      flow.ok = false;
+    }
+  }
+  layer.spec = use;
+  layer.out = flow.cur;
+  push_layer(std::move(layer), flow);
+}
+
+void SpaceBuilder::check_encoder(const AstNode& v, const std::string& p, Flow& flow,
+                                 const SourceLoc& loc) {
+  if (!expect_mapping(v, p, "{layers, heads, ffn, dropout}") ||
+      !check_keys(v, p, {"layers", "heads", "ffn", "dropout"}, {"layers", "heads", "ffn"}))
+    return;
+  Layer layer;
+  layer.loc = loc;
+  layer.in = flow.cur;
+  layer.name = next_name("encoder");
+  open_section(layer.name, Section::Kind::kBlocks);
+  EncoderLayer enc;
+  auto layers = param(*v.find("layers"), p + ".layers", DomainType::kLayers,
+                      layer.name + ".layers", "l", std::nullopt);
+  if (const AstNode* dn = v.find("dropout")) {
+    auto x = get_number(*dn, p + ".dropout", "a dropout rate in [0, 1)");
+    if (x && (*x < 0 || *x >= 1)) {
+      error(*dn, p + ".dropout", "expected a dropout rate in [0, 1), got " + dn->scalar);
+      x.reset();
+    }
+    if (!x) return;
+    enc.dropout = *x;
+  }
+  if (!layers) return;
+  if (layers->is_decision()) s_.sections_[section_].head.push_back(layers->decision);
+  enc.layers = *layers;
+  if (flow.ok && flow.cur.tokens == false) {
+    error(*v.find("layers"), p,
+          "expected a token sequence (put a patch_embed before the encoder), got an image");
+    flow.ok = false;
+  }
+  const auto counts = values(*layers);
+  for (int64_t l = 1; l <= counts.back(); ++l) {
+    std::optional<Gate> gate;
+    if (layers->is_decision() && l > counts.front()) gate = Gate{layers->decision, l};
+    std::string label = layer.name + ".layer" + std::to_string(l);
+    size_t before = d_.size();
+    auto heads = param(*v.find("heads"), p + ".heads", DomainType::kHeads, label + ".heads", "h", gate);
+    auto ffn = param(*v.find("ffn"), p + ".ffn", DomainType::kChannels, label + ".ffn", "f", gate);
+    if (!heads || !ffn || d_.size() != before) return;
+    std::vector<int> group;
+    if (heads->is_decision()) group.push_back(heads->decision);
+    if (ffn->is_decision()) group.push_back(ffn->decision);
+    if (!group.empty()) s_.sections_[section_].groups.push_back(group);
+    if (l == 1 && flow.ok) {
+      for (int64_t h : values(*heads))
+        for (int64_t c : flow.cur.channels)
+          if (c % h != 0) {
+            error(*v.find("heads"), p + ".heads",
+                  "expected a head count that divides every hidden width " +
+                      set_str(flow.cur.channels) + ", got " + std::to_string(h) + " (" +
+                      std::to_string(c) + " % " + std::to_string(h) + " = " +
+                      std::to_string(c % h) + ")");
+            return;
+          }
+    }
+    enc.blocks.push_back({*heads, *ffn});
+  }
+  if (s_.sections_[section_].head.empty() && s_.sections_[section_].groups.empty())
+    s_.sections_.pop_back();
+  section_ = -1;
+  layer.spec = enc;
+  layer.out = flow.cur;
+  push_layer(std::move(layer), flow);
+}
+
+void SpaceBuilder::check_head(const AstNode& v, const std::string& p, Flow& flow,
+                              const SourceLoc& loc) {
+  if (!v.is_null() && (!expect_mapping(v, p, "{pool, dropout, classifier}") ||
+                       !check_keys(v, p, {"pool", "dropout", "classifier"}, {})))
+    return;
+  Layer layer;
+  layer.loc = loc;
+  layer.in = flow.cur;
+  layer.name = "head";
+  HeadLayer head;
+  head.classes = s_.classes_;
+  if (const AstNode* pn = v.is_mapping() ? v.find("pool") : nullptr) {
+    auto s = get_enum(*pn, p + ".pool", {"global_avg", "global_max", "flatten"});
+    if (!s) return;
+    head.pool = *s == "global_max" ? GlobalPool::kMax
+                : *s == "flatten"  ? GlobalPool::kFlatten
+                                   : GlobalPool::kAvg;
+  }
+  if (const AstNode* dn = v.is_mapping() ? v.find("dropout") : nullptr) {
+    auto x = get_number(*dn, p + ".dropout", "a dropout rate in [0, 1)");
+    if (x && (*x < 0 || *x >= 1)) {
+      error(*dn, p + ".dropout", "expected a dropout rate in [0, 1), got " + dn->scalar);
+      x.reset();
+    }
+    if (!x) return;
+    head.dropout = *x;
+  }
+  if (const AstNode* cn = v.is_mapping() ? v.find("classifier") : nullptr) {
+    if (cn->is_scalar() && cn->scalar == "linear") {
+      // default
+    } else if (cn->is_mapping()) {
+      if (!check_keys(*cn, p + ".classifier", {"hidden"}, {"hidden"})) return;
+      open_section("head", Section::Kind::kLayer);
+      auto hidden = param(*cn->find("hidden"), p + ".classifier.hidden", DomainType::kChannels,
+                          "head.hidden", "w", std::nullopt);
+      if (!hidden) return;
+      if (hidden->is_decision()) s_.sections_[section_].head.push_back(hidden->decision);
+      else s_.sections_.pop_back();
+      section_ = -1;
+      head.hidden = *hidden;
+    } else {
+      error(*cn, p + ".classifier", "expected linear or {hidden: N}, got " + cn->describe());
+      return;
+    }
+  }
+  flow.cur.tokens = false;
+  flow.cur.channels = {s_.classes_};
+  flow.cur.height = flow.cur.width = 1;
+  layer.spec = head;
+  layer.out = flow.cur;
+  push_layer(std::move(layer), flow);
+}
+
+}  // namespace nasforge

@@ -1,0 +1,102 @@
+// The DSL checker: turns an AST into a SearchSpace, reporting every error it finds.
+// Split by seam: check_values.cpp (scalars, domains, keys), check_network.cpp (layers and
+// shapes), check_cells.cpp (cell DAGs), check_space.cpp (document, constraints, objectives).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "nasforge/searchspace/diagnostics.h"
+#include "nasforge/searchspace/search_space.h"
+#include "nasforge/searchspace/yaml_ast.h"
+
+namespace nasforge {
+
+class SpaceBuilder {
+ public:
+  explicit SpaceBuilder(Diagnostics& diags) : d_(diags) {}
+  std::optional<SearchSpace> build(const AstNode& root);
+
+ private:
+  // --- check_values.cpp ---
+  void error(const AstNode& at, const std::string& path, const std::string& message) {
+    d_.error(at.loc, path, message);
+  }
+  // Reports unknown keys (with a suggestion) and missing required ones. False if any.
+  bool check_keys(const AstNode& map, const std::string& path,
+                  const std::vector<std::string>& allowed,
+                  const std::vector<std::string>& required);
+  bool expect_mapping(const AstNode& n, const std::string& path, const std::string& what);
+  std::optional<int64_t> get_int(const AstNode& n, const std::string& path,
+                                 const std::string& expected);
+  std::optional<double> get_number(const AstNode& n, const std::string& path,
+                                   const std::string& expected);
+  std::optional<bool> get_bool(const AstNode& n, const std::string& path);
+  // One of `options`; reports "expected one of ..., got 'x' (did you mean ...)".
+  std::optional<std::string> get_enum(const AstNode& n, const std::string& path,
+                                      const std::vector<std::string>& options);
+  // Empty if `v` is a valid value of `type`, else what was expected.
+  static std::string check_value(int64_t v, DomainType type);
+  // The domain written at `n`: a fixed scalar, {choice: [...]}, {range: {...}} or $name.
+  std::optional<Domain> domain_at(const AstNode& n, const std::string& path, DomainType type);
+  // A fixed value or a new decision labelled `label`.
+  std::optional<IntParam> param(const AstNode& n, const std::string& path, DomainType type,
+                                const std::string& label, const std::string& key,
+                                std::optional<Gate> gate);
+  // Same, where the key may be absent and then takes `fallback`.
+  std::optional<IntParam> param_or(const AstNode& map, const std::string& key_name,
+                                   const std::string& path, DomainType type,
+                                   const std::string& label, const std::string& key,
+                                   std::optional<Gate> gate, int64_t fallback);
+  int add_decision(const std::string& label, const std::string& key, Domain domain,
+                   std::optional<Gate> gate, const SourceLoc& loc);
+  // Values a parameter can take.
+  std::vector<int64_t> values(const IntParam& p) const;
+
+  // --- check_network.cpp ---
+  struct Flow {
+    Shape cur, prev;  // prev: the input before `cur`, for two-input cells
+    bool ok = true;   // false once a shape error makes later shape checks meaningless
+  };
+  void check_network(const AstNode& seq, const std::string& path);
+  void check_item(const AstNode& item, const std::string& path, Flow& flow, bool is_last);
+  std::optional<Block> check_block(const AstNode& item, const std::string& path,
+                                   const std::string& label, std::optional<Gate> gate,
+                                   bool in_stage, std::vector<int>* group);
+  void check_stage(const AstNode& n, const std::string& path, Flow& flow, const SourceLoc& loc);
+  void check_cell_use(const AstNode& n, const std::string& path, Flow& flow, const SourceLoc& loc);
+  void check_encoder(const AstNode& n, const std::string& path, Flow& flow, const SourceLoc& loc);
+  void check_head(const AstNode& n, const std::string& path, Flow& flow, const SourceLoc& loc);
+  // Applies a block to the flowing shape, checking strides and residual shapes.
+  // same_width: the block's input width is the same decision as its output width.
+  void apply_block(const Block& b, const AstNode& at, const std::string& path, Flow& flow,
+                   bool same_width);
+  bool expect_image(const AstNode& at, const std::string& path, const Flow& flow);
+  bool apply_stride(int stride, const AstNode& at, const std::string& path, Shape& s);
+  std::string next_name(const std::string& kind);
+  void push_layer(Layer layer, Flow& flow);
+  int open_section(const std::string& name, Section::Kind kind);
+
+  // --- check_cells.cpp ---
+  void check_cells(const AstNode& map, const std::string& path);
+  void check_cell(const std::string& name, const AstNode& def, const std::string& path);
+
+  // --- check_space.cpp ---
+  void check_lets(const AstNode& map, const std::string& path);
+  void check_constraints(const AstNode& seq, const std::string& path);
+  void check_objectives(const AstNode& map, const std::string& path);
+
+  Diagnostics& d_;
+  SearchSpace s_;
+  std::map<std::string, const AstNode*> lets_;
+  std::set<std::string> reported_lets_;   // "name/type" pairs already diagnosed
+  std::map<std::string, int> counters_;   // per layer kind, for section names
+  std::map<std::string, const AstNode*> cell_defs_;
+  std::set<std::string> used_cells_;
+  int section_ = -1;                      // section new decisions belong to
+};
+
+}  // namespace nasforge

@@ -1,0 +1,92 @@
+#include "cli.h"
+
+#include <iostream>
+
+#include "nasforge/searchspace/diagnostics.h"
+
+namespace nasforge::cli {
+
+std::string Args::get(const std::string& key, const std::string& fallback) const {
+  auto it = options.find(key);
+  return it == options.end() ? fallback : it->second;
+}
+
+Registry& Registry::instance() {
+  static Registry r;  // registration table only; holds no run state
+  return r;
+}
+
+void Registry::add(Command c) { commands_.push_back(std::move(c)); }
+
+const Command* Registry::find(const std::string& name) const {
+  for (const auto& c : commands_)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::optional<Args> parse_args(const Command& cmd, const std::vector<std::string>& argv) {
+  Args args;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a.size() < 3 || a.rfind("--", 0) != 0) {
+      args.positional.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2), value;
+    bool inline_value = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      inline_value = true;
+    }
+    const Flag* flag = nullptr;
+    std::vector<std::string> names;
+    for (const auto& f : cmd.flags) {
+      names.push_back(f.name);
+      if (f.name == name) flag = &f;
+    }
+    if (!flag) {
+      std::cerr << "nasforge " << cmd.name << ": unknown option '--" << name << "'";
+      std::string near = closest_match(name, names);
+      if (!near.empty()) std::cerr << " (did you mean '--" << near << "'?)";
+      std::cerr << "\n" << command_help(cmd);
+      return std::nullopt;
+    }
+    if (flag->takes_value && !inline_value) {
+      if (i + 1 >= argv.size()) {
+        std::cerr << "nasforge " << cmd.name << ": option '--" << name << "' expects a value\n";
+        return std::nullopt;
+      }
+      value = argv[++i];
+    } else if (!flag->takes_value && inline_value) {
+      std::cerr << "nasforge " << cmd.name << ": option '--" << name << "' takes no value\n";
+      return std::nullopt;
+    }
+    args.options[name] = value;
+  }
+  return args;
+}
+
+std::string command_help(const Command& cmd) {
+  std::string s = "usage: nasforge " + cmd.name + " " + cmd.usage + "\n\n" + cmd.summary + "\n";
+  if (!cmd.flags.empty()) {
+    s += "\noptions:\n";
+    for (const auto& f : cmd.flags) {
+      std::string left = "  --" + f.name + (f.takes_value ? " VALUE" : "");
+      if (left.size() < 24) left += std::string(24 - left.size(), ' ');
+      s += left + " " + f.help + "\n";
+    }
+  }
+  return s;
+}
+
+std::optional<uint64_t> parse_count(const std::string& name, const std::string& text) {
+  if (text.empty() || text.size() > 18 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    std::cerr << "--" << name << ": expected a non-negative integer, got '" << text << "'\n";
+    return std::nullopt;
+  }
+  return std::stoull(text);
+}
+
+}  // namespace nasforge::cli

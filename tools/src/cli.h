@@ -1,0 +1,59 @@
+// The CLI's argument parsing and command registry. Commands register themselves by name, so
+// `nasforge --help` and `nasforge list commands` need no central switch.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nasforge::cli {
+
+// Parsed `POSITIONAL... --key value --flag`. Only the flags a command declares are accepted.
+class Args {
+ public:
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+
+  bool has(const std::string& key) const { return options.count(key) > 0; }
+  std::string get(const std::string& key, const std::string& fallback = "") const;
+};
+
+struct Flag {
+  std::string name;   // without the leading dashes
+  bool takes_value;
+  std::string help;
+};
+
+struct Command {
+  std::string name;
+  std::string summary;
+  std::string usage;          // after "nasforge NAME "
+  std::vector<Flag> flags;
+  std::function<int(const Args&)> run;
+  bool built = true;          // false: listed, but says plainly that it is not built yet
+};
+
+class Registry {
+ public:
+  static Registry& instance();
+  void add(Command c);
+  const Command* find(const std::string& name) const;
+  const std::vector<Command>& all() const { return commands_; }
+
+ private:
+  std::vector<Command> commands_;
+};
+
+struct Registration {
+  explicit Registration(Command c) { Registry::instance().add(std::move(c)); }
+};
+
+// Parses argv for `cmd`; prints a message and returns nullopt on a bad flag.
+std::optional<Args> parse_args(const Command& cmd, const std::vector<std::string>& argv);
+std::string command_help(const Command& cmd);
+// Parses a non-negative integer option; prints "--NAME: expected ..." on failure.
+std::optional<uint64_t> parse_count(const std::string& name, const std::string& text);
+
+}  // namespace nasforge::cli

@@ -1,0 +1,223 @@
+// Search-space commands: check, size, sample, arch, list. Also registers, as not built yet, the
+// commands that later components provide, so that the CLI says so plainly.
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "cli.h"
+#include "nasforge/searchspace/dsl.h"
+#include "nasforge/searchspace/metrics.h"
+#include "nasforge/searchspace/ops.h"
+
+namespace nasforge::cli {
+namespace {
+
+// Loads a space or prints its diagnostics to stderr.
+std::optional<SearchSpace> load_or_report(const std::string& path) {
+  Diagnostics diags;
+  auto space = load_space(path, diags);
+  if (!space) {
+    std::cerr << diags.str();
+    std::cerr << diags.size() << (diags.size() == 1 ? " error" : " errors") << " in " << path
+              << "\n";
+  }
+  return space;
+}
+
+bool one_file(const Command& cmd, const Args& a) {
+  if (a.positional.size() == 1) return true;
+  std::cerr << "nasforge " << cmd.name << ": expected one space FILE, got "
+            << a.positional.size() << " arguments\n"
+            << command_help(cmd);
+  return false;
+}
+
+std::string json_str(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+int run_check(const Command& cmd, const Args& a) {
+  if (!one_file(cmd, a)) return 1;
+  auto space = load_or_report(a.positional[0]);
+  if (!space) return 1;
+  if (a.has("json")) {
+    char lg[32];
+    std::snprintf(lg, sizeof lg, "%.6f", space->log10_size());
+    std::cout << "{\"name\":" << json_str(space->name())
+              << ",\"decisions\":" << space->decisions().size() << ",\"size\":\""
+              << space->size().str() << "\",\"log10_size\":" << lg
+              << ",\"fingerprint\":\"" << space->fingerprint() << "\"}\n";
+  } else {
+    std::cout << space->summary() << "ok\n";
+  }
+  return 0;
+}
+
+int run_size(const Command& cmd, const Args& a) {
+  if (!one_file(cmd, a)) return 1;
+  auto space = load_or_report(a.positional[0]);
+  if (!space) return 1;
+  if (a.has("log10")) {
+    std::printf("%.6f\n", space->log10_size());
+  } else {
+    std::cout << space->size().str() << "\n";
+  }
+  return 0;
+}
+
+int print_arch(const SearchSpace& s, const Architecture& arch, const std::string& format) {
+  if (format == "string") {
+    std::cout << s.to_string(arch) << "\n";
+  } else if (format == "json") {
+    std::cout << s.to_json(arch) << "\n";
+  } else if (format == "yaml") {
+    std::cout << s.to_yaml(arch) << "---\n";
+  } else if (format == "hash") {
+    std::cout << s.canonical_hash_hex(arch) << "  " << s.to_string(arch) << "\n";
+  } else {
+    std::cerr << "--format: expected string, json, yaml or hash, got '" << format << "'\n";
+    return 1;
+  }
+  return 0;
+}
+
+int run_sample(const Command& cmd, const Args& a) {
+  if (!one_file(cmd, a)) return 1;
+  auto n = parse_count("n", a.get("n", "10"));
+  auto seed = parse_count("seed", a.get("seed", "0"));
+  if (!n || !seed) return 1;
+  std::string mode = a.get("mode", "uniform");
+  if (mode != "uniform" && mode != "per-decision") {
+    std::cerr << "--mode: expected uniform or per-decision, got '" << mode << "'\n";
+    return 1;
+  }
+  std::string format = a.get("format", "string");
+  auto space = load_or_report(a.positional[0]);
+  if (!space) return 1;
+  Rng rng(*seed);
+  for (uint64_t i = 0; i < *n; ++i) {
+    Architecture arch = space->sample(rng, mode == "uniform" ? SampleMode::kUniformArchitecture
+                                                             : SampleMode::kUniformDecision);
+    if (int rc = print_arch(*space, arch, format)) return rc;
+  }
+  return 0;
+}
+
+int run_arch(const Command& cmd, const Args& a) {
+  if (a.positional.size() != 2) {
+    std::cerr << "nasforge arch: expected FILE and ARCH, got " << a.positional.size()
+              << " arguments\n"
+              << command_help(cmd);
+    return 1;
+  }
+  auto space = load_or_report(a.positional[0]);
+  if (!space) return 1;
+  const std::string& text = a.positional[1];
+  bool mapping = !text.empty() && (text[0] == '{' || text.find(": ") != std::string::npos);
+  auto arch = mapping ? space->from_json(text) : space->parse(text);
+  if (!arch.ok()) {
+    std::cerr << "nasforge arch: " << a.positional[0] << ": invalid architecture: "
+              << arch.status().message() << "\n";
+    return 1;
+  }
+  if (a.has("neighbours")) {
+    for (const auto& n : space->neighbours(*arch)) std::cout << space->to_string(n) << "\n";
+    return 0;
+  }
+  if (a.has("format")) return print_arch(*space, *arch, a.get("format"));
+  std::cout << "string:    " << space->to_string(*arch) << "\n"
+            << "hash:      " << space->canonical_hash_hex(*arch) << "\n"
+            << "canonical: " << space->canonical_form(*arch) << "\n"
+            << "json:      " << space->to_json(*arch) << "\n";
+  return 0;
+}
+
+int run_list(const Command&, const Args& a) {
+  std::string what = a.positional.empty() ? "all" : a.positional[0];
+  bool all = what == "all";
+  bool known = false;
+  if (all || what == "commands") {
+    known = true;
+    std::cout << "commands:\n";
+    for (const auto& c : Registry::instance().all())
+      std::cout << "  " << c.name << (c.built ? "" : "  [not built yet]") << "\n";
+  }
+  if (all || what == "ops") {
+    known = true;
+    std::cout << "cell ops:\n";
+    for (const auto& op : cell_ops()) std::cout << "  " << op.name << "\n";
+  }
+  if (all || what == "devices") {
+    known = true;
+    std::cout << "devices (for latency_ms@DEVICE):\n";
+    for (const auto& d : known_devices()) std::cout << "  " << d << "\n";
+  }
+  if (all || what == "metrics") {
+    known = true;
+    std::cout << "metrics:\n  accuracy\n  latency_ms@DEVICE\n  params\n  macs\n";
+  }
+  for (const char* later : {"strategies", "predictors", "evaluators"}) {
+    if (all || what == later) {
+      known = true;
+      std::cout << later << ":\n  (none registered yet: not built in this release)\n";
+    }
+  }
+  if (!known) {
+    std::cerr << "nasforge list: expected commands, ops, devices, metrics, strategies, "
+                 "predictors or evaluators, got '"
+              << what << "'\n";
+    return 1;
+  }
+  return 0;
+}
+
+#define NF_CMD(var, ...) const Registration var{Command{__VA_ARGS__}};
+
+NF_CMD(kCheck, "check", "Check a search-space file and print its decisions and exact size.",
+       "FILE [--json]", {{"json", false, "print {name, decisions, size, log10_size} as JSON"}},
+       [](const Args& a) { return run_check(*Registry::instance().find("check"), a); })
+NF_CMD(kSize, "size", "Print the exact number of architectures in a space.", "FILE [--log10]",
+       {{"log10", false, "print log10 of the size instead"}},
+       [](const Args& a) { return run_size(*Registry::instance().find("size"), a); })
+NF_CMD(kSample, "sample", "Print N random architectures of a space, one per line.",
+       "FILE [--n N] [--seed S] [--mode uniform|per-decision] [--format string|json|yaml|hash]",
+       {{"n", true, "how many (default 10)"},
+         {"seed", true, "random seed (default 0); the same seed prints the same list"},
+         {"mode", true,
+          "uniform: every architecture equally likely (default); per-decision: each decision "
+          "uniform"},
+         {"format", true, "string (default), json, yaml or hash"}},
+       [](const Args& a) { return run_sample(*Registry::instance().find("sample"), a); })
+NF_CMD(kArch, "arch", "Parse an architecture (string or JSON) and show its forms and hash.",
+       "FILE ARCH [--format string|json|yaml|hash] [--neighbours]",
+       {{"format", true, "print only this form"},
+         {"neighbours", false, "print every architecture one decision away"}},
+       [](const Args& a) { return run_arch(*Registry::instance().find("arch"), a); })
+NF_CMD(kList, "list", "List what is registered: commands, ops, devices, metrics, strategies, ...",
+       "[commands|ops|devices|metrics|strategies|predictors|evaluators]", {},
+       [](const Args& a) { return run_list(*Registry::instance().find("list"), a); })
+
+// Later components; listed so that users see the whole pipeline, refused plainly until built.
+int not_built(const Args&) { return 2; }
+NF_CMD(kTrainSupernet, "train-supernet", "Train the weight-sharing supernet of a space.", "...",
+       {}, not_built, false)
+NF_CMD(kEval, "eval", "Evaluate an architecture with inherited supernet weights.", "...", {},
+       not_built, false)
+NF_CMD(kExtract, "extract", "Extract a standalone sub-network with inherited weights.", "...", {},
+       not_built, false)
+NF_CMD(kProfile, "profile", "Measure a device's latency lookup table for a space.", "...", {},
+       not_built, false)
+NF_CMD(kLatency, "latency", "Predict or measure an architecture's latency on a device.", "...",
+       {}, not_built, false)
+NF_CMD(kSearch, "search", "Search a space under hard constraints; write the Pareto front.", "...",
+       {}, not_built, false)
+NF_CMD(kExport, "export", "Export a found network to ONNX, TorchScript or a frozen YAML.", "...",
+       {}, not_built, false)
+
+}  // namespace
+}  // namespace nasforge::cli

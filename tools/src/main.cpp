@@ -1,0 +1,67 @@
+// nasforge: the command-line entry point. Every error is caught here and becomes a message and
+// a non-zero exit code.
+#include <exception>
+#include <iostream>
+
+#include "cli.h"
+#include "nasforge/searchspace/diagnostics.h"
+
+using nasforge::cli::Registry;
+
+namespace {
+
+void print_help() {
+  std::cout << "nasforge " << NASFORGE_VERSION
+            << " - neural architecture search with weight-sharing supernets\n\n"
+               "usage: nasforge COMMAND [ARGS] [--help]\n\ncommands:\n";
+  for (const auto& c : Registry::instance().all()) {
+    std::string left = "  " + c.name;
+    if (left.size() < 18) left += std::string(18 - left.size(), ' ');
+    std::cout << left << " " << c.summary << (c.built ? "" : " [not built yet]") << "\n";
+  }
+  std::cout << "\nRun 'nasforge COMMAND --help' for a command's options.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    print_help();
+    return args.empty() ? 1 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "nasforge " << NASFORGE_VERSION << "\n";
+    return 0;
+  }
+  const auto* cmd = Registry::instance().find(args[0]);
+  if (!cmd) {
+    std::vector<std::string> names;
+    for (const auto& c : Registry::instance().all()) names.push_back(c.name);
+    std::cerr << "nasforge: unknown command '" << args[0] << "'";
+    std::string near = nasforge::closest_match(args[0], names);
+    if (!near.empty()) std::cerr << " (did you mean '" << near << "'?)";
+    std::cerr << "; run 'nasforge --help' for the list\n";
+    return 1;
+  }
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  for (const auto& a : rest)
+    if (a == "--help" || a == "-h") {
+      std::cout << nasforge::cli::command_help(*cmd);
+      return 0;
+    }
+  if (!cmd->built) {
+    std::cerr << "nasforge " << cmd->name
+              << ": not built yet. This release has the search-space DSL (check, sample, size, "
+                 "list); the supernet, cost models, search and export land in later releases.\n";
+    return 2;
+  }
+  auto parsed = nasforge::cli::parse_args(*cmd, rest);
+  if (!parsed) return 1;
+  try {
+    return cmd->run(*parsed);
+  } catch (const std::exception& e) {
+    std::cerr << "nasforge " << cmd->name << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}
