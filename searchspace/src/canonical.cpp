@@ -1,7 +1,6 @@
 // Canonical identity of architectures, and their labelled DAGs for graph kernels.
 #include <algorithm>
 #include <cstdio>
-#include <numeric>
 
 #include "nasforge/searchspace/ops.h"
 #include "nasforge/searchspace/search_space.h"
@@ -14,9 +13,6 @@ struct LiveEdge {
   int from, to;
   std::string op;
 };
-
-// Intermediate nodes beyond this many are not relabelled (7! = 5040 orders at most).
-constexpr int kMaxPermutedNodes = 7;
 
 }  // namespace
 
@@ -54,34 +50,63 @@ static std::vector<LiveEdge> live_edges(const SearchSpace& s, const Architecture
   return kept;
 }
 
+// The function a cell computes, as a symbolic expression: `skip_connect` is the identity,
+// `none` is zero, every other op applies to its input's expression, and a node is the sorted
+// multiset of its terms (sums commute, and a skip of a sum contributes that sum's terms). Since
+// the expression alone cannot tell one shared op from two copies of it (conv(x) feeding two
+// nodes versus two convs of x), the form also lists every live parameterised edge. Two cells
+// with equal forms have the same function, the same ops and so the same parameter count.
 std::string SearchSpace::cell_canonical(const Architecture& a, int cell) const {
   const CellTemplate& t = cells_[cell];
-  std::vector<LiveEdge> edges = live_edges(*this, a, t);
+  const std::vector<LiveEdge> edges = live_edges(*this, a, t);
   if (edges.empty()) return "zero";
-  // Relabel the interchangeable nodes: every non-input node except a sum cell's output.
-  std::vector<int> movable;
-  for (int n = t.inputs; n < t.nodes; ++n)
-    if (t.combine == Combine::kConcat || n != t.nodes - 1) movable.push_back(n);
-  std::vector<int> perm(t.nodes);
-  std::iota(perm.begin(), perm.end(), 0);
-  auto render = [&](const std::vector<int>& map) {
-    std::vector<std::string> parts;
-    for (const auto& e : edges)
-      parts.push_back(std::to_string(map[e.from]) + ">" + std::to_string(map[e.to]) + ":" + e.op);
-    std::sort(parts.begin(), parts.end());
+  // Long subexpressions are replaced by their hash, so that forms stay short in deep cells.
+  auto compact = [](const std::string& e) {
+    if (e.size() <= 256) return e;
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : e) h = (h ^ c) * 1099511628211ull;
+    char buf[20];
+    std::snprintf(buf, sizeof buf, "h%016llx", static_cast<unsigned long long>(h));
+    return std::string(buf);
+  };
+  auto join = [](const std::vector<std::string>& terms) {
     std::string s;
-    for (const auto& p : parts) s += p + ",";
+    for (const auto& x : terms) s += (s.empty() ? "" : "+") + x;
     return s;
   };
-  std::string best = render(perm);
-  if (static_cast<int>(movable.size()) <= kMaxPermutedNodes && movable.size() > 1) {
-    std::vector<int> order = movable;
-    while (std::next_permutation(order.begin(), order.end())) {
-      for (size_t i = 0; i < movable.size(); ++i) perm[movable[i]] = order[i];
-      best = std::min(best, render(perm));
-    }
+  std::vector<std::vector<std::string>> terms(t.nodes);
+  std::vector<std::string> expr(t.nodes);
+  std::vector<std::string> params;  // live parameterised edges
+  for (int i = 0; i < t.inputs; ++i) {
+    terms[i] = {"x" + std::to_string(i)};
+    expr[i] = terms[i][0];
   }
-  return best;
+  for (int n = t.inputs; n < t.nodes; ++n) {
+    for (const auto& e : edges) {
+      if (e.to != n) continue;
+      if (find_cell_op(e.op)->kind == CellOpKind::kIdentity) {
+        terms[n].insert(terms[n].end(), terms[e.from].begin(), terms[e.from].end());
+      } else {
+        std::string term = e.op + "(" + compact(expr[e.from]) + ")";
+        terms[n].push_back(term);
+        params.push_back(term);
+      }
+    }
+    std::sort(terms[n].begin(), terms[n].end());
+    expr[n] = terms[n].empty() ? "0" : join(terms[n]);
+  }
+  std::string out;
+  if (t.combine == Combine::kSum) {
+    out = expr[t.nodes - 1];
+  } else {
+    std::vector<std::string> parts(expr.begin() + t.inputs, expr.end());
+    std::sort(parts.begin(), parts.end());
+    for (const auto& p : parts) out += (out.empty() ? "" : " | ") + compact(p);
+  }
+  std::sort(params.begin(), params.end());
+  out += " # ";
+  for (size_t i = 0; i < params.size(); ++i) out += (i ? "," : "") + params[i];
+  return out;
 }
 
 std::string SearchSpace::canonical_form(const Architecture& a) const {

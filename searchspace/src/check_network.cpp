@@ -216,10 +216,14 @@ void SpaceBuilder::check_item(const AstNode& item, const std::string& path, Flow
       return;
     }
     if (flow.ok && expect_image(k, p, flow)) {
-      if (flow.cur.height % *patch != 0 || flow.cur.width % *patch != 0) {
+      if (flow.cur.height % *patch != 0 || flow.cur.width % *patch != 0 ||
+          flow.cur.height < *patch || flow.cur.width < *patch) {
         error(*v.find("patch"), p + ".patch",
               "expected a patch size that divides the " + std::to_string(flow.cur.height) + "x" +
                   std::to_string(flow.cur.width) + " input, got " + std::to_string(*patch));
+      }
+      // After an error, go on with the whole patches that fit so later layers are checked too.
+      if (flow.cur.height < *patch || flow.cur.width < *patch) {
         flow.ok = false;
       } else {
         flow.cur.tokens = true;
@@ -276,6 +280,15 @@ std::optional<Block> SpaceBuilder::check_block(const AstNode& item, const std::s
     return std::nullopt;
   }
   if (!expect_mapping(v, p, "a mapping of " + k.scalar + " options")) return std::nullopt;
+  if (in_stage) {
+    for (const char* owned : {"out", "stride"})
+      if (const AstNode* key = v.find_key(owned)) {
+        error(*key, p + "." + owned,
+              std::string("expected no ") + owned + " in a stage's block (the stage's " + owned +
+                  " applies to its blocks), got " + v.find(owned)->describe());
+        return std::nullopt;
+      }
+  }
   auto keep = [&](const std::optional<IntParam>& x) {
     if (x && x->is_decision()) group->push_back(x->decision);
     return x.has_value();
@@ -605,11 +618,12 @@ void SpaceBuilder::check_encoder(const AstNode& v, const std::string& p, Flow& f
   if (!layers) return;
   if (layers->is_decision()) s_.sections_[section_].head.push_back(layers->decision);
   enc.layers = *layers;
-  if (flow.ok && flow.cur.tokens == false) {
+  // An encoder on an image is reported, and the image flows on so later layers are still
+  // checked.
+  const bool on_tokens = flow.cur.tokens;
+  if (flow.ok && !on_tokens)
     error(*v.find("layers"), p,
           "expected a token sequence (put a patch_embed before the encoder), got an image");
-    flow.ok = false;
-  }
   const auto counts = values(*layers);
   for (int64_t l = 1; l <= counts.back(); ++l) {
     std::optional<Gate> gate;
@@ -623,7 +637,7 @@ void SpaceBuilder::check_encoder(const AstNode& v, const std::string& p, Flow& f
     if (heads->is_decision()) group.push_back(heads->decision);
     if (ffn->is_decision()) group.push_back(ffn->decision);
     if (!group.empty()) s_.sections_[section_].groups.push_back(group);
-    if (l == 1 && flow.ok) {
+    if (l == 1 && flow.ok && on_tokens) {
       for (int64_t h : values(*heads))
         for (int64_t c : flow.cur.channels)
           if (c % h != 0) {

@@ -79,6 +79,11 @@ std::optional<SearchSpace> SpaceBuilder::build(const AstNode& root) {
   if (const AstNode* v = root.find("let")) check_lets(*v, "let");
   if (const AstNode* v = root.find("cells")) check_cells(*v, "cells");
   if (const AstNode* v = root.find("network")) check_network(*v, "network");
+  if (const AstNode* v = root.find("let"); v && v->is_mapping()) {
+    for (const auto& [k, def] : v->entries)
+      if (lets_.count(k.scalar) && !used_lets_.count(k.scalar))
+        error(def, "let." + k.scalar, "expected $" + k.scalar + " to be used, got no use");
+  }
   for (const auto& [name, def] : cell_defs_) {
     if (!used_cells_.count(name))
       error(*def, "cells." + name,

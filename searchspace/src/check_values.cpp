@@ -128,6 +128,7 @@ std::optional<Domain> SpaceBuilder::domain_at(const AstNode& n, const std::strin
     }
     body = it->second;
     body_path = "let." + name;
+    used_lets_.insert(name);
     use_note = " (used as " + std::string(domain_type_name(type)) + " at " + path + ")";
     // Diagnose a let's values once per use type, not at every use.
     std::string tag = name + "/" + domain_type_name(type);

@@ -3,6 +3,7 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -163,8 +164,9 @@ std::optional<AstNode> parse_yaml(const std::string& text, const std::string& fi
   }
   if (size_t bad = find_binary(text); bad != std::string::npos) {
     std::ostringstream got;
-    got << "binary data (byte 0x" << std::hex << static_cast<int>(static_cast<unsigned char>(text[bad]))
-        << std::dec << " at offset " << bad << ")";
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(text[bad]));
+    got << "binary data (byte " << byte << " at offset " << bad << ")";
     diags.error(loc_of_offset(text, bad, file), "file",
                 "expected UTF-8 YAML text, got " + got.str());
     return std::nullopt;

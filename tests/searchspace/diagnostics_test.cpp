@@ -1,1 +1,55 @@
+#include "nasforge/searchspace/diagnostics.h"
+
 #include <gtest/gtest.h>
+
+#include "nasforge/searchspace/metrics.h"
+
+namespace nasforge {
+namespace {
+
+TEST(Diagnostics, FormatsFileLineColPathMessage) {
+  Diagnostics d;
+  d.error({"s.yaml", 3, 7}, "network[1].stage.depth", "expected a depth in [1, 32], got 0");
+  EXPECT_FALSE(d.ok());
+  EXPECT_EQ(d.str(), "s.yaml:3:7: error: network[1].stage.depth: expected a depth in [1, 32], got 0\n");
+}
+
+TEST(Diagnostics, CapsTheNumberOfErrors) {
+  Diagnostics d;
+  for (size_t i = 0; i < Diagnostics::kMaxErrors + 5; ++i) d.error({"f", 1, 1}, "p", "m");
+  EXPECT_EQ(d.size(), Diagnostics::kMaxErrors);
+  EXPECT_TRUE(d.truncated());
+  EXPECT_NE(d.str().find("note: stopped after 100 errors"), std::string::npos);
+}
+
+TEST(ClosestMatch, SuggestsOnlyCloseWords) {
+  EXPECT_EQ(closest_match("dept", {"depth", "out", "stride"}), "depth");
+  EXPECT_EQ(closest_match("netwrk", {"name", "network"}), "network");
+  EXPECT_EQ(closest_match("out", {"kernel", "act"}), "");
+  EXPECT_EQ(closest_match("maximize", {"min", "max"}), "");
+}
+
+TEST(Numbers, SuffixesArePowersOfAThousand) {
+  EXPECT_EQ(*parse_number("200k"), 200000.0);
+  EXPECT_EQ(*parse_number("1.5M"), 1500000.0);
+  EXPECT_EQ(*parse_number("2G"), 2e9);
+  EXPECT_EQ(*parse_number("0.25"), 0.25);
+  EXPECT_FALSE(parse_number("200q"));
+  EXPECT_FALSE(parse_number("k"));
+  EXPECT_FALSE(parse_number("0x10"));
+  EXPECT_FALSE(parse_number("inf"));
+  EXPECT_FALSE(parse_number(""));
+}
+
+TEST(Metrics, ParseWithUnitsAndDevices) {
+  EXPECT_EQ(Metric::parse("latency_ms@gold_6226")->str(), "latency_ms@gold_6226");
+  EXPECT_EQ(Metric::parse("params")->kind, MetricKind::kParams);
+  EXPECT_EQ(Metric::parse("latency_ms@tpu").status().message(),
+            "expected a known device (cpu, onednn, cuda, pixel3, raspi4, eyeriss, fpga, "
+            "gold_6226, titan_rtx_1), got 'tpu' (did you mean 'cpu'?)");
+  EXPECT_EQ(Metric::parse("flops").status().message(),
+            "expected a metric (accuracy, latency_ms@DEVICE, params, macs), got 'flops'");
+}
+
+}  // namespace
+}  // namespace nasforge

@@ -1,1 +1,426 @@
+// The DSL: parsing with the documented semantics, and the exact text of every diagnostic.
 #include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace nasforge {
+namespace {
+
+using testing::diagnose;
+using testing::load;
+using testing::load_text;
+
+TEST(DslParse, MobileExampleFromTheDesign) {
+  SearchSpace s = load("tests/data/design_mobile_tiny.yaml");
+  EXPECT_EQ(s.name(), "mobile-tiny");
+  EXPECT_EQ(s.size().str(), "325989846");
+  // Two stages of depth, width and four (kernel, expand) blocks each.
+  ASSERT_EQ(s.decisions().size(), 20u);
+  EXPECT_EQ(s.decisions()[0].label, "stage1.depth");
+  EXPECT_EQ(s.decisions()[1].label, "stage1.out");
+  EXPECT_EQ(s.decisions()[2].label, "stage1.block1.kernel");
+  EXPECT_EQ(s.decisions()[3].label, "stage1.block1.expand");
+  // Blocks within the smallest depth are always active; block 3 needs depth >= 3.
+  EXPECT_FALSE(s.decisions()[2].gate.has_value());
+  const Decision& k3 = s.decisions()[s.find_decision("stage1.block3.kernel")];
+  ASSERT_TRUE(k3.gate.has_value());
+  EXPECT_EQ(k3.gate->decision, 0);
+  EXPECT_EQ(k3.gate->min_value, 3);
+  EXPECT_EQ(k3.domain.str(), "{3, 5, 7}");
+  EXPECT_EQ(k3.domain.type, DomainType::kKernel);
+  // Layers and the shapes flowing between them: 28 -> 14 -> 7.
+  ASSERT_EQ(s.layers().size(), 4u);
+  EXPECT_EQ(s.layers()[1].name, "stage1");
+  EXPECT_EQ(s.layers()[1].out.str(), "{24,32}x14x14");
+  EXPECT_EQ(s.layers()[2].out.str(), "{40,48,64}x7x7");
+  EXPECT_EQ(s.layers()[3].out.str(), "10x1x1");
+  const auto& stage = std::get<StageLayer>(s.layers()[1].spec);
+  ASSERT_EQ(stage.blocks.size(), 4u);
+  EXPECT_EQ(std::get<MBConvBlock>(stage.blocks[0]).stride, 2);
+  EXPECT_EQ(std::get<MBConvBlock>(stage.blocks[1]).stride, 1);
+  // Constraints with units and suffixes, and objectives.
+  ASSERT_EQ(s.constraints().size(), 2u);
+  EXPECT_EQ(s.constraints()[0].str(), "latency_ms@cpu <= 2");
+  EXPECT_EQ(s.constraints()[1].str(), "params <= 200000");
+  ASSERT_EQ(s.objectives().size(), 2u);
+  EXPECT_EQ(s.objectives()[0].str(), "accuracy: max");
+  EXPECT_EQ(s.objectives()[1].str(), "latency_ms@cpu: min");
+}
+
+TEST(DslParse, Nb201ExampleFromTheDesign) {
+  SearchSpace s = load("zoo/nb201.yaml");
+  EXPECT_EQ(s.size().str(), "15625");
+  ASSERT_EQ(s.decisions().size(), 6u);
+  EXPECT_EQ(s.decisions()[0].label, "search.node1.from0");
+  EXPECT_EQ(s.decisions()[5].label, "search.node3.from2");
+  // One genotype shared by the 15 cells: the repeats add no decisions.
+  int cells = 0;
+  for (const auto& l : s.layers()) cells += std::holds_alternative<CellLayer>(l.spec);
+  EXPECT_EQ(cells, 15);
+  EXPECT_EQ(s.layers().back().in.str(), "64x8x8");
+  ASSERT_EQ(s.cells().size(), 1u);
+  EXPECT_EQ(s.cells()[0].edges.size(), 6u);
+}
+
+TEST(DslParse, EveryUseOfALetIsItsOwnDecision) {
+  SearchSpace s = load_text(R"(nasforge: 1
+name: t
+input: {channels: 3, height: 8, width: 8}
+classes: 10
+let:
+  K: {choice: [3, 5]}
+  W: {range: {min: 8, max: 32, step: 8}}
+network:
+  - conv: {out: $W, kernel: $K}
+  - conv: {out: $W, kernel: $K}
+  - head: {}
+)");
+  ASSERT_EQ(s.decisions().size(), 4u);
+  EXPECT_EQ(s.decisions()[0].label, "conv1.out");
+  EXPECT_EQ(s.decisions()[0].domain.str(), "{8, 16, 24, 32}");
+  EXPECT_EQ(s.size().str(), "64");  // (4 * 2)^2
+}
+
+TEST(DslParse, TransformerFamily) {
+  SearchSpace s = load("zoo/transformer.yaml");
+  EXPECT_EQ(s.size().str(), "4644");  // 3 widths * (6^2 + 6^3 + 6^4)
+  EXPECT_EQ(s.layers()[0].out.str(), "49 tokens x {64,96,128}");
+  EXPECT_EQ(s.decisions()[s.find_decision("encoder1.layer4.heads")].gate->min_value, 4);
+}
+
+TEST(DslParse, SqueezeExciteAsADecisionAndSuffixedNumbers) {
+  SearchSpace s = load_text(R"(nasforge: 1
+name: t
+input: {channels: 3, height: 8, width: 8}
+classes: 10
+network:
+  - mbconv: {out: 16, kernel: 3, expand: {choice: [1, 2]}, se: {choice: [true, false]}}
+  - head: {classifier: {hidden: 128}}
+constraints:
+  - {macs: {max: 1.5M}}
+  - {params: {min: 2k, max: 1G}}
+  - {latency_ms@raspi4: {max: 15}}
+)");
+  EXPECT_EQ(s.size().str(), "4");
+  EXPECT_EQ(s.decisions()[1].domain.str(), "{true, false}");
+  EXPECT_EQ(s.constraints()[0].str(), "macs <= 1500000");
+  EXPECT_EQ(s.constraints()[1].str(), "2000 <= params <= 1000000000");
+  EXPECT_EQ(s.constraints()[2].str(), "latency_ms@raspi4 <= 15");
+}
+
+TEST(DslParse, ListedEdgesAndResidualBlocks) {
+  SearchSpace s = load_text(R"(nasforge: 1
+name: t
+input: {channels: 16, height: 8, width: 8}
+classes: 10
+cells:
+  c: {nodes: 4, edges: [[0, 1], [1, 2], [0, 3], [2, 3]], op: {choice: [nor_conv_3x3, skip_connect]}}
+network:
+  - cell: c
+  - stage: {depth: {choice: [1, 2]}, out: 16, block: {resblock: {shortcut: identity}}}
+  - head: {}
+)");
+  EXPECT_EQ(s.size().str(), "32");  // 2^4 edge ops * 2 depths (the blocks have no decisions)
+  Architecture a = *s.parse("c=|nor_conv_3x3~0|+|skip_connect~1|+|skip_connect~0|nor_conv_3x3~2|/stage1=d2");
+  EXPECT_EQ(s.to_string(a), "c=|nor_conv_3x3~0|+|skip_connect~1|+|skip_connect~0|nor_conv_3x3~2|/stage1=d2");
+}
+
+TEST(DslDiagnostics, UnknownTopLevelKeySuggestsAndMissingKeyIsNamed) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+netwrk: []
+)yaml"),
+            R"txt(t.yaml:5:1: error: netwrk: expected one of nasforge, name, description, input, classes, let, cells, network, constraints, objectives, got unknown key 'netwrk' (did you mean 'network'?)
+t.yaml:1:1: error: document: expected key 'network', got a mapping without it
+)txt");
+}
+
+TEST(DslDiagnostics, VersionAndClassCount) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 2
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 1
+network:
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:1:11: error: nasforge: expected DSL version 1, got 2
+t.yaml:4:10: error: classes: expected a class count in [2, 100000], got 1
+)txt");
+}
+
+TEST(DslDiagnostics, ChannelsKernelsAndStrides) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+network:
+  - stem: {conv: {out: 0, kernel: 4, stride: 5}}
+  - head: {pool: global_avg}
+)yaml"),
+            R"txt(t.yaml:6:24: error: network[0].stem.conv.out: expected a channel count in [1, 65536], got 0
+t.yaml:6:35: error: network[0].stem.conv.kernel: expected an odd kernel size in [1, 15], got 4
+t.yaml:6:46: error: network[0].stem.conv.stride: expected a stride in [1, 4], got 5
+)txt");
+}
+
+TEST(DslDiagnostics, DepthOutOfRange) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+network:
+  - stage: {depth: {choice: [0, 2]}, out: 16, block: {mbconv: {kernel: 3, expand: 3}}}
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:6:30: error: network[0].stage.depth.choice[0]: expected a depth in [1, 32], got 0
+)txt");
+}
+
+TEST(DslDiagnostics, UnknownKeyInStageSuggests) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+network:
+  - stage: {depth: 2, out: 16, dept: 3, block: {mbconv: {kernel: 3, expand: 3}}}
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:6:32: error: network[0].stage.dept: expected one of depth, out, stride, block, got unknown key 'dept' (did you mean 'depth'?)
+)txt");
+}
+
+TEST(DslDiagnostics, StageSetsTheBlockWidth) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+network:
+  - stage: {depth: 2, out: 16, block: {mbconv: {kernel: 3, expand: 3, out: 8}}}
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:6:71: error: network[0].stage.block.mbconv.out: expected no out in a stage's block (the stage's out applies to its blocks), got '8'
+)txt");
+}
+
+TEST(DslDiagnostics, LetValuesAreTypedAtTheUseAndReportedOnce) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+let:
+  K: {choice: [3, 4]}
+network:
+  - stage: {depth: 3, out: 16, block: {mbconv: {kernel: $K, expand: 3}}}
+  - conv: {out: 8, kernel: $K}
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:6:19: error: let.K.choice[1]: expected an odd kernel size in [1, 15] (used as kernel at network[0].stage.block.mbconv.kernel), got 4
+)txt");
+}
+
+TEST(DslDiagnostics, UndefinedLetSuggests) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+let:
+  K: {choice: [3, 5]}
+network:
+  - conv: {out: 8, kernel: $K}
+  - conv: {out: 8, kernel: $Q}
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:9:28: error: network[1].conv.kernel: expected a domain defined under let, got undefined '$Q' (did you mean '$K'?)
+)txt");
+}
+
+TEST(DslDiagnostics, UnknownOpLayerAndCell) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+cells:
+  c: {nodes: 4, edges: dense, op: {choice: [none, skip_conect, nor_conv_3x3]}}
+  unused: {nodes: 2, edges: dense, op: {choice: [none]}}
+network:
+  - cel: c
+  - cell: d
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:6:51: error: cells.c.op.choice[1]: expected a known op (none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3, max_pool_3x3, sep_conv_3x3, sep_conv_5x5, sep_conv_7x7, dil_conv_3x3, dil_conv_5x5), got 'skip_conect' (did you mean 'skip_connect'?)
+t.yaml:9:5: error: network[0].cel: expected a layer kind (stem, conv, mbconv, resblock, stage, cell, repeat, pool, patch_embed, encoder, head), got 'cel' (did you mean 'cell'?)
+t.yaml:10:11: error: network[1].cell: expected a cell defined under cells, got 'd' (did you mean 'c'?)
+t.yaml:6:6: error: cells.c: expected cell 'c' to be used in the network, got no use
+t.yaml:7:11: error: cells.unused: expected cell 'unused' to be used in the network, got no use
+)txt");
+}
+
+TEST(DslDiagnostics, IdentityShortcutNeedsEqualShapes) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+network:
+  - resblock: {out: 32, stride: 2, shortcut: identity}
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:6:5: error: network[0].resblock.shortcut: expected equal input and output shapes for an identity shortcut (use shortcut: auto to insert a 1x1 projection), got 3x32x32 -> 32x16x16
+)txt");
+}
+
+TEST(DslDiagnostics, SpatialSizeNeverBelowOne) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 4, width: 4}
+classes: 10
+network:
+  - conv: {out: 8, kernel: 3, stride: 2}
+  - conv: {out: 8, kernel: 3, stride: 2}
+  - conv: {out: 8, kernel: 3, stride: 2}
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:8:5: error: network[2].conv: expected a spatial size of at least 2x2 before a stride-2 layer, got 1x1
+)txt");
+}
+
+TEST(DslDiagnostics, MetricsDevicesAndNumbers) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+network:
+  - head: {}
+constraints:
+  - {latency_ms@gpu: {max: 2}}
+  - {param: {max: 200k}}
+  - {params: {max: 200q}}
+  - {macs: {min: 5M, max: 1M}}
+objectives: {accuracy: maximize, latency_ms@raspi: min}
+)yaml"),
+            R"txt(t.yaml:8:6: error: constraints[0].latency_ms@gpu: expected a known device (cpu, onednn, cuda, pixel3, raspi4, eyeriss, fpga, gold_6226, titan_rtx_1), got 'gpu' (did you mean 'cpu'?)
+t.yaml:9:6: error: constraints[1].param: expected a metric (accuracy, latency_ms@DEVICE, params, macs), got 'param' (did you mean 'params'?)
+t.yaml:10:20: error: constraints[2].params.max: expected a number >= 0 (suffixes k, M, G allowed), got '200q'
+t.yaml:11:12: error: constraints[3].macs: expected min <= max, got min 5M > max 1M
+t.yaml:12:24: error: objectives.accuracy: expected one of min, max, got 'maximize'
+t.yaml:12:34: error: objectives.latency_ms@raspi: expected a known device (cpu, onednn, cuda, pixel3, raspi4, eyeriss, fpga, gold_6226, titan_rtx_1), got 'raspi' (did you mean 'raspi4'?)
+)txt");
+}
+
+TEST(DslDiagnostics, TransformerShapes) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+network:
+  - encoder: {layers: 2, heads: 2, ffn: 64}
+  - patch_embed: {patch: 5, dim: 64}
+  - patch_embed: {patch: 4, dim: {choice: [64, 96]}}
+  - encoder: {layers: 2, heads: {choice: [2, 5]}, ffn: 64}
+  - conv: {out: 8, kernel: 3}
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:6:23: error: network[0].encoder: expected a token sequence (put a patch_embed before the encoder), got an image
+t.yaml:7:26: error: network[1].patch_embed.patch: expected a patch size that divides the 32x32 input, got 5
+t.yaml:8:5: error: network[2].patch_embed: expected an image (channels x height x width), got a token sequence
+t.yaml:9:33: error: network[3].encoder.heads: expected a head count that divides every hidden width 64, got 5 (64 % 5 = 4)
+t.yaml:10:5: error: network[4].conv: expected an image (channels x height x width), got a token sequence
+)txt");
+}
+
+TEST(DslDiagnostics, CellEdges) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+cells:
+  a: {nodes: 4, edges: [[0, 1], [1, 1], [0, 3], [0, 3], [2, 3]], op: {choice: [nor_conv_3x3]}}
+  b: {nodes: 4, edges: [[0, 1], [0, 2], [1, 3]], op: {choice: [nor_conv_3x3]}}
+  c: {inputs: 2, nodes: 5, edges: {choose: 3}, op: {choice: [nor_conv_3x3]}}
+network:
+  - cell: a
+  - cell: b
+  - cell: c
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:6:33: error: cells.a.edges[1]: expected an edge [from, to] with 0 <= from < to < 4 into a non-input node (>= 1), got [1, 1]
+t.yaml:6:49: error: cells.a.edges[3]: expected each edge once, got [0, 3] twice
+t.yaml:7:24: error: cells.b.edges: expected node 2 to reach the cell output, got a dead end
+t.yaml:8:44: error: cells.c.edges.choose: expected an input count per node in [1, 2] (the first node has only the cell inputs to choose from), got 3
+)txt");
+}
+
+TEST(DslDiagnostics, CellWidthWithChannelKeepingOpsAndHeadPlacement) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+cells:
+  c: {nodes: 3, edges: dense, op: {choice: [nor_conv_3x3, skip_connect]}}
+network:
+  - cell: {name: c, out: 16}
+  - head: {}
+  - conv: {out: 8, kernel: 3}
+)yaml"),
+            R"txt(t.yaml:8:18: error: network[0].cell: expected input channels equal to the cell width 16 because op 'skip_connect' keeps channels, got 3
+t.yaml:9:5: error: network[1].head: expected the head as the last layer, got it before other layers
+t.yaml:10:5: error: network[2]: expected a head as the last layer, got 'conv'
+)txt");
+}
+
+TEST(DslDiagnostics, Domains) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+let:
+  W: {range: {min: 64, max: 16, step: 8}}
+  D: {choice: []}
+  X: 5
+network:
+  - conv: {out: {choice: [8, 8]}, kernel: {range: {min: 1, max: 5, step: 2}}}
+  - conv: {out: $W, kernel: {pick: [3]}}
+  - head: {classifier: {hidden: {choice: [64, 128]}}}
+)yaml"),
+            R"txt(t.yaml:8:6: error: let.X: expected {choice: [...]} or {range: {min, max, step}}, got '5'
+t.yaml:10:30: error: network[0].conv.out.choice[1]: expected distinct values, got 8 twice
+t.yaml:6:14: error: let.W.range: expected min <= max, got min 64 > max 16
+t.yaml:11:30: error: network[1].conv.kernel.pick: expected choice or range, got unknown key 'pick'
+t.yaml:7:6: error: let.D: expected $D to be used, got no use
+)txt");
+}
+
+TEST(DslDiagnostics, BrokenRepeatBodyIsReportedOnce) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+network:
+  - repeat: {times: 3, body: [{conv: {out: 8, kernel: 2}}]}
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:6:55: error: network[0].repeat.body[0].conv.kernel: expected an odd kernel size in [1, 15], got 2
+)txt");
+}
+
+TEST(DslDiagnostics, WrongTypes) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+network:
+  - conv: {out: sixteen, kernel: [3], act: relu7}
+  - pool: {type: median}
+  - head: {dropout: 1.5}
+)yaml"),
+            R"txt(t.yaml:6:17: error: network[0].conv.out: expected an integer, got 'sixteen'
+t.yaml:6:34: error: network[0].conv.kernel: expected a value, {choice: [...]}, {range: {min, max, step}} or $name, got a sequence
+t.yaml:6:44: error: network[0].conv.act: expected one of relu, relu6, hswish, gelu, none, got 'relu7' (did you mean 'relu'?)
+t.yaml:7:18: error: network[1].pool.type: expected one of max, avg, got 'median'
+t.yaml:8:21: error: network[2].head.dropout: expected a dropout rate in [0, 1), got 1.5
+)txt");
+}
+
+}  // namespace
+}  // namespace nasforge

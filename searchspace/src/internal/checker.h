@@ -92,6 +92,7 @@ class SpaceBuilder {
   Diagnostics& d_;
   SearchSpace s_;
   std::map<std::string, const AstNode*> lets_;
+  std::set<std::string> used_lets_;
   std::set<std::string> reported_lets_;   // "name/type" pairs already diagnosed
   std::map<std::string, int> counters_;   // per layer kind, for section names
   std::map<std::string, const AstNode*> cell_defs_;

@@ -124,9 +124,10 @@ class SearchSpace {
   StatusOr<Architecture> from_yaml(const std::string& text) const { return from_json(text); }
 
   // --- canonical identity ---
-  // A string equal for architectures that compute the same function: inactive decisions are
-  // ignored; cell edges that carry `none`, come from a dead node or cannot reach the output are
-  // pruned; and intermediate cell nodes are relabelled to the smallest isomorphic form.
+  // A string equal for architectures that compute the same function with the same ops:
+  // inactive decisions are ignored; a cell becomes the symbolic expression it computes (edges
+  // that carry `none`, come from a dead node or cannot reach the output drop out, skip_connect
+  // is the identity, sums commute, so isomorphic cells agree) plus its live parameterised edges.
   std::string canonical_form(const Architecture& a) const;
   uint64_t canonical_hash(const Architecture& a) const;
   std::string canonical_hash_hex(const Architecture& a) const;

@@ -1,0 +1,45 @@
+// Shared test helpers: loading spaces from the repository and from inline YAML.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "nasforge/searchspace/dsl.h"
+
+namespace nasforge::testing {
+
+inline std::string source_path(const std::string& rel) {
+  return std::string(NASFORGE_SOURCE_DIR) + "/" + rel;
+}
+
+// Loads a repository space file; fails the test with its diagnostics if it does not check.
+inline SearchSpace load(const std::string& rel) {
+  Diagnostics d;
+  auto s = load_space(source_path(rel), d);
+  EXPECT_TRUE(s.has_value()) << d.str();
+  if (!s) throw std::runtime_error("space did not check: " + rel);
+  return std::move(*s);
+}
+
+// Checks inline YAML named t.yaml and returns the diagnostics text ("" when it checks).
+inline std::string diagnose(const std::string& yaml) {
+  Diagnostics d;
+  auto s = load_space_text(yaml, "t.yaml", d);
+  EXPECT_EQ(s.has_value(), d.ok());
+  return d.str();
+}
+
+inline SearchSpace load_text(const std::string& yaml) {
+  Diagnostics d;
+  auto s = load_space_text(yaml, "t.yaml", d);
+  EXPECT_TRUE(s.has_value()) << d.str();
+  if (!s) throw std::runtime_error("inline space did not check");
+  return std::move(*s);
+}
+
+inline const char* kZoo[] = {"zoo/nb201.yaml", "zoo/darts.yaml", "zoo/mobilenet.yaml",
+                             "zoo/mobilenet32.yaml", "zoo/transformer.yaml",
+                             "tests/data/design_mobile_tiny.yaml"};
+
+}  // namespace nasforge::testing
