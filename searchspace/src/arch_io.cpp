@@ -126,7 +126,8 @@ Status SearchSpace::parse_cell(const std::string& text, int cell, Architecture& 
         return InvalidArgument("node " + std::to_string(node) + ": expected op~INPUT, got '" +
                                item + "'");
       std::string src = item.substr(tilde + 1);
-      if (!std::all_of(src.begin(), src.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+      if (!std::all_of(src.begin(), src.end(),
+                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
         return InvalidArgument("node " + std::to_string(node) + ": expected op~INPUT, got '" +
                                item + "'");
       edges.emplace_back(std::stoi(src), item.substr(0, tilde));
@@ -152,7 +153,8 @@ Status SearchSpace::parse_cell(const std::string& text, int cell, Architecture& 
         return InvalidArgument("node " + std::to_string(node) + ": expected inputs " + w +
                                "|, got '" + part + "'");
       }
-      for (size_t i = 0; i < want.size(); ++i) NF_RETURN_IF_ERROR(set_op(want[i]->op, edges[i].second));
+      for (size_t i = 0; i < want.size(); ++i)
+        NF_RETURN_IF_ERROR(set_op(want[i]->op, edges[i].second));
     } else {
       const CellNodeChoice& ch = t.choices[ni];
       std::vector<int> srcs;
@@ -164,7 +166,8 @@ Status SearchSpace::parse_cell(const std::string& text, int cell, Architecture& 
                                " distinct inputs in increasing order below " +
                                std::to_string(node) + ", got '" + part + "'");
       a[ch.inputs] = static_cast<uint32_t>(it - ch.input_sets.begin());
-      for (size_t i = 0; i < edges.size(); ++i) NF_RETURN_IF_ERROR(set_op(ch.ops[i], edges[i].second));
+      for (size_t i = 0; i < edges.size(); ++i)
+        NF_RETURN_IF_ERROR(set_op(ch.ops[i], edges[i].second));
     }
   }
   return Status::Ok();
@@ -210,7 +213,8 @@ StatusOr<Architecture> SearchSpace::parse(const std::string& text) const {
       which.push_back(idx);
     }
     for (size_t i = 0; i < sections_.size(); ++i)
-      if (!seen[i]) return InvalidArgument("expected section '" + sections_[i].name + "', got none");
+      if (!seen[i])
+        return InvalidArgument("expected section '" + sections_[i].name + "', got none");
   }
   auto assign = [&](const std::vector<int>& ds, const std::string& text,
                     const std::string& where) -> Status {
@@ -223,8 +227,8 @@ StatusOr<Architecture> SearchSpace::parse(const std::string& text) const {
     for (size_t i = 0; i < ds.size(); ++i) {
       const Decision& d = decisions_[ds[i]];
       if (toks[i].first != d.key)
-        return InvalidArgument(where + ": expected key '" + d.key + "' for " + d.label +
-                               ", got '" + toks[i].first + "'");
+        return InvalidArgument(where + ": expected key '" + d.key + "' for " + d.label + ", got '" +
+                               toks[i].first + "'");
       auto it = std::find(d.domain.ints.begin(), d.domain.ints.end(), toks[i].second);
       if (it == d.domain.ints.end())
         return InvalidArgument(d.label + ": expected one of " + d.domain.str() + ", got " +
@@ -244,7 +248,8 @@ StatusOr<Architecture> SearchSpace::parse(const std::string& text) const {
     if (has_groups) {
       size_t colon = head.find(':');
       if (colon == std::string::npos)
-        return InvalidArgument(sec.name + ": expected HEAD:BLOCK,BLOCK,..., got '" + parts[p] + "'");
+        return InvalidArgument(sec.name + ": expected HEAD:BLOCK,BLOCK,..., got '" + parts[p] +
+                               "'");
       rest = head.substr(colon + 1);
       head = head.substr(0, colon);
     }
@@ -282,7 +287,8 @@ std::string SearchSpace::to_yaml(const Architecture& a) const {
   for (size_t i = 0; i < decisions_.size(); ++i) {
     if (!is_active(a, static_cast<int>(i))) continue;
     const Domain& dom = decisions_[i].domain;
-    s += decisions_[i].label + ": " + (dom.numeric() ? dom.value_str(a[i]) : "'" + dom.names[a[i]] + "'") + "\n";
+    s += decisions_[i].label + ": " +
+         (dom.numeric() ? dom.value_str(a[i]) : "'" + dom.names[a[i]] + "'") + "\n";
   }
   return s.empty() ? "{}\n" : s;
 }
@@ -292,8 +298,10 @@ StatusOr<Architecture> SearchSpace::from_json(const std::string& text) const {
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return InvalidArgument("expected a JSON or YAML mapping of decision labels to values, got a "
-                           "syntax error (" + e.msg + ")");
+    return InvalidArgument(
+        "expected a JSON or YAML mapping of decision labels to values, got a "
+        "syntax error (" +
+        e.msg + ")");
   }
   if (!(root.IsMap() || (root.IsNull() && decisions_.empty())))
     return InvalidArgument("expected a mapping of decision labels to values");

@@ -1,7 +1,7 @@
 // Canonical identity of architectures, and their labelled DAGs for graph kernels.
 #include <algorithm>
-#include <cstdio>
 
+#include "nasforge/searchspace/hash.h"
 #include "nasforge/searchspace/ops.h"
 #include "nasforge/searchspace/search_space.h"
 
@@ -61,14 +61,7 @@ std::string SearchSpace::cell_canonical(const Architecture& a, int cell) const {
   const std::vector<LiveEdge> edges = live_edges(*this, a, t);
   if (edges.empty()) return "zero";
   // Long subexpressions are replaced by their hash, so that forms stay short in deep cells.
-  auto compact = [](const std::string& e) {
-    if (e.size() <= 256) return e;
-    uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : e) h = (h ^ c) * 1099511628211ull;
-    char buf[20];
-    std::snprintf(buf, sizeof buf, "h%016llx", static_cast<unsigned long long>(h));
-    return std::string(buf);
-  };
+  auto compact = [](const std::string& e) { return e.size() <= 256 ? e : "h" + hex64(fnv1a64(e)); };
   auto join = [](const std::vector<std::string>& terms) {
     std::string s;
     for (const auto& x : terms) s += (s.empty() ? "" : "+") + x;
@@ -131,15 +124,11 @@ std::string SearchSpace::canonical_form(const Architecture& a) const {
 }
 
 uint64_t SearchSpace::canonical_hash(const Architecture& a) const {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a: stable across platforms and runs
-  for (unsigned char c : canonical_form(a)) h = (h ^ c) * 1099511628211ull;
-  return h;
+  return fnv1a64(canonical_form(a));
 }
 
 std::string SearchSpace::canonical_hash_hex(const Architecture& a) const {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(canonical_hash(a)));
-  return buf;
+  return hex64(canonical_hash(a));
 }
 
 LabelledDag SearchSpace::dag(const Architecture& a) const {

@@ -41,7 +41,8 @@ void combinations(int n, int k, int start, std::vector<int>& cur,
 }
 
 bool is_identifier(const std::string& s) {
-  if (s.empty() || s.size() > 64 || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_'))
+  if (s.empty() || s.size() > 64 ||
+      !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_'))
     return false;
   for (char c : s)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
@@ -54,8 +55,8 @@ void SpaceBuilder::check_cells(const AstNode& map, const std::string& path) {
   if (!expect_mapping(map, path, "a mapping of cell names to definitions")) return;
   for (const auto& [k, v] : map.entries) {
     if (!is_identifier(k.scalar)) {
-      error(k, path + "." + k.scalar, "expected a cell name of letters, digits, '_' and '-', got '" +
-                                          k.scalar + "'");
+      error(k, path + "." + k.scalar,
+            "expected a cell name of letters, digits, '_' and '-', got '" + k.scalar + "'");
       continue;
     }
     cell_defs_[k.scalar] = &v;
@@ -71,15 +72,9 @@ void SpaceBuilder::check_cell(const std::string& name, const AstNode& def, const
   cell.name = name;
   cell.loc = def.loc;
   size_t errors_before = d_.size();
-  if (const AstNode* in = def.find("inputs")) {
-    auto x = get_int(*in, p + ".inputs", "an input count in [1, 4]");
-    if (x && (*x < 1 || *x > 4)) {
-      error(*in, p + ".inputs", "expected an input count in [1, 4], got " + in->scalar);
-      x.reset();
-    }
-    if (!x) return;
-    cell.inputs = static_cast<int>(*x);
-  }
+  auto inputs = fixed_int(def, "inputs", p, kInputsRule, 1);
+  if (!inputs) return;
+  cell.inputs = static_cast<int>(*inputs);
   const AstNode& nodes_node = *def.find("nodes");
   auto nodes = get_int(nodes_node, p + ".nodes", "a node count in [2, 16]");
   if (!nodes) return;
@@ -124,14 +119,16 @@ void SpaceBuilder::check_cell(const std::string& name, const AstNode& def, const
       }
       std::pair<int, int> pr(static_cast<int>(*from), static_cast<int>(*to));
       if (std::find(pairs.begin(), pairs.end(), pr) != pairs.end()) {
-        error(e, ep, "expected each edge once, got [" + std::to_string(*from) + ", " +
-                         std::to_string(*to) + "] twice");
+        error(e, ep,
+              "expected each edge once, got [" + std::to_string(*from) + ", " +
+                  std::to_string(*to) + "] twice");
         continue;
       }
       pairs.push_back(pr);
     }
-    std::sort(pairs.begin(), pairs.end(),
-              [](auto a, auto b) { return std::tie(a.second, a.first) < std::tie(b.second, b.first); });
+    std::sort(pairs.begin(), pairs.end(), [](auto a, auto b) {
+      return std::tie(a.second, a.first) < std::tie(b.second, b.first);
+    });
   } else if (edges.is_mapping()) {
     if (!check_keys(edges, p + ".edges", {"choose"}, {"choose"})) return;
     auto k = get_int(*edges.find("choose"), p + ".edges.choose", "an input count per node");

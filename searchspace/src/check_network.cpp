@@ -10,8 +10,8 @@ namespace nasforge {
 
 namespace {
 
-const std::vector<std::string> kLayerKinds = {"stem",  "conv",        "mbconv",  "resblock",
-                                              "stage", "cell",        "repeat",  "pool",
+const std::vector<std::string> kLayerKinds = {"stem",        "conv",    "mbconv", "resblock",
+                                              "stage",       "cell",    "repeat", "pool",
                                               "patch_embed", "encoder", "head"};
 const std::vector<std::string> kBlockKinds = {"conv", "mbconv", "resblock"};
 const std::vector<std::string> kActivations = {"relu", "relu6", "hswish", "gelu", "none"};
@@ -106,10 +106,10 @@ void SpaceBuilder::check_network(const AstNode& seq, const std::string& path) {
 void SpaceBuilder::check_item(const AstNode& item, const std::string& path, Flow& flow,
                               bool is_last) {
   if (!item.is_mapping() || item.entries.size() != 1) {
-    error(item, path,
-          "expected a mapping with one layer kind (stem, stage, cell, head, ...), got " +
-              (item.is_mapping() ? std::to_string(item.entries.size()) + " keys"
-                                 : item.describe()));
+    error(
+        item, path,
+        "expected a mapping with one layer kind (stem, stage, cell, head, ...), got " +
+            (item.is_mapping() ? std::to_string(item.entries.size()) + " keys" : item.describe()));
     return;
   }
   const auto& [k, v] = item.entries[0];
@@ -117,8 +117,10 @@ void SpaceBuilder::check_item(const AstNode& item, const std::string& path, Flow
   const std::string p = path + "." + kind;
   section_ = -1;
   if (std::find(kLayerKinds.begin(), kLayerKinds.end(), kind) == kLayerKinds.end()) {
-    std::string msg = "expected a layer kind (stem, conv, mbconv, resblock, stage, cell, repeat, "
-                      "pool, patch_embed, encoder, head), got '" + kind + "'";
+    std::string msg =
+        "expected a layer kind (stem, conv, mbconv, resblock, stage, cell, repeat, "
+        "pool, patch_embed, encoder, head), got '" +
+        kind + "'";
     std::string near = closest_match(kind, kLayerKinds);
     if (!near.empty()) msg += " (did you mean '" + near + "'?)";
     error(k, p, msg);
@@ -129,15 +131,11 @@ void SpaceBuilder::check_item(const AstNode& item, const std::string& path, Flow
     return;
   }
   if (kind == "repeat") {
-    if (!expect_mapping(v, p, "{times, body}") || !check_keys(v, p, {"times", "body"}, {"times", "body"}))
+    if (!expect_mapping(v, p, "{times, body}") ||
+        !check_keys(v, p, {"times", "body"}, {"times", "body"}))
       return;
-    auto times = get_int(*v.find("times"), p + ".times", "a repeat count in [1, 64]");
+    auto times = fixed_int(v, "times", p, kRepeatRule, 1);
     if (!times) return;
-    if (*times < 1 || *times > 64) {
-      error(*v.find("times"), p + ".times",
-            "expected a repeat count in [1, 64], got " + std::to_string(*times));
-      return;
-    }
     const AstNode& body = *v.find("body");
     std::vector<const AstNode*> items;
     if (body.is_sequence()) {
@@ -153,8 +151,8 @@ void SpaceBuilder::check_item(const AstNode& item, const std::string& path, Flow
       size_t before = d_.size();
       for (size_t j = 0; j < items.size(); ++j)
         check_item(*items[j],
-                   body.is_sequence() ? p + ".body[" + std::to_string(j) + "]" : p + ".body",
-                   flow, false);
+                   body.is_sequence() ? p + ".body[" + std::to_string(j) + "]" : p + ".body", flow,
+                   false);
       if (d_.size() != before) break;  // report a broken body once, not `times` times
     }
     return;
@@ -177,24 +175,11 @@ void SpaceBuilder::check_item(const AstNode& item, const std::string& path, Flow
       if (!s) return;
       pool.kind = *s == "avg" ? PoolKind::kAvg : PoolKind::kMax;
     }
-    if (const AstNode* kn = v.find("kernel")) {
-      auto x = get_int(*kn, p + ".kernel", "an odd kernel size in [1, 15]");
-      if (!x) return;
-      if (!check_value(*x, DomainType::kKernel).empty()) {
-        error(*kn, p + ".kernel", "expected an odd kernel size in [1, 15], got " + kn->scalar);
-        return;
-      }
-      pool.kernel = static_cast<int>(*x);
-    }
-    if (const AstNode* st = v.find("stride")) {
-      auto x = get_int(*st, p + ".stride", "a stride in [1, 4]");
-      if (!x) return;
-      if (*x < 1 || *x > 4) {
-        error(*st, p + ".stride", "expected a stride in [1, 4], got " + st->scalar);
-        return;
-      }
-      pool.stride = static_cast<int>(*x);
-    }
+    auto kernel = fixed_int(v, "kernel", p, kKernelRule, pool.kernel);
+    auto stride = fixed_int(v, "stride", p, kStrideRule, pool.stride);
+    if (!kernel || !stride) return;
+    pool.kernel = static_cast<int>(*kernel);
+    pool.stride = static_cast<int>(*stride);
     layer.name = next_name("pool");
     if (flow.ok && expect_image(k, p, flow))
       flow.ok = apply_stride(pool.stride, v.find("stride") ? *v.find("stride") : k, p, flow.cur);
@@ -211,8 +196,8 @@ void SpaceBuilder::check_item(const AstNode& item, const std::string& path, Flow
     if (!patch || !dim) return;
     if (dim->is_decision()) s_.sections_[section_].head.push_back(dim->decision);
     if (*patch < 1 || *patch > 64) {
-      error(*v.find("patch"), p + ".patch", "expected a patch size in [1, 64], got " +
-                                                std::to_string(*patch));
+      error(*v.find("patch"), p + ".patch",
+            "expected a patch size in [1, 64], got " + std::to_string(*patch));
       return;
     }
     if (flow.ok && expect_image(k, p, flow)) {
@@ -252,7 +237,8 @@ void SpaceBuilder::check_item(const AstNode& item, const std::string& path, Flow
     if (flow.ok) apply_block(*block, k, p, flow, false);
     std::visit([&](const auto& b) { layer.spec = b; }, *block);
   }
-  if (section_ >= 0 && s_.sections_[section_].head.empty() && s_.sections_[section_].groups.empty() &&
+  if (section_ >= 0 && s_.sections_[section_].head.empty() &&
+      s_.sections_[section_].groups.empty() &&
       section_ + 1 == static_cast<int>(s_.sections_.size()))
     s_.sections_.pop_back();
   section_ = -1;
@@ -261,13 +247,13 @@ void SpaceBuilder::check_item(const AstNode& item, const std::string& path, Flow
 }
 
 std::optional<Block> SpaceBuilder::check_block(const AstNode& item, const std::string& path,
-                                               const std::string& label,
-                                               std::optional<Gate> gate, bool in_stage,
-                                               std::vector<int>* group) {
+                                               const std::string& label, std::optional<Gate> gate,
+                                               bool in_stage, std::vector<int>* group) {
   if (!item.is_mapping() || item.entries.size() != 1) {
-    error(item, path, "expected a mapping with one block kind (conv, mbconv, resblock), got " +
-                          (item.is_mapping() ? std::to_string(item.entries.size()) + " keys"
-                                             : item.describe()));
+    error(
+        item, path,
+        "expected a mapping with one block kind (conv, mbconv, resblock), got " +
+            (item.is_mapping() ? std::to_string(item.entries.size()) + " keys" : item.describe()));
     return std::nullopt;
   }
   const auto& [k, v] = item.entries[0];
@@ -293,17 +279,7 @@ std::optional<Block> SpaceBuilder::check_block(const AstNode& item, const std::s
     if (x && x->is_decision()) group->push_back(x->decision);
     return x.has_value();
   };
-  auto stride_of = [&]() -> std::optional<int> {
-    const AstNode* st = v.find("stride");
-    if (!st) return 1;
-    auto x = get_int(*st, p + ".stride", "a stride in [1, 4]");
-    if (!x) return std::nullopt;
-    if (*x < 1 || *x > 4) {
-      error(*st, p + ".stride", "expected a stride in [1, 4], got " + st->scalar);
-      return std::nullopt;
-    }
-    return static_cast<int>(*x);
-  };
+  auto stride_of = [&]() { return fixed_int(v, "stride", p, kStrideRule, 1); };
   auto act_of = [&](Activation fallback) -> std::optional<Activation> {
     const AstNode* a = v.find("act");
     if (!a) return fallback;
@@ -319,38 +295,40 @@ std::optional<Block> SpaceBuilder::check_block(const AstNode& item, const std::s
   if (k.scalar == "conv") {
     std::vector<std::string> keys = {"kernel", "act"};
     if (!in_stage) keys.insert(keys.begin(), {"out", "stride"});
-    if (!check_keys(v, p, keys, in_stage ? std::vector<std::string>{"kernel"}
-                                         : std::vector<std::string>{"out", "kernel"}))
+    if (!check_keys(v, p, keys,
+                    in_stage ? std::vector<std::string>{"kernel"}
+                             : std::vector<std::string>{"out", "kernel"}))
       return std::nullopt;
     ConvBlock b;
     auto out = out_of();
     bool ok = keep(out);
-    auto kernel = param(*v.find("kernel"), p + ".kernel", DomainType::kKernel, label + ".kernel",
-                        "k", gate);
+    auto kernel =
+        param(*v.find("kernel"), p + ".kernel", DomainType::kKernel, label + ".kernel", "k", gate);
     ok &= keep(kernel);
     auto stride = stride_of();
     auto act = act_of(Activation::kRelu);
     if (!ok || !stride || !act) return std::nullopt;
     b.out = *out;
     b.kernel = *kernel;
-    b.stride = *stride;
+    b.stride = static_cast<int>(*stride);
     b.act = *act;
     return b;
   }
   if (k.scalar == "mbconv") {
     std::vector<std::string> keys = {"kernel", "expand", "se", "act"};
     if (!in_stage) keys.insert(keys.begin(), {"out", "stride"});
-    if (!check_keys(v, p, keys, in_stage ? std::vector<std::string>{"kernel", "expand"}
-                                         : std::vector<std::string>{"out", "kernel", "expand"}))
+    if (!check_keys(v, p, keys,
+                    in_stage ? std::vector<std::string>{"kernel", "expand"}
+                             : std::vector<std::string>{"out", "kernel", "expand"}))
       return std::nullopt;
     MBConvBlock b;
     auto out = out_of();
     bool ok = keep(out);
-    auto kernel = param(*v.find("kernel"), p + ".kernel", DomainType::kKernel, label + ".kernel",
-                        "k", gate);
+    auto kernel =
+        param(*v.find("kernel"), p + ".kernel", DomainType::kKernel, label + ".kernel", "k", gate);
     ok &= keep(kernel);
-    auto expand = param(*v.find("expand"), p + ".expand", DomainType::kExpand,
-                        label + ".expand", "e", gate);
+    auto expand =
+        param(*v.find("expand"), p + ".expand", DomainType::kExpand, label + ".expand", "e", gate);
     ok &= keep(expand);
     auto se = param_or(v, "se", p, DomainType::kBool, label + ".se", "s", gate, 0);
     ok &= keep(se);
@@ -361,7 +339,7 @@ std::optional<Block> SpaceBuilder::check_block(const AstNode& item, const std::s
     b.kernel = *kernel;
     b.expand = *expand;
     b.se = *se;
-    b.stride = *stride;
+    b.stride = static_cast<int>(*stride);
     b.act = *act;
     return b;
   }
@@ -375,14 +353,7 @@ std::optional<Block> SpaceBuilder::check_block(const AstNode& item, const std::s
   auto out = out_of();
   bool ok = keep(out);
   auto stride = stride_of();
-  std::optional<int64_t> kernel = 3;
-  if (const AstNode* kn = v.find("kernel")) {
-    kernel = get_int(*kn, p + ".kernel", "an odd kernel size in [1, 15]");
-    if (kernel && !check_value(*kernel, DomainType::kKernel).empty()) {
-      error(*kn, p + ".kernel", "expected an odd kernel size in [1, 15], got " + kn->scalar);
-      kernel.reset();
-    }
-  }
+  auto kernel = fixed_int(v, "kernel", p, kKernelRule, 3);
   std::optional<std::string> shortcut = std::string("auto");
   if (const AstNode* sc = v.find("shortcut"))
     shortcut = get_enum(*sc, p + ".shortcut", {"auto", "identity"});
@@ -403,22 +374,25 @@ void SpaceBuilder::apply_block(const Block& block, const AstNode& at, const std:
   const Shape in = flow.cur;
   int stride = 1;
   IntParam out;
-  std::visit([&](const auto& b) {
-    stride = b.stride;
-    out = b.out;
-  }, block);
+  std::visit(
+      [&](const auto& b) {
+        stride = b.stride;
+        out = b.out;
+      },
+      block);
   if (!apply_stride(stride, at, path, flow.cur)) {
     flow.ok = false;
     return;
   }
   flow.cur.channels = values(out);
   if (const auto* rb = std::get_if<ResBlock>(&block); rb && rb->shortcut == Shortcut::kIdentity) {
-    bool same = stride == 1 && in.channels == flow.cur.channels &&
-                (in.channels.size() == 1 || same_width);
+    bool same =
+        stride == 1 && in.channels == flow.cur.channels && (in.channels.size() == 1 || same_width);
     if (!same) {
       error(at, path + ".shortcut",
             "expected equal input and output shapes for an identity shortcut (use shortcut: "
-            "auto to insert a 1x1 projection), got " + in.str() + " -> " + flow.cur.str());
+            "auto to insert a 1x1 projection), got " +
+                in.str() + " -> " + flow.cur.str());
       flow.ok = false;
     }
   }
@@ -435,18 +409,11 @@ void SpaceBuilder::check_stage(const AstNode& v, const std::string& p, Flow& flo
   layer.name = next_name("stage");
   open_section(layer.name, Section::Kind::kBlocks);
   StageLayer st;
-  auto depth = param(*v.find("depth"), p + ".depth", DomainType::kDepth, layer.name + ".depth",
-                     "d", std::nullopt);
+  auto depth = param(*v.find("depth"), p + ".depth", DomainType::kDepth, layer.name + ".depth", "d",
+                     std::nullopt);
   auto out = param(*v.find("out"), p + ".out", DomainType::kChannels, layer.name + ".out", "w",
                    std::nullopt);
-  std::optional<int64_t> stride = 1;
-  if (const AstNode* s = v.find("stride")) {
-    stride = get_int(*s, p + ".stride", "a stride in [1, 4]");
-    if (stride && (*stride < 1 || *stride > 4)) {
-      error(*s, p + ".stride", "expected a stride in [1, 4], got " + s->scalar);
-      stride.reset();
-    }
-  }
+  auto stride = fixed_int(v, "stride", p, kStrideRule, 1);
   if (!depth || !out || !stride) return;
   Section& sec = s_.sections_[section_];
   if (depth->is_decision()) sec.head.push_back(depth->decision);
@@ -464,10 +431,12 @@ void SpaceBuilder::check_stage(const AstNode& v, const std::string& p, Flow& flo
     auto block = check_block(*v.find("block"), p + ".block",
                              layer.name + ".block" + std::to_string(b), gate, true, &group);
     if (!block || d_.size() != before) return;
-    std::visit([&](auto& x) {
-      x.out = *out;
-      x.stride = b == 1 ? st.stride : 1;
-    }, *block);
+    std::visit(
+        [&](auto& x) {
+          x.out = *out;
+          x.stride = b == 1 ? st.stride : 1;
+        },
+        *block);
     if (!group.empty()) s_.sections_[section_].groups.push_back(group);
     if (flow.ok) {
       const AstNode& block_node = *v.find("block");
@@ -492,25 +461,16 @@ void SpaceBuilder::check_cell_use(const AstNode& v, const std::string& p, Flow& 
   if (v.is_mapping()) {
     if (!check_keys(v, p, {"name", "out", "stride"}, {"name"})) return;
     name_node = v.find("name");
-    if (const AstNode* o = v.find("out")) {
-      width = get_int(*o, p + ".out", "a channel count in [1, 65536]");
+    if (v.find("out")) {
+      width = fixed_int(v, "out", p, kChannelsRule, 0);
       if (!width) return;
-      if (!check_value(*width, DomainType::kChannels).empty()) {
-        error(*o, p + ".out", "expected a channel count in [1, 65536], got " + o->scalar);
-        return;
-      }
     }
-    if (const AstNode* s = v.find("stride")) {
-      stride = get_int(*s, p + ".stride", "a stride in [1, 4]");
-      if (!stride) return;
-      if (*stride < 1 || *stride > 4) {
-        error(*s, p + ".stride", "expected a stride in [1, 4], got " + s->scalar);
-        return;
-      }
-    }
+    stride = fixed_int(v, "stride", p, kStrideRule, 1);
+    if (!stride) return;
   }
   if (!name_node->is_scalar()) {
-    error(*name_node, p, "expected a cell name or {name, out, stride}, got " + name_node->describe());
+    error(*name_node, p,
+          "expected a cell name or {name, out, stride}, got " + name_node->describe());
     return;
   }
   const std::string& name = name_node->scalar;
@@ -560,8 +520,7 @@ void SpaceBuilder::check_cell_use(const AstNode& v, const std::string& p, Flow& 
         for (const auto& op : s_.decisions_[e.op].domain.names)
           if (!find_cell_op(op)->can_change_channels && which.empty()) which = op;
       keeps_channels = !which.empty();
-      if (keeps_channels &&
-          (flow.cur.channels.size() != 1 || flow.cur.channels[0] != *width)) {
+      if (keeps_channels && (flow.cur.channels.size() != 1 || flow.cur.channels[0] != *width)) {
         error(*name_node, p,
               "expected input channels equal to the cell width " + std::to_string(*width) +
                   " because op '" + which + "' keeps channels, got " + set_str(flow.cur.channels));
@@ -571,8 +530,7 @@ void SpaceBuilder::check_cell_use(const AstNode& v, const std::string& p, Flow& 
       // Two-input cells preprocess their inputs; the older one may be at twice the resolution.
       const Shape& older = flow.prev;
       bool same = older.height == flow.cur.height && older.width == flow.cur.width;
-      bool twice = older.height == 2 * flow.cur.height ||
-                   older.height == 2 * flow.cur.height - 1;
+      bool twice = older.height == 2 * flow.cur.height || older.height == 2 * flow.cur.height - 1;
       if (older.tokens || (!same && !twice)) {
         error(*name_node, p,
               "expected the two inputs of cell '" + name +
@@ -604,17 +562,11 @@ void SpaceBuilder::check_encoder(const AstNode& v, const std::string& p, Flow& f
   layer.name = next_name("encoder");
   open_section(layer.name, Section::Kind::kBlocks);
   EncoderLayer enc;
-  auto layers = param(*v.find("layers"), p + ".layers", DomainType::kLayers,
-                      layer.name + ".layers", "l", std::nullopt);
-  if (const AstNode* dn = v.find("dropout")) {
-    auto x = get_number(*dn, p + ".dropout", "a dropout rate in [0, 1)");
-    if (x && (*x < 0 || *x >= 1)) {
-      error(*dn, p + ".dropout", "expected a dropout rate in [0, 1), got " + dn->scalar);
-      x.reset();
-    }
-    if (!x) return;
-    enc.dropout = *x;
-  }
+  auto layers = param(*v.find("layers"), p + ".layers", DomainType::kLayers, layer.name + ".layers",
+                      "l", std::nullopt);
+  auto dropout = dropout_of(v, p);
+  if (!dropout) return;
+  enc.dropout = *dropout;
   if (!layers) return;
   if (layers->is_decision()) s_.sections_[section_].head.push_back(layers->decision);
   enc.layers = *layers;
@@ -630,7 +582,8 @@ void SpaceBuilder::check_encoder(const AstNode& v, const std::string& p, Flow& f
     if (layers->is_decision() && l > counts.front()) gate = Gate{layers->decision, l};
     std::string label = layer.name + ".layer" + std::to_string(l);
     size_t before = d_.size();
-    auto heads = param(*v.find("heads"), p + ".heads", DomainType::kHeads, label + ".heads", "h", gate);
+    auto heads =
+        param(*v.find("heads"), p + ".heads", DomainType::kHeads, label + ".heads", "h", gate);
     auto ffn = param(*v.find("ffn"), p + ".ffn", DomainType::kChannels, label + ".ffn", "f", gate);
     if (!heads || !ffn || d_.size() != before) return;
     std::vector<int> group;
@@ -677,15 +630,9 @@ void SpaceBuilder::check_head(const AstNode& v, const std::string& p, Flow& flow
                 : *s == "flatten"  ? GlobalPool::kFlatten
                                    : GlobalPool::kAvg;
   }
-  if (const AstNode* dn = v.is_mapping() ? v.find("dropout") : nullptr) {
-    auto x = get_number(*dn, p + ".dropout", "a dropout rate in [0, 1)");
-    if (x && (*x < 0 || *x >= 1)) {
-      error(*dn, p + ".dropout", "expected a dropout rate in [0, 1), got " + dn->scalar);
-      x.reset();
-    }
-    if (!x) return;
-    head.dropout = *x;
-  }
+  auto dropout = dropout_of(v, p);
+  if (!dropout) return;
+  head.dropout = *dropout;
   if (const AstNode* cn = v.is_mapping() ? v.find("classifier") : nullptr) {
     if (cn->is_scalar() && cn->scalar == "linear") {
       // default
@@ -695,8 +642,10 @@ void SpaceBuilder::check_head(const AstNode& v, const std::string& p, Flow& flow
       auto hidden = param(*cn->find("hidden"), p + ".classifier.hidden", DomainType::kChannels,
                           "head.hidden", "w", std::nullopt);
       if (!hidden) return;
-      if (hidden->is_decision()) s_.sections_[section_].head.push_back(hidden->decision);
-      else s_.sections_.pop_back();
+      if (hidden->is_decision())
+        s_.sections_[section_].head.push_back(hidden->decision);
+      else
+        s_.sections_.pop_back();
       section_ = -1;
       head.hidden = *hidden;
     } else {

@@ -17,8 +17,8 @@ bool is_name(const std::string& s) {
 }  // namespace
 
 std::optional<SearchSpace> SpaceBuilder::build(const AstNode& root) {
-  const std::vector<std::string> kTop = {"nasforge", "name",        "description", "input",
-                                         "classes",  "let",         "cells",       "network",
+  const std::vector<std::string> kTop = {"nasforge",    "name",      "description", "input",
+                                         "classes",     "let",       "cells",       "network",
                                          "constraints", "objectives"};
   const std::vector<std::string> kRequired = {"nasforge", "name", "input", "classes", "network"};
   s_.file_ = root.loc.file;
@@ -33,15 +33,15 @@ std::optional<SearchSpace> SpaceBuilder::build(const AstNode& root) {
   if (const AstNode* v = root.find("nasforge")) {
     auto x = get_int(*v, "nasforge", "DSL version " + std::to_string(kDslVersion));
     if (x && *x != kDslVersion)
-      error(*v, "nasforge", "expected DSL version " + std::to_string(kDslVersion) + ", got " +
-                                std::to_string(*x));
+      error(*v, "nasforge",
+            "expected DSL version " + std::to_string(kDslVersion) + ", got " + std::to_string(*x));
   }
   if (const AstNode* v = root.find("name")) {
     if (v->is_scalar() && is_name(v->scalar)) {
       s_.name_ = v->scalar;
     } else {
-      error(*v, "name", "expected a name of letters, digits, '_', '-' and '.', got " +
-                            v->describe());
+      error(*v, "name",
+            "expected a name of letters, digits, '_', '-' and '.', got " + v->describe());
     }
   }
   if (const AstNode* v = root.find("description"); v && !v->is_scalar())
@@ -158,8 +158,9 @@ void SpaceBuilder::check_constraints(const AstNode& seq, const std::string& path
     }
     if (!ok) continue;
     if (c.min && c.max && *c.min > *c.max) {
-      error(v, mp, "expected min <= max, got min " + v.find("min")->scalar + " > max " +
-                       v.find("max")->scalar);
+      error(v, mp,
+            "expected min <= max, got min " + v.find("min")->scalar + " > max " +
+                v.find("max")->scalar);
       continue;
     }
     s_.constraints_.push_back(c);
@@ -177,7 +178,8 @@ void SpaceBuilder::check_objectives(const AstNode& map, const std::string& path)
     }
     auto dir = get_enum(v, p, {"min", "max"});
     if (!dir) continue;
-    s_.objectives_.push_back({*metric, *dir == "max" ? Direction::kMaximize : Direction::kMinimize});
+    s_.objectives_.push_back(
+        {*metric, *dir == "max" ? Direction::kMaximize : Direction::kMinimize});
   }
 }
 

@@ -73,8 +73,7 @@ std::optional<bool> SpaceBuilder::get_bool(const AstNode& n, const std::string& 
 
 std::optional<std::string> SpaceBuilder::get_enum(const AstNode& n, const std::string& path,
                                                   const std::vector<std::string>& options) {
-  if (n.is_scalar() &&
-      std::find(options.begin(), options.end(), n.scalar) != options.end())
+  if (n.is_scalar() && std::find(options.begin(), options.end(), n.scalar) != options.end())
     return n.scalar;
   std::string msg = "expected one of " + join(options) + ", got " + n.describe();
   if (n.is_scalar()) {
@@ -83,6 +82,40 @@ std::optional<std::string> SpaceBuilder::get_enum(const AstNode& n, const std::s
   }
   error(n, path, msg);
   return std::nullopt;
+}
+
+const SpaceBuilder::IntRule SpaceBuilder::kStrideRule{1, 4, false, "a stride in [1, 4]"};
+const SpaceBuilder::IntRule SpaceBuilder::kKernelRule{1, 15, true, "an odd kernel size in [1, 15]"};
+const SpaceBuilder::IntRule SpaceBuilder::kChannelsRule{1, 65536, false,
+                                                        "a channel count in [1, 65536]"};
+const SpaceBuilder::IntRule SpaceBuilder::kRepeatRule{1, 64, false, "a repeat count in [1, 64]"};
+const SpaceBuilder::IntRule SpaceBuilder::kInputsRule{1, 4, false, "an input count in [1, 4]"};
+
+std::optional<int64_t> SpaceBuilder::fixed_int(const AstNode& map, const std::string& key,
+                                               const std::string& path, const IntRule& rule,
+                                               int64_t fallback) {
+  const AstNode* n = map.find(key);
+  if (!n) return fallback;
+  const std::string p = path + "." + key;
+  auto x = get_int(*n, p, rule.what);
+  if (!x) return std::nullopt;
+  if (*x < rule.lo || *x > rule.hi || (rule.odd && *x % 2 == 0)) {
+    error(*n, p, std::string("expected ") + rule.what + ", got " + n->scalar);
+    return std::nullopt;
+  }
+  return x;
+}
+
+std::optional<double> SpaceBuilder::dropout_of(const AstNode& map, const std::string& path) {
+  const AstNode* n = map.is_mapping() ? map.find("dropout") : nullptr;
+  if (!n) return 0.0;
+  const char* what = "a dropout rate in [0, 1)";
+  auto x = get_number(*n, path + ".dropout", what);
+  if (x && (*x < 0 || *x >= 1)) {
+    error(*n, path + ".dropout", std::string("expected ") + what + ", got " + n->scalar);
+    return std::nullopt;
+  }
+  return x;
 }
 
 std::string SpaceBuilder::check_value(int64_t v, DomainType type) {
@@ -150,8 +183,8 @@ std::optional<Domain> SpaceBuilder::domain_at(const AstNode& n, const std::strin
         return false;
       }
       if (!find_cell_op(v.scalar)) {
-        std::string msg = "expected a known op (" + join(cell_op_names()) + "), got '" +
-                          v.scalar + "'" + use_note;
+        std::string msg = "expected a known op (" + join(cell_op_names()) + "), got '" + v.scalar +
+                          "'" + use_note;
         std::string near = closest_match(v.scalar, cell_op_names());
         if (!near.empty()) msg += " (did you mean '" + near + "'?)";
         error(v, vpath, msg);
@@ -211,8 +244,8 @@ std::optional<Domain> SpaceBuilder::domain_at(const AstNode& n, const std::strin
   }
   if (k.scalar == "range") {
     if (type == DomainType::kOp || type == DomainType::kBool) {
-      error(k, vpath, "expected choice for " + std::string(domain_type_name(type)) +
-                          " values, got range");
+      error(k, vpath,
+            "expected choice for " + std::string(domain_type_name(type)) + " values, got range");
       return std::nullopt;
     }
     if (!expect_mapping(v, vpath, "{min, max, step}")) return std::nullopt;
@@ -223,23 +256,26 @@ std::optional<Domain> SpaceBuilder::domain_at(const AstNode& n, const std::strin
     if (const AstNode* s = v.find("step")) step = get_int(*s, vpath + ".step", "an integer > 0");
     if (!lo || !hi || !step) return std::nullopt;
     if (*step <= 0) {
-      error(*v.find("step"), vpath + ".step", "expected an integer > 0, got " + std::to_string(*step));
+      error(*v.find("step"), vpath + ".step",
+            "expected an integer > 0, got " + std::to_string(*step));
       return std::nullopt;
     }
     if (*lo > *hi) {
-      error(v, vpath, "expected min <= max, got min " + std::to_string(*lo) + " > max " +
-                          std::to_string(*hi));
+      error(
+          v, vpath,
+          "expected min <= max, got min " + std::to_string(*lo) + " > max " + std::to_string(*hi));
       return std::nullopt;
     }
     if ((*hi - *lo) / *step >= 4096) {
-      error(v, vpath, "expected at most 4096 values, got " + std::to_string((*hi - *lo) / *step + 1));
+      error(v, vpath,
+            "expected at most 4096 values, got " + std::to_string((*hi - *lo) / *step + 1));
       return std::nullopt;
     }
     for (int64_t x = *lo; x <= *hi; x += *step) {
       std::string expected = check_value(x, type);
       if (!expected.empty()) {
-        error(v, vpath, "expected " + expected + use_note + " for every value, got " +
-                            std::to_string(x));
+        error(v, vpath,
+              "expected " + expected + use_note + " for every value, got " + std::to_string(x));
         return std::nullopt;
       }
       dom.ints.push_back(x);

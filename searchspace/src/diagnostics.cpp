@@ -5,8 +5,8 @@
 namespace nasforge {
 
 std::string Diagnostic::str() const {
-  std::string s = loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.col) +
-                  ": error: ";
+  std::string s =
+      loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.col) + ": error: ";
   if (!path.empty()) s += path + ": ";
   return s + message;
 }
@@ -22,8 +22,7 @@ void Diagnostics::error(const SourceLoc& loc, const std::string& path, const std
 std::string Diagnostics::str() const {
   std::string out;
   for (const auto& d : errors_) out += d.str() + "\n";
-  if (truncated_)
-    out += "note: stopped after " + std::to_string(kMaxErrors) + " errors\n";
+  if (truncated_) out += "note: stopped after " + std::to_string(kMaxErrors) + " errors\n";
   return out;
 }
 

@@ -43,7 +43,8 @@ StatusOr<Metric> Metric::parse(const std::string& text) {
     if (!near.empty()) msg += " (did you mean '" + near + "'?)";
     return InvalidArgument(msg);
   }
-  std::string msg = "expected a metric (accuracy, latency_ms@DEVICE, params, macs), got '" + text + "'";
+  std::string msg =
+      "expected a metric (accuracy, latency_ms@DEVICE, params, macs), got '" + text + "'";
   std::string near = closest_match(text, {"accuracy", "params", "macs", "latency_ms"});
   if (!near.empty()) msg += " (did you mean '" + near + "'?)";
   return InvalidArgument(msg);

@@ -1,6 +1,8 @@
 // SearchSpace: description, size, validation, sampling and neighbourhoods, encodings.
 #include "nasforge/searchspace/search_space.h"
 
+#include "nasforge/searchspace/hash.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -11,27 +13,42 @@ namespace nasforge {
 
 const char* domain_type_name(DomainType t) {
   switch (t) {
-    case DomainType::kInt: return "int";
-    case DomainType::kKernel: return "kernel";
-    case DomainType::kChannels: return "channels";
-    case DomainType::kExpand: return "expand";
-    case DomainType::kDepth: return "depth";
-    case DomainType::kLayers: return "layers";
-    case DomainType::kHeads: return "heads";
-    case DomainType::kBool: return "bool";
-    case DomainType::kOp: return "op";
-    case DomainType::kInputs: return "inputs";
+    case DomainType::kInt:
+      return "int";
+    case DomainType::kKernel:
+      return "kernel";
+    case DomainType::kChannels:
+      return "channels";
+    case DomainType::kExpand:
+      return "expand";
+    case DomainType::kDepth:
+      return "depth";
+    case DomainType::kLayers:
+      return "layers";
+    case DomainType::kHeads:
+      return "heads";
+    case DomainType::kBool:
+      return "bool";
+    case DomainType::kOp:
+      return "op";
+    case DomainType::kInputs:
+      return "inputs";
   }
   return "?";
 }
 
 const char* activation_name(Activation a) {
   switch (a) {
-    case Activation::kRelu: return "relu";
-    case Activation::kRelu6: return "relu6";
-    case Activation::kHswish: return "hswish";
-    case Activation::kGelu: return "gelu";
-    case Activation::kNone: return "none";
+    case Activation::kRelu:
+      return "relu";
+    case Activation::kRelu6:
+      return "relu6";
+    case Activation::kHswish:
+      return "hswish";
+    case Activation::kGelu:
+      return "gelu";
+    case Activation::kNone:
+      return "none";
   }
   return "?";
 }
@@ -67,11 +84,8 @@ int SearchSpace::find_decision(const std::string& label) const {
 }
 
 std::string SearchSpace::fingerprint() const {
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&](const std::string& s) {
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-  };
+  uint64_t h = kFnvOffset;
+  auto mix = [&](const std::string& s) { h = fnv1a64(s + '\x1f', h); };
   mix(std::to_string(input_.channels) + "x" + std::to_string(input_.height) + "x" +
       std::to_string(input_.width) + "/" + std::to_string(classes_));
   for (const auto& d : decisions_) {
@@ -79,9 +93,7 @@ std::string SearchSpace::fingerprint() const {
     if (d.gate) mix(std::to_string(d.gate->decision) + ">=" + std::to_string(d.gate->min_value));
   }
   for (const auto& l : layers_) mix(l.name + ":" + l.in.str() + "->" + l.out.str());
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return hex64(h);
 }
 
 std::string SearchSpace::summary() const {
@@ -98,15 +110,15 @@ std::string SearchSpace::summary() const {
     if (!kinds[k]++) order.push_back(k);
   }
   for (size_t i = 0; i < order.size(); ++i)
-    os << (i ? ", " : "") << order[i] << (kinds[order[i]] > 1 ? " x" + std::to_string(kinds[order[i]]) : "");
+    os << (i ? ", " : "") << order[i]
+       << (kinds[order[i]] > 1 ? " x" + std::to_string(kinds[order[i]]) : "");
   os << ")\n";
   os << "decisions: " << decisions_.size() << "\n";
   const size_t kShown = 64;
   for (size_t i = 0; i < decisions_.size() && i < kShown; ++i) {
     const auto& d = decisions_[i];
     os << "  " << d.label << "  " << domain_type_name(d.domain.type) << " " << d.domain.str();
-    if (d.gate)
-      os << "  if " << decisions_[d.gate->decision].label << " >= " << d.gate->min_value;
+    if (d.gate) os << "  if " << decisions_[d.gate->decision].label << " >= " << d.gate->min_value;
     os << "\n";
   }
   if (decisions_.size() > kShown) os << "  ... and " << decisions_.size() - kShown << " more\n";
@@ -163,8 +175,8 @@ const std::string& SearchSpace::name_value(const Architecture& a, int decision) 
 
 Status SearchSpace::validate(const Architecture& a) const {
   if (a.size() != decisions_.size())
-    return InvalidArgument("expected " + std::to_string(decisions_.size()) +
-                           " decisions, got " + std::to_string(a.size()));
+    return InvalidArgument("expected " + std::to_string(decisions_.size()) + " decisions, got " +
+                           std::to_string(a.size()));
   for (size_t i = 0; i < decisions_.size(); ++i) {
     if (a[i] >= decisions_[i].domain.size())
       return InvalidArgument(decisions_[i].label + ": expected a choice index below " +
@@ -275,7 +287,11 @@ std::vector<Architecture> SearchSpace::neighbours(const Architecture& a) const {
       Architecture n = a;
       n[i] = v;
       // Blocks activated by a deeper depth copy the previous block of their section.
-      if (decisions_[i].section < 0) { normalize(n); out.push_back(std::move(n)); continue; }
+      if (decisions_[i].section < 0) {
+        normalize(n);
+        out.push_back(std::move(n));
+        continue;
+      }
       const Section& sec = sections_[decisions_[i].section];
       for (size_t gi = 1; gi < sec.groups.size(); ++gi) {
         const auto& group = sec.groups[gi];

@@ -46,7 +46,11 @@ size_t find_binary(const std::string& text) {
   while (i < n) {
     unsigned char c = p[i];
     if (c == 0 || (c < 0x20 && c != '\n' && c != '\r' && c != '\t')) return i;
-    int extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
+    int extra = c < 0x80           ? 0
+                : (c >> 5) == 0x6  ? 1
+                : (c >> 4) == 0xE  ? 2
+                : (c >> 3) == 0x1E ? 3
+                                   : -1;
     if (extra < 0) return i;
     for (int k = 1; k <= extra; ++k)
       if (i + k >= n || (p[i + k] >> 6) != 0x2) return i;

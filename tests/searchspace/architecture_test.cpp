@@ -44,8 +44,8 @@ TEST_P(RoundTrip, StringJsonAndYamlParseBack) {
   SearchSpace s = load(GetParam());
   Rng rng(7);
   for (int i = 0; i < 2000; ++i) {
-    Architecture a = s.sample(rng, i % 2 ? SampleMode::kUniformDecision
-                                         : SampleMode::kUniformArchitecture);
+    Architecture a =
+        s.sample(rng, i % 2 ? SampleMode::kUniformDecision : SampleMode::kUniformArchitecture);
     auto from_string = s.parse(s.to_string(a));
     ASSERT_TRUE(from_string.ok()) << s.to_string(a) << ": " << from_string.status().message();
     EXPECT_EQ(*from_string, a);
@@ -65,12 +65,13 @@ TEST(ArchitectureStrings, PinnedForms) {
   auto a = m.parse("stage1=d3w32:k3e4,k5e6,k7e3/stage2=d2w64:k3e3,k7e6");
   ASSERT_TRUE(a.ok()) << a.status().message();
   EXPECT_EQ(m.to_string(*a), "stage1=d3w32:k3e4,k5e6,k7e3/stage2=d2w64:k3e3,k7e6");
-  EXPECT_EQ(m.to_json(*a),
-            "{\"stage1.depth\": 3, \"stage1.out\": 32, \"stage1.block1.kernel\": 3, "
-            "\"stage1.block1.expand\": 4, \"stage1.block2.kernel\": 5, \"stage1.block2.expand\": 6, "
-            "\"stage1.block3.kernel\": 7, \"stage1.block3.expand\": 3, \"stage2.depth\": 2, "
-            "\"stage2.out\": 64, \"stage2.block1.kernel\": 3, \"stage2.block1.expand\": 3, "
-            "\"stage2.block2.kernel\": 7, \"stage2.block2.expand\": 6}");
+  EXPECT_EQ(
+      m.to_json(*a),
+      "{\"stage1.depth\": 3, \"stage1.out\": 32, \"stage1.block1.kernel\": 3, "
+      "\"stage1.block1.expand\": 4, \"stage1.block2.kernel\": 5, \"stage1.block2.expand\": 6, "
+      "\"stage1.block3.kernel\": 7, \"stage1.block3.expand\": 3, \"stage2.depth\": 2, "
+      "\"stage2.out\": 64, \"stage2.block1.kernel\": 3, \"stage2.block1.expand\": 3, "
+      "\"stage2.block2.kernel\": 7, \"stage2.block2.expand\": 6}");
   SearchSpace t = load("zoo/transformer.yaml");
   auto b = t.parse("embed1=w96/encoder1=l2:h4f128,h2f384");
   ASSERT_TRUE(b.ok()) << b.status().message();
@@ -90,18 +91,21 @@ TEST(ArchitectureStrings, ParseErrorsSayWhatWasExpected) {
             "stage1: expected 3 blocks for this depth, got 2");
   EXPECT_EQ(err(m, "stage1=d3w33:k3e4,k5e6,k7e3/stage2=d2w64:k3e3,k7e6"),
             "stage1.out: expected one of {24, 32}, got 33");
-  EXPECT_EQ(err(m, "stage1=d3w32:k3e4,k5e6,k7e3/stage3=d2w64:k3e3,k7e6"),
-            "expected SECTION=..., with SECTION one of stage1, stage2, got 'stage3=d2w64:k3e3,k7e6' "
-            "(did you mean 'stage1'?)");
+  EXPECT_EQ(
+      err(m, "stage1=d3w32:k3e4,k5e6,k7e3/stage3=d2w64:k3e3,k7e6"),
+      "expected SECTION=..., with SECTION one of stage1, stage2, got 'stage3=d2w64:k3e3,k7e6' "
+      "(did you mean 'stage1'?)");
   EXPECT_EQ(err(m, "stage1=d3w32:k3e4,k5e6,k7e3"), "expected section 'stage2', got none");
   EXPECT_EQ(err(m, "stage1=d3w32:k3x4,k5e6,k7e3/stage2=d2w64:k3e3,k7e6"),
             "stage1: expected key 'e' for stage1.block1.expand, got 'x'");
   SearchSpace n = load("zoo/nb201.yaml");
-  EXPECT_EQ(err(n, "|nor_conv_3x3~0|+|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"),
-            "search: node 2: expected inputs |op~0|op~1|, got '|nor_conv_3x3~0|'");
-  EXPECT_EQ(err(n, "|conv~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"),
-            "search: search.node1.from0: expected one of {none, skip_connect, nor_conv_1x1, "
-            "nor_conv_3x3, avg_pool_3x3}, got 'conv'");
+  EXPECT_EQ(
+      err(n, "|nor_conv_3x3~0|+|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"),
+      "search: node 2: expected inputs |op~0|op~1|, got '|nor_conv_3x3~0|'");
+  EXPECT_EQ(
+      err(n, "|conv~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"),
+      "search: search.node1.from0: expected one of {none, skip_connect, nor_conv_1x1, "
+      "nor_conv_3x3, avg_pool_3x3}, got 'conv'");
   EXPECT_EQ(err(n, "|nor_conv_3x3~0|"), "search: expected 3 nodes separated by '+', got 1");
   SearchSpace d = load("zoo/darts.yaml");
   EXPECT_EQ(err(d, "normal=|sep_conv_3x3~1|sep_conv_3x3~0|+|a~0|a~1|+|a~0|a~1|+|a~0|a~1|/reduce=-"),

@@ -23,13 +23,15 @@ class Nb201Hash : public ::testing::Test {
 
 TEST_F(Nb201Hash, EdgesBehindNoneArePruned) {
   // Node 1 receives only `none`, so the edges leaving it carry zeros and do not matter.
-  EXPECT_EQ(hash("|none~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|avg_pool_3x3~1|nor_conv_3x3~2|"),
+  EXPECT_EQ(hash("|none~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|avg_pool_3x3~1|nor_conv_"
+                 "3x3~2|"),
             hash("|none~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"));
 }
 
 TEST_F(Nb201Hash, EdgesThatCannotReachTheOutputArePruned) {
   // Node 2 feeds the output only through `none`, so what enters node 2 does not matter.
-  EXPECT_EQ(hash("|nor_conv_1x1~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|"),
+  EXPECT_EQ(hash("|nor_conv_1x1~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|"
+                 "none~2|"),
             hash("|nor_conv_1x1~0|+|none~0|none~1|+|skip_connect~0|nor_conv_3x3~1|none~2|"));
 }
 
@@ -60,13 +62,17 @@ TEST_F(Nb201Hash, SharedOpDiffersFromTwoCopies) {
 
 TEST_F(Nb201Hash, IsomorphicCellsCollide) {
   // With no 1->2 edge, nodes 1 and 2 are interchangeable.
-  EXPECT_EQ(hash("|nor_conv_3x3~0|+|avg_pool_3x3~0|none~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"),
-            hash("|avg_pool_3x3~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"));
+  EXPECT_EQ(hash("|nor_conv_3x3~0|+|avg_pool_3x3~0|none~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_"
+                 "1x1~2|"),
+            hash("|avg_pool_3x3~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_"
+                 "3x3~2|"));
 }
 
 TEST_F(Nb201Hash, DifferentFunctionsDiffer) {
-  EXPECT_NE(hash("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"),
-            hash("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"));
+  EXPECT_NE(hash("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|"
+                 "skip_connect~2|"),
+            hash("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|"
+                 "nor_conv_1x1~2|"));
   // A chain is not a parallel pair: 1->2 present versus absent.
   EXPECT_NE(hash("|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|none~0|none~1|skip_connect~2|"),
             hash("|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|none~0|none~1|skip_connect~2|"));
@@ -99,7 +105,8 @@ std::string nb201_unique_str(const std::string& arch) {
   size_t start = 0;
   while (start <= body.size()) {
     size_t end = body.find("|+|", start);
-    std::string node = body.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string node =
+        body.substr(start, end == std::string::npos ? std::string::npos : end - start);
     std::vector<std::string> terms;
     size_t p = 0;
     while (p <= node.size()) {
@@ -169,10 +176,12 @@ TEST(CanonicalHash, DartsNodeRelabellingCollides) {
       "max_pool_3x3~3|+|skip_connect~2|max_pool_3x3~4|";
   auto a = space.parse(
       "normal=|sep_conv_3x3~0|sep_conv_5x5~1|+|dil_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~2|"
-      "sep_conv_3x3~3|+|skip_connect~0|sep_conv_3x3~4|/" + reduce);
+      "sep_conv_3x3~3|+|skip_connect~0|sep_conv_3x3~4|/" +
+      reduce);
   auto b = space.parse(
       "normal=|dil_conv_3x3~0|avg_pool_3x3~1|+|sep_conv_3x3~0|sep_conv_5x5~1|+|sep_conv_3x3~2|"
-      "skip_connect~3|+|skip_connect~0|sep_conv_3x3~4|/" + reduce);
+      "skip_connect~3|+|skip_connect~0|sep_conv_3x3~4|/" +
+      reduce);
   ASSERT_TRUE(a.ok()) << a.status().message();
   ASSERT_TRUE(b.ok()) << b.status().message();
   EXPECT_NE(*a, *b);
@@ -182,12 +191,15 @@ TEST(CanonicalHash, DartsNodeRelabellingCollides) {
 TEST(CanonicalHash, StableAcrossRuns) {
   // The hash is FNV-1a of the canonical form, so it is pinned: trial stores may rely on it.
   SearchSpace space = load("zoo/nb201.yaml");
-  auto a = space.parse("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|");
+  auto a = space.parse(
+      "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_"
+      "connect~2|");
   ASSERT_TRUE(a.ok());
   // node1 = x, node2 = x + x, node3 = x + x + (x + x): four copies of the input, no ops.
   EXPECT_EQ(space.canonical_form(*a), "search=x0+x0+x0+x0 # ;");
   EXPECT_EQ(space.canonical_hash_hex(*a), "068330452145f951");
-  EXPECT_EQ(space.canonical_hash_hex(*a), space.canonical_hash_hex(*space.parse(space.to_string(*a))));
+  EXPECT_EQ(space.canonical_hash_hex(*a),
+            space.canonical_hash_hex(*space.parse(space.to_string(*a))));
 }
 
 }  // namespace

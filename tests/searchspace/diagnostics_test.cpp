@@ -11,7 +11,8 @@ TEST(Diagnostics, FormatsFileLineColPathMessage) {
   Diagnostics d;
   d.error({"s.yaml", 3, 7}, "network[1].stage.depth", "expected a depth in [1, 32], got 0");
   EXPECT_FALSE(d.ok());
-  EXPECT_EQ(d.str(), "s.yaml:3:7: error: network[1].stage.depth: expected a depth in [1, 32], got 0\n");
+  EXPECT_EQ(d.str(),
+            "s.yaml:3:7: error: network[1].stage.depth: expected a depth in [1, 32], got 0\n");
 }
 
 TEST(Diagnostics, CapsTheNumberOfErrors) {

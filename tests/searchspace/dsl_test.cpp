@@ -121,18 +121,21 @@ network:
   - head: {}
 )");
   EXPECT_EQ(s.size().str(), "32");  // 2^4 edge ops * 2 depths (the blocks have no decisions)
-  Architecture a = *s.parse("c=|nor_conv_3x3~0|+|skip_connect~1|+|skip_connect~0|nor_conv_3x3~2|/stage1=d2");
-  EXPECT_EQ(s.to_string(a), "c=|nor_conv_3x3~0|+|skip_connect~1|+|skip_connect~0|nor_conv_3x3~2|/stage1=d2");
+  Architecture a =
+      *s.parse("c=|nor_conv_3x3~0|+|skip_connect~1|+|skip_connect~0|nor_conv_3x3~2|/stage1=d2");
+  EXPECT_EQ(s.to_string(a),
+            "c=|nor_conv_3x3~0|+|skip_connect~1|+|skip_connect~0|nor_conv_3x3~2|/stage1=d2");
 }
 
 TEST(DslDiagnostics, UnknownTopLevelKeySuggestsAndMissingKeyIsNamed) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
 netwrk: []
 )yaml"),
-            R"txt(t.yaml:5:1: error: netwrk: expected one of nasforge, name, description, input, classes, let, cells, network, constraints, objectives, got unknown key 'netwrk' (did you mean 'network'?)
+      R"txt(t.yaml:5:1: error: netwrk: expected one of nasforge, name, description, input, classes, let, cells, network, constraints, objectives, got unknown key 'netwrk' (did you mean 'network'?)
 t.yaml:1:1: error: document: expected key 'network', got a mapping without it
 )txt");
 }
@@ -151,7 +154,8 @@ t.yaml:4:10: error: classes: expected a class count in [2, 100000], got 1
 }
 
 TEST(DslDiagnostics, ChannelsKernelsAndStrides) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -159,14 +163,15 @@ network:
   - stem: {conv: {out: 0, kernel: 4, stride: 5}}
   - head: {pool: global_avg}
 )yaml"),
-            R"txt(t.yaml:6:24: error: network[0].stem.conv.out: expected a channel count in [1, 65536], got 0
+      R"txt(t.yaml:6:24: error: network[0].stem.conv.out: expected a channel count in [1, 65536], got 0
 t.yaml:6:35: error: network[0].stem.conv.kernel: expected an odd kernel size in [1, 15], got 4
 t.yaml:6:46: error: network[0].stem.conv.stride: expected a stride in [1, 4], got 5
 )txt");
 }
 
 TEST(DslDiagnostics, DepthOutOfRange) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -174,12 +179,13 @@ network:
   - stage: {depth: {choice: [0, 2]}, out: 16, block: {mbconv: {kernel: 3, expand: 3}}}
   - head: {}
 )yaml"),
-            R"txt(t.yaml:6:30: error: network[0].stage.depth.choice[0]: expected a depth in [1, 32], got 0
+      R"txt(t.yaml:6:30: error: network[0].stage.depth.choice[0]: expected a depth in [1, 32], got 0
 )txt");
 }
 
 TEST(DslDiagnostics, UnknownKeyInStageSuggests) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -187,12 +193,13 @@ network:
   - stage: {depth: 2, out: 16, dept: 3, block: {mbconv: {kernel: 3, expand: 3}}}
   - head: {}
 )yaml"),
-            R"txt(t.yaml:6:32: error: network[0].stage.dept: expected one of depth, out, stride, block, got unknown key 'dept' (did you mean 'depth'?)
+      R"txt(t.yaml:6:32: error: network[0].stage.dept: expected one of depth, out, stride, block, got unknown key 'dept' (did you mean 'depth'?)
 )txt");
 }
 
 TEST(DslDiagnostics, StageSetsTheBlockWidth) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -200,12 +207,13 @@ network:
   - stage: {depth: 2, out: 16, block: {mbconv: {kernel: 3, expand: 3, out: 8}}}
   - head: {}
 )yaml"),
-            R"txt(t.yaml:6:71: error: network[0].stage.block.mbconv.out: expected no out in a stage's block (the stage's out applies to its blocks), got '8'
+      R"txt(t.yaml:6:71: error: network[0].stage.block.mbconv.out: expected no out in a stage's block (the stage's out applies to its blocks), got '8'
 )txt");
 }
 
 TEST(DslDiagnostics, LetValuesAreTypedAtTheUseAndReportedOnce) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -216,12 +224,13 @@ network:
   - conv: {out: 8, kernel: $K}
   - head: {}
 )yaml"),
-            R"txt(t.yaml:6:19: error: let.K.choice[1]: expected an odd kernel size in [1, 15] (used as kernel at network[0].stage.block.mbconv.kernel), got 4
+      R"txt(t.yaml:6:19: error: let.K.choice[1]: expected an odd kernel size in [1, 15] (used as kernel at network[0].stage.block.mbconv.kernel), got 4
 )txt");
 }
 
 TEST(DslDiagnostics, UndefinedLetSuggests) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -232,12 +241,13 @@ network:
   - conv: {out: 8, kernel: $Q}
   - head: {}
 )yaml"),
-            R"txt(t.yaml:9:28: error: network[1].conv.kernel: expected a domain defined under let, got undefined '$Q' (did you mean '$K'?)
+      R"txt(t.yaml:9:28: error: network[1].conv.kernel: expected a domain defined under let, got undefined '$Q' (did you mean '$K'?)
 )txt");
 }
 
 TEST(DslDiagnostics, UnknownOpLayerAndCell) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -249,7 +259,7 @@ network:
   - cell: d
   - head: {}
 )yaml"),
-            R"txt(t.yaml:6:51: error: cells.c.op.choice[1]: expected a known op (none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3, max_pool_3x3, sep_conv_3x3, sep_conv_5x5, sep_conv_7x7, dil_conv_3x3, dil_conv_5x5), got 'skip_conect' (did you mean 'skip_connect'?)
+      R"txt(t.yaml:6:51: error: cells.c.op.choice[1]: expected a known op (none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3, max_pool_3x3, sep_conv_3x3, sep_conv_5x5, sep_conv_7x7, dil_conv_3x3, dil_conv_5x5), got 'skip_conect' (did you mean 'skip_connect'?)
 t.yaml:9:5: error: network[0].cel: expected a layer kind (stem, conv, mbconv, resblock, stage, cell, repeat, pool, patch_embed, encoder, head), got 'cel' (did you mean 'cell'?)
 t.yaml:10:11: error: network[1].cell: expected a cell defined under cells, got 'd' (did you mean 'c'?)
 t.yaml:6:6: error: cells.c: expected cell 'c' to be used in the network, got no use
@@ -258,7 +268,8 @@ t.yaml:7:11: error: cells.unused: expected cell 'unused' to be used in the netwo
 }
 
 TEST(DslDiagnostics, IdentityShortcutNeedsEqualShapes) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -266,12 +277,13 @@ network:
   - resblock: {out: 32, stride: 2, shortcut: identity}
   - head: {}
 )yaml"),
-            R"txt(t.yaml:6:5: error: network[0].resblock.shortcut: expected equal input and output shapes for an identity shortcut (use shortcut: auto to insert a 1x1 projection), got 3x32x32 -> 32x16x16
+      R"txt(t.yaml:6:5: error: network[0].resblock.shortcut: expected equal input and output shapes for an identity shortcut (use shortcut: auto to insert a 1x1 projection), got 3x32x32 -> 32x16x16
 )txt");
 }
 
 TEST(DslDiagnostics, SpatialSizeNeverBelowOne) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 4, width: 4}
 classes: 10
@@ -281,12 +293,13 @@ network:
   - conv: {out: 8, kernel: 3, stride: 2}
   - head: {}
 )yaml"),
-            R"txt(t.yaml:8:5: error: network[2].conv: expected a spatial size of at least 2x2 before a stride-2 layer, got 1x1
+      R"txt(t.yaml:8:5: error: network[2].conv: expected a spatial size of at least 2x2 before a stride-2 layer, got 1x1
 )txt");
 }
 
 TEST(DslDiagnostics, MetricsDevicesAndNumbers) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -299,7 +312,7 @@ constraints:
   - {macs: {min: 5M, max: 1M}}
 objectives: {accuracy: maximize, latency_ms@raspi: min}
 )yaml"),
-            R"txt(t.yaml:8:6: error: constraints[0].latency_ms@gpu: expected a known device (cpu, onednn, cuda, pixel3, raspi4, eyeriss, fpga, gold_6226, titan_rtx_1), got 'gpu' (did you mean 'cpu'?)
+      R"txt(t.yaml:8:6: error: constraints[0].latency_ms@gpu: expected a known device (cpu, onednn, cuda, pixel3, raspi4, eyeriss, fpga, gold_6226, titan_rtx_1), got 'gpu' (did you mean 'cpu'?)
 t.yaml:9:6: error: constraints[1].param: expected a metric (accuracy, latency_ms@DEVICE, params, macs), got 'param' (did you mean 'params'?)
 t.yaml:10:20: error: constraints[2].params.max: expected a number >= 0 (suffixes k, M, G allowed), got '200q'
 t.yaml:11:12: error: constraints[3].macs: expected min <= max, got min 5M > max 1M
@@ -309,7 +322,8 @@ t.yaml:12:34: error: objectives.latency_ms@raspi: expected a known device (cpu, 
 }
 
 TEST(DslDiagnostics, TransformerShapes) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -321,7 +335,7 @@ network:
   - conv: {out: 8, kernel: 3}
   - head: {}
 )yaml"),
-            R"txt(t.yaml:6:23: error: network[0].encoder: expected a token sequence (put a patch_embed before the encoder), got an image
+      R"txt(t.yaml:6:23: error: network[0].encoder: expected a token sequence (put a patch_embed before the encoder), got an image
 t.yaml:7:26: error: network[1].patch_embed.patch: expected a patch size that divides the 32x32 input, got 5
 t.yaml:8:5: error: network[2].patch_embed: expected an image (channels x height x width), got a token sequence
 t.yaml:9:33: error: network[3].encoder.heads: expected a head count that divides every hidden width 64, got 5 (64 % 5 = 4)
@@ -330,7 +344,8 @@ t.yaml:10:5: error: network[4].conv: expected an image (channels x height x widt
 }
 
 TEST(DslDiagnostics, CellEdges) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -344,7 +359,7 @@ network:
   - cell: c
   - head: {}
 )yaml"),
-            R"txt(t.yaml:6:33: error: cells.a.edges[1]: expected an edge [from, to] with 0 <= from < to < 4 into a non-input node (>= 1), got [1, 1]
+      R"txt(t.yaml:6:33: error: cells.a.edges[1]: expected an edge [from, to] with 0 <= from < to < 4 into a non-input node (>= 1), got [1, 1]
 t.yaml:6:49: error: cells.a.edges[3]: expected each edge once, got [0, 3] twice
 t.yaml:7:24: error: cells.b.edges: expected node 2 to reach the cell output, got a dead end
 t.yaml:8:44: error: cells.c.edges.choose: expected an input count per node in [1, 2] (the first node has only the cell inputs to choose from), got 3
@@ -352,7 +367,8 @@ t.yaml:8:44: error: cells.c.edges.choose: expected an input count per node in [1
 }
 
 TEST(DslDiagnostics, CellWidthWithChannelKeepingOpsAndHeadPlacement) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -363,14 +379,15 @@ network:
   - head: {}
   - conv: {out: 8, kernel: 3}
 )yaml"),
-            R"txt(t.yaml:8:18: error: network[0].cell: expected input channels equal to the cell width 16 because op 'skip_connect' keeps channels, got 3
+      R"txt(t.yaml:8:18: error: network[0].cell: expected input channels equal to the cell width 16 because op 'skip_connect' keeps channels, got 3
 t.yaml:9:5: error: network[1].head: expected the head as the last layer, got it before other layers
 t.yaml:10:5: error: network[2]: expected a head as the last layer, got 'conv'
 )txt");
 }
 
 TEST(DslDiagnostics, Domains) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -383,7 +400,7 @@ network:
   - conv: {out: $W, kernel: {pick: [3]}}
   - head: {classifier: {hidden: {choice: [64, 128]}}}
 )yaml"),
-            R"txt(t.yaml:8:6: error: let.X: expected {choice: [...]} or {range: {min, max, step}}, got '5'
+      R"txt(t.yaml:8:6: error: let.X: expected {choice: [...]} or {range: {min, max, step}}, got '5'
 t.yaml:10:30: error: network[0].conv.out.choice[1]: expected distinct values, got 8 twice
 t.yaml:6:14: error: let.W.range: expected min <= max, got min 64 > max 16
 t.yaml:11:30: error: network[1].conv.kernel.pick: expected choice or range, got unknown key 'pick'
@@ -392,7 +409,8 @@ t.yaml:7:6: error: let.D: expected $D to be used, got no use
 }
 
 TEST(DslDiagnostics, BrokenRepeatBodyIsReportedOnce) {
-  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
 name: t
 input: {channels: 3, height: 32, width: 32}
 classes: 10
@@ -400,7 +418,7 @@ network:
   - repeat: {times: 3, body: [{conv: {out: 8, kernel: 2}}]}
   - head: {}
 )yaml"),
-            R"txt(t.yaml:6:55: error: network[0].repeat.body[0].conv.kernel: expected an odd kernel size in [1, 15], got 2
+      R"txt(t.yaml:6:55: error: network[0].repeat.body[0].conv.kernel: expected an odd kernel size in [1, 15], got 2
 )txt");
 }
 

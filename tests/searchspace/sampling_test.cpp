@@ -22,8 +22,8 @@ class SpaceProperty : public ::testing::TestWithParam<const char*> {
 
 TEST_P(SpaceProperty, SamplesAreAlwaysValid) {
   for (int i = 0; i < 3000; ++i) {
-    Architecture a = space->sample(rng, i % 2 ? SampleMode::kUniformDecision
-                                             : SampleMode::kUniformArchitecture);
+    Architecture a =
+        space->sample(rng, i % 2 ? SampleMode::kUniformDecision : SampleMode::kUniformArchitecture);
     ASSERT_TRUE(space->validate(a).ok()) << space->validate(a).message();
   }
 }
@@ -38,7 +38,8 @@ TEST_P(SpaceProperty, MutationChangesOneActiveDecision) {
     // depth switched on or off.
     int changed_in_both = 0;
     for (size_t d = 0; d < a.size(); ++d) {
-      bool both = space->is_active(a, static_cast<int>(d)) && space->is_active(m, static_cast<int>(d));
+      bool both =
+          space->is_active(a, static_cast<int>(d)) && space->is_active(m, static_cast<int>(d));
       if (both && a[d] != m[d]) ++changed_in_both;
     }
     EXPECT_EQ(changed_in_both, 1) << space->to_string(a) << " -> " << space->to_string(m);
@@ -67,7 +68,8 @@ TEST_P(SpaceProperty, NeighboursAreOneStepAwayAndDistinct) {
     auto ns = space->neighbours(a);
     size_t expected = 0;
     for (size_t d = 0; d < a.size(); ++d)
-      if (space->is_active(a, static_cast<int>(d))) expected += space->decisions()[d].domain.size() - 1;
+      if (space->is_active(a, static_cast<int>(d)))
+        expected += space->decisions()[d].domain.size() - 1;
     EXPECT_EQ(ns.size(), expected);
     std::set<Architecture> unique(ns.begin(), ns.end());
     EXPECT_EQ(unique.size(), ns.size());
@@ -164,14 +166,17 @@ TEST(Neighbours, DeeperDepthCopiesThePreviousBlock) {
 
 TEST(Dag, Nb201CellBecomesOpsOnVertices) {
   SearchSpace s = load("zoo/nb201.yaml");
-  auto a = s.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|");
+  auto a = s.parse(
+      "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_"
+      "3x3~2|");
   ASSERT_TRUE(a.ok());
   LabelledDag dag = s.dag(*a);
   EXPECT_EQ(dag.labels.size(), 8u);  // input, output and six edges
   // input->3 edges, node1's edge->2, node2's two edges->1 each, 3 into the output
   EXPECT_EQ(dag.edges.size(), 10u);
   // `none` edges and edges cut off by them disappear.
-  auto b = s.parse("|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|");
+  auto b =
+      s.parse("|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|");
   ASSERT_TRUE(b.ok());
   LabelledDag pruned = s.dag(*b);
   EXPECT_EQ(pruned.labels, (std::vector<std::string>{"input", "output", "nor_conv_3x3",

@@ -56,8 +56,8 @@ TEST(ZooShapes, DartsCellsConcatenateFourNodes) {
   SearchSpace s = load("zoo/darts.yaml");
   ASSERT_EQ(s.cells().size(), 2u);
   EXPECT_EQ(s.cells()[0].choose, 2);
-  EXPECT_EQ(s.layers()[1].out.str(), "64x32x32");    // 4 nodes x 16
-  EXPECT_EQ(s.layers()[3].out.str(), "128x16x16");   // reduction
+  EXPECT_EQ(s.layers()[1].out.str(), "64x32x32");   // 4 nodes x 16
+  EXPECT_EQ(s.layers()[3].out.str(), "128x16x16");  // reduction
   EXPECT_EQ(s.layers()[8].in.str(), "256x8x8");
   // Node 5 chooses 2 of its 5 predecessors.
   EXPECT_EQ(s.decisions()[s.find_decision("normal.node5.inputs")].domain.size(), 10u);

@@ -21,7 +21,7 @@ class Args {
 };
 
 struct Flag {
-  std::string name;   // without the leading dashes
+  std::string name;  // without the leading dashes
   bool takes_value;
   std::string help;
 };
@@ -29,10 +29,10 @@ struct Flag {
 struct Command {
   std::string name;
   std::string summary;
-  std::string usage;          // after "nasforge NAME "
+  std::string usage;  // after "nasforge NAME "
   std::vector<Flag> flags;
   std::function<int(const Args&)> run;
-  bool built = true;          // false: listed, but says plainly that it is not built yet
+  bool built = true;  // false: listed, but says plainly that it is not built yet
 };
 
 class Registry {

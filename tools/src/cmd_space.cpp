@@ -26,8 +26,8 @@ std::optional<SearchSpace> load_or_report(const std::string& path) {
 
 bool one_file(const Command& cmd, const Args& a) {
   if (a.positional.size() == 1) return true;
-  std::cerr << "nasforge " << cmd.name << ": expected one space FILE, got "
-            << a.positional.size() << " arguments\n"
+  std::cerr << "nasforge " << cmd.name << ": expected one space FILE, got " << a.positional.size()
+            << " arguments\n"
             << command_help(cmd);
   return false;
 }
@@ -50,8 +50,8 @@ int run_check(const Command& cmd, const Args& a) {
     std::snprintf(lg, sizeof lg, "%.6f", space->log10_size());
     std::cout << "{\"name\":" << json_str(space->name())
               << ",\"decisions\":" << space->decisions().size() << ",\"size\":\""
-              << space->size().str() << "\",\"log10_size\":" << lg
-              << ",\"fingerprint\":\"" << space->fingerprint() << "\"}\n";
+              << space->size().str() << "\",\"log10_size\":" << lg << ",\"fingerprint\":\""
+              << space->fingerprint() << "\"}\n";
   } else {
     std::cout << space->summary() << "ok\n";
   }
@@ -101,8 +101,8 @@ int run_sample(const Command& cmd, const Args& a) {
   if (!space) return 1;
   Rng rng(*seed);
   for (uint64_t i = 0; i < *n; ++i) {
-    Architecture arch = space->sample(rng, mode == "uniform" ? SampleMode::kUniformArchitecture
-                                                             : SampleMode::kUniformDecision);
+    Architecture arch = space->sample(
+        rng, mode == "uniform" ? SampleMode::kUniformArchitecture : SampleMode::kUniformDecision);
     if (int rc = print_arch(*space, arch, format)) return rc;
   }
   return 0;
@@ -121,8 +121,8 @@ int run_arch(const Command& cmd, const Args& a) {
   bool mapping = !text.empty() && (text[0] == '{' || text.find(": ") != std::string::npos);
   auto arch = mapping ? space->from_json(text) : space->parse(text);
   if (!arch.ok()) {
-    std::cerr << "nasforge arch: " << a.positional[0] << ": invalid architecture: "
-              << arch.status().message() << "\n";
+    std::cerr << "nasforge arch: " << a.positional[0]
+              << ": invalid architecture: " << arch.status().message() << "\n";
     return 1;
   }
   if (a.has("neighbours")) {
@@ -187,16 +187,16 @@ NF_CMD(kSize, "size", "Print the exact number of architectures in a space.", "FI
 NF_CMD(kSample, "sample", "Print N random architectures of a space, one per line.",
        "FILE [--n N] [--seed S] [--mode uniform|per-decision] [--format string|json|yaml|hash]",
        {{"n", true, "how many (default 10)"},
-         {"seed", true, "random seed (default 0); the same seed prints the same list"},
-         {"mode", true,
-          "uniform: every architecture equally likely (default); per-decision: each decision "
-          "uniform"},
-         {"format", true, "string (default), json, yaml or hash"}},
+        {"seed", true, "random seed (default 0); the same seed prints the same list"},
+        {"mode", true,
+         "uniform: every architecture equally likely (default); per-decision: each decision "
+         "uniform"},
+        {"format", true, "string (default), json, yaml or hash"}},
        [](const Args& a) { return run_sample(*Registry::instance().find("sample"), a); })
 NF_CMD(kArch, "arch", "Parse an architecture (string or JSON) and show its forms and hash.",
        "FILE ARCH [--format string|json|yaml|hash] [--neighbours]",
        {{"format", true, "print only this form"},
-         {"neighbours", false, "print every architecture one decision away"}},
+        {"neighbours", false, "print every architecture one decision away"}},
        [](const Args& a) { return run_arch(*Registry::instance().find("arch"), a); })
 NF_CMD(kList, "list", "List what is registered: commands, ops, devices, metrics, strategies, ...",
        "[commands|ops|devices|metrics|strategies|predictors|evaluators]", {},
@@ -204,16 +204,16 @@ NF_CMD(kList, "list", "List what is registered: commands, ops, devices, metrics,
 
 // Later components; listed so that users see the whole pipeline, refused plainly until built.
 int not_built(const Args&) { return 2; }
-NF_CMD(kTrainSupernet, "train-supernet", "Train the weight-sharing supernet of a space.", "...",
-       {}, not_built, false)
+NF_CMD(kTrainSupernet, "train-supernet", "Train the weight-sharing supernet of a space.", "...", {},
+       not_built, false)
 NF_CMD(kEval, "eval", "Evaluate an architecture with inherited supernet weights.", "...", {},
        not_built, false)
 NF_CMD(kExtract, "extract", "Extract a standalone sub-network with inherited weights.", "...", {},
        not_built, false)
 NF_CMD(kProfile, "profile", "Measure a device's latency lookup table for a space.", "...", {},
        not_built, false)
-NF_CMD(kLatency, "latency", "Predict or measure an architecture's latency on a device.", "...",
-       {}, not_built, false)
+NF_CMD(kLatency, "latency", "Predict or measure an architecture's latency on a device.", "...", {},
+       not_built, false)
 NF_CMD(kSearch, "search", "Search a space under hard constraints; write the Pareto front.", "...",
        {}, not_built, false)
 NF_CMD(kExport, "export", "Export a found network to ONNX, TorchScript or a frozen YAML.", "...",

@@ -38,6 +38,18 @@ class SpaceBuilder {
   // One of `options`; reports "expected one of ..., got 'x' (did you mean ...)".
   std::optional<std::string> get_enum(const AstNode& n, const std::string& path,
                                       const std::vector<std::string>& options);
+  // A fixed integer rule: value in [lo, hi] (and odd), described as `what` in errors.
+  struct IntRule {
+    int64_t lo, hi;
+    bool odd;
+    const char* what;
+  };
+  static const IntRule kStrideRule, kKernelRule, kChannelsRule, kRepeatRule, kInputsRule;
+  // The fixed integer under `key` of `map`, or `fallback` when the key is absent.
+  std::optional<int64_t> fixed_int(const AstNode& map, const std::string& key,
+                                   const std::string& path, const IntRule& rule, int64_t fallback);
+  // The dropout rate under "dropout" of `map` (0 when absent), in [0, 1).
+  std::optional<double> dropout_of(const AstNode& map, const std::string& path);
   // Empty if `v` is a valid value of `type`, else what was expected.
   static std::string check_value(int64_t v, DomainType type);
   // The domain written at `n`: a fixed scalar, {choice: [...]}, {range: {...}} or $name.
@@ -93,11 +105,11 @@ class SpaceBuilder {
   SearchSpace s_;
   std::map<std::string, const AstNode*> lets_;
   std::set<std::string> used_lets_;
-  std::set<std::string> reported_lets_;   // "name/type" pairs already diagnosed
-  std::map<std::string, int> counters_;   // per layer kind, for section names
+  std::set<std::string> reported_lets_;  // "name/type" pairs already diagnosed
+  std::map<std::string, int> counters_;  // per layer kind, for section names
   std::map<std::string, const AstNode*> cell_defs_;
   std::set<std::string> used_cells_;
-  int section_ = -1;                      // section new decisions belong to
+  int section_ = -1;  // section new decisions belong to
 };
 
 }  // namespace nasforge

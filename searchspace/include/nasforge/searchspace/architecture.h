@@ -31,9 +31,9 @@ class Architecture {
 
 struct ArchitectureHash {
   size_t operator()(const Architecture& a) const {
-    uint64_t h = 1469598103934665603ull;
-    for (uint32_t c : a.choices()) h = (h ^ c) * 1099511628211ull;
-    return static_cast<size_t>(h);
+    size_t h = a.size();
+    for (uint32_t c : a.choices()) h = h * 1000003u ^ c;
+    return h;
   }
 };
 

@@ -61,15 +61,15 @@ using Block = std::variant<ConvBlock, MBConvBlock, ResBlock>;
 // Elastic-depth stage: blocks past the active depth are skipped.
 struct StageLayer {
   IntParam depth;
-  IntParam out;                // shared by every block of the stage
-  int stride = 1;              // applied by the first block
-  std::vector<Block> blocks;   // max depth blocks; block i runs iff depth > i
+  IntParam out;               // shared by every block of the stage
+  int stride = 1;             // applied by the first block
+  std::vector<Block> blocks;  // max depth blocks; block i runs iff depth > i
 };
 
 struct CellLayer {
-  int cell = 0;        // index into SearchSpace::cells()
-  int64_t width = 0;   // channels of every node
-  int stride = 1;      // applied to edges leaving the cell's input nodes
+  int cell = 0;       // index into SearchSpace::cells()
+  int64_t width = 0;  // channels of every node
+  int stride = 1;     // applied to edges leaving the cell's input nodes
 };
 
 enum class PoolKind { kMax, kAvg };
@@ -136,12 +136,12 @@ struct CellNodeChoice {
 
 struct CellTemplate {
   std::string name;
-  int inputs = 1;   // nodes 0..inputs-1 are the cell's inputs
-  int nodes = 4;    // including the inputs
+  int inputs = 1;  // nodes 0..inputs-1 are the cell's inputs
+  int nodes = 4;   // including the inputs
   Combine combine = Combine::kSum;
-  int choose = 0;                        // >0: each node chooses this many inputs
-  std::vector<CellEdge> edges;           // fixed edge set (dense or listed), ordered by (to, from)
-  std::vector<CellNodeChoice> choices;   // for choose > 0, one per non-input node
+  int choose = 0;                       // >0: each node chooses this many inputs
+  std::vector<CellEdge> edges;          // fixed edge set (dense or listed), ordered by (to, from)
+  std::vector<CellNodeChoice> choices;  // for choose > 0, one per non-input node
   SourceLoc loc;
 };
 

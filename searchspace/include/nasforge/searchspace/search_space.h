@@ -23,13 +23,24 @@
 namespace nasforge {
 
 // What a decision's values mean; each type has its own value checks.
-enum class DomainType { kInt, kKernel, kChannels, kExpand, kDepth, kLayers, kHeads, kBool, kOp, kInputs };
+enum class DomainType {
+  kInt,
+  kKernel,
+  kChannels,
+  kExpand,
+  kDepth,
+  kLayers,
+  kHeads,
+  kBool,
+  kOp,
+  kInputs
+};
 const char* domain_type_name(DomainType t);
 
 struct Domain {
   DomainType type = DomainType::kInt;
-  std::vector<int64_t> ints;        // numeric values (kBool: 0, 1); empty for kOp and kInputs
-  std::vector<std::string> names;   // op names, or input sets written "0+2"
+  std::vector<int64_t> ints;       // numeric values (kBool: 0, 1); empty for kOp and kInputs
+  std::vector<std::string> names;  // op names, or input sets written "0+2"
 
   size_t size() const { return ints.empty() ? names.size() : ints.size(); }
   bool numeric() const { return !ints.empty(); }
@@ -74,8 +85,8 @@ enum class SampleMode {
 
 // The labelled DAG of an architecture, for graph kernels (see graph.h for the Boost view).
 struct LabelledDag {
-  std::vector<std::string> labels;            // one per vertex
-  std::vector<std::pair<int, int>> edges;     // (from, to)
+  std::vector<std::string> labels;         // one per vertex
+  std::vector<std::pair<int, int>> edges;  // (from, to)
 };
 
 class SearchSpace {
@@ -118,8 +129,8 @@ class SearchSpace {
   // --- serialisation (each parses back to an equal Architecture) ---
   std::string to_string(const Architecture& a) const;
   StatusOr<Architecture> parse(const std::string& text) const;
-  std::string to_json(const Architecture& a) const;   // {"label": value, ...} active only
-  std::string to_yaml(const Architecture& a) const;   // label: value lines
+  std::string to_json(const Architecture& a) const;  // {"label": value, ...} active only
+  std::string to_yaml(const Architecture& a) const;  // label: value lines
   StatusOr<Architecture> from_json(const std::string& text) const;  // JSON or YAML mapping
   StatusOr<Architecture> from_yaml(const std::string& text) const { return from_json(text); }
 

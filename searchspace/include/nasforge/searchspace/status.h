@@ -10,7 +10,14 @@
 
 namespace nasforge {
 
-enum class StatusCode { kOk, kInvalidArgument, kNotFound, kFailedPrecondition, kOutOfRange, kInternal };
+enum class StatusCode {
+  kOk,
+  kInvalidArgument,
+  kNotFound,
+  kFailedPrecondition,
+  kOutOfRange,
+  kInternal
+};
 
 class [[nodiscard]] Status {
  public:
@@ -33,7 +40,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status FailedPrecondition(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
@@ -66,18 +75,18 @@ class [[nodiscard]] StatusOr {
 
 }  // namespace nasforge
 
-#define NF_RETURN_IF_ERROR(expr)         \
-  do {                                   \
-    ::nasforge::Status nf_status_ = (expr); \
+#define NF_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::nasforge::Status nf_status_ = (expr);  \
     if (!nf_status_.ok()) return nf_status_; \
   } while (0)
 
 // Broken internal invariants abort with a message; they are bugs, not user errors.
-#define NF_CHECK(cond, msg)                                                               \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
+#define NF_CHECK(cond, msg)                                                                   \
+  do {                                                                                        \
+    if (!(cond)) {                                                                            \
       std::fprintf(stderr, "%s:%d: internal invariant failed: %s (%s)\n", __FILE__, __LINE__, \
-                   #cond, msg);                                                           \
-      std::abort();                                                                       \
-    }                                                                                     \
+                   #cond, msg);                                                               \
+      std::abort();                                                                           \
+    }                                                                                         \
   } while (0)

@@ -16,9 +16,9 @@
 namespace nasforge {
 
 struct YamlLimits {
-  size_t max_bytes = 8u << 20;    // 8 MiB of text
-  int max_depth = 64;             // nesting of mappings and sequences
-  size_t max_nodes = 200000;      // after alias expansion
+  size_t max_bytes = 8u << 20;  // 8 MiB of text
+  int max_depth = 64;           // nesting of mappings and sequences
+  size_t max_nodes = 200000;    // after alias expansion
 };
 
 class AstNode {
@@ -27,10 +27,10 @@ class AstNode {
 
   Kind kind = Kind::kNull;
   SourceLoc loc;
-  std::string scalar;  // the text of a scalar
-  bool quoted = false; // a quoted scalar is always a string, never a number
-  std::vector<AstNode> items;                         // sequence items
-  std::vector<std::pair<AstNode, AstNode>> entries;   // mapping entries, in file order
+  std::string scalar;          // the text of a scalar
+  bool quoted = false;         // a quoted scalar is always a string, never a number
+  std::vector<AstNode> items;  // sequence items
+  std::vector<std::pair<AstNode, AstNode>> entries;  // mapping entries, in file order
 
   bool is_null() const { return kind == Kind::kNull; }
   bool is_scalar() const { return kind == Kind::kScalar; }
