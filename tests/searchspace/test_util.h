@@ -3,14 +3,19 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "nasforge/searchspace/dsl.h"
 
 namespace nasforge::testing {
 
+// The repository root comes from the environment (ctest sets it), not from a compile-time path,
+// so that the test objects are identical in every clone and ccache shares them. Run by hand,
+// the binary falls back to the current directory.
 inline std::string source_path(const std::string& rel) {
-  return std::string(NASFORGE_SOURCE_DIR) + "/" + rel;
+  const char* root = std::getenv("NASFORGE_SOURCE_DIR");
+  return std::string(root && *root ? root : ".") + "/" + rel;
 }
 
 // Loads a repository space file; fails the test with its diagnostics if it does not check.
