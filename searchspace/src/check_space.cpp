@@ -79,15 +79,19 @@ std::optional<SearchSpace> SpaceBuilder::build(const AstNode& root) {
   if (const AstNode* v = root.find("let")) check_lets(*v, "let");
   if (const AstNode* v = root.find("cells")) check_cells(*v, "cells");
   if (const AstNode* v = root.find("network")) check_network(*v, "network");
-  if (const AstNode* v = root.find("let"); v && v->is_mapping()) {
-    for (const auto& [k, def] : v->entries)
-      if (lets_.count(k.scalar) && !used_lets_.count(k.scalar))
-        error(def, "let." + k.scalar, "expected $" + k.scalar + " to be used, got no use");
-  }
-  for (const auto& [name, def] : cell_defs_) {
-    if (!used_cells_.count(name))
-      error(*def, "cells." + name,
-            "expected cell '" + name + "' to be used in the network, got no use");
+  // Unused lets and cells are errors, but only in an otherwise clean file: an earlier error
+  // may have stopped the checker before it reached their uses.
+  if (d_.ok()) {
+    if (const AstNode* v = root.find("let"); v && v->is_mapping()) {
+      for (const auto& [k, def] : v->entries)
+        if (lets_.count(k.scalar) && !used_lets_.count(k.scalar))
+          error(def, "let." + k.scalar, "expected $" + k.scalar + " to be used, got no use");
+    }
+    for (const auto& [name, def] : cell_defs_) {
+      if (!used_cells_.count(name))
+        error(*def, "cells." + name,
+              "expected cell '" + name + "' to be used in the network, got no use");
+    }
   }
   if (const AstNode* v = root.find("constraints")) check_constraints(*v, "constraints");
   if (const AstNode* v = root.find("objectives")) check_objectives(*v, "objectives");

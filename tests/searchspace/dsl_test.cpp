@@ -262,8 +262,6 @@ network:
       R"txt(t.yaml:6:51: error: cells.c.op.choice[1]: expected a known op (none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3, max_pool_3x3, sep_conv_3x3, sep_conv_5x5, sep_conv_7x7, dil_conv_3x3, dil_conv_5x5), got 'skip_conect' (did you mean 'skip_connect'?)
 t.yaml:9:5: error: network[0].cel: expected a layer kind (stem, conv, mbconv, resblock, stage, cell, repeat, pool, patch_embed, encoder, head), got 'cel' (did you mean 'cell'?)
 t.yaml:10:11: error: network[1].cell: expected a cell defined under cells, got 'd' (did you mean 'c'?)
-t.yaml:6:6: error: cells.c: expected cell 'c' to be used in the network, got no use
-t.yaml:7:11: error: cells.unused: expected cell 'unused' to be used in the network, got no use
 )txt");
 }
 
@@ -404,7 +402,6 @@ network:
 t.yaml:10:30: error: network[0].conv.out.choice[1]: expected distinct values, got 8 twice
 t.yaml:6:14: error: let.W.range: expected min <= max, got min 64 > max 16
 t.yaml:11:30: error: network[1].conv.kernel.pick: expected choice or range, got unknown key 'pick'
-t.yaml:7:6: error: let.D: expected $D to be used, got no use
 )txt");
 }
 
@@ -419,6 +416,24 @@ network:
   - head: {}
 )yaml"),
       R"txt(t.yaml:6:55: error: network[0].repeat.body[0].conv.kernel: expected an odd kernel size in [1, 15], got 2
+)txt");
+}
+
+TEST(DslDiagnostics, UnusedLetAndCellInAnOtherwiseCleanFile) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+let:
+  K: {choice: [3, 5]}
+cells:
+  c: {nodes: 2, edges: dense, op: {choice: [nor_conv_3x3, skip_connect]}}
+network:
+  - conv: {out: 8, kernel: 3}
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:6:6: error: let.K: expected $K to be used, got no use
+t.yaml:8:6: error: cells.c: expected cell 'c' to be used in the network, got no use
 )txt");
 }
 
