@@ -19,19 +19,23 @@ bool SpaceBuilder::check_keys(const AstNode& map, const std::string& path,
                               const std::vector<std::string>& allowed,
                               const std::vector<std::string>& required) {
   bool ok = true;
+  std::vector<std::string> suggested;
   for (const auto& [k, v] : map.entries) {
     if (std::find(allowed.begin(), allowed.end(), k.scalar) != allowed.end()) continue;
     std::string msg = "expected one of " + join(allowed) + ", got unknown key '" + k.scalar + "'";
     std::string near = closest_match(k.scalar, allowed);
     if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+    suggested.push_back(near);
     error(k, path.empty() ? k.scalar : path + "." + k.scalar, msg);
     ok = false;
   }
   for (const auto& r : required) {
     if (map.find(r)) continue;
+    ok = false;
+    // A misspelt key already said "did you mean 'r'?"; saying "r is missing" adds nothing.
+    if (std::find(suggested.begin(), suggested.end(), r) != suggested.end()) continue;
     error(map, path.empty() ? "document" : path,
           "expected key '" + r + "', got a mapping without it");
-    ok = false;
   }
   return ok;
 }

@@ -127,7 +127,7 @@ network:
             "c=|nor_conv_3x3~0|+|skip_connect~1|+|skip_connect~0|nor_conv_3x3~2|/stage1=d2");
 }
 
-TEST(DslDiagnostics, UnknownTopLevelKeySuggestsAndMissingKeyIsNamed) {
+TEST(DslDiagnostics, MisspeltKeySuggestsInsteadOfReportingItMissing) {
   EXPECT_EQ(
       diagnose(R"yaml(nasforge: 1
 name: t
@@ -136,7 +136,17 @@ classes: 10
 netwrk: []
 )yaml"),
       R"txt(t.yaml:5:1: error: netwrk: expected one of nasforge, name, description, input, classes, let, cells, network, constraints, objectives, got unknown key 'netwrk' (did you mean 'network'?)
-t.yaml:1:1: error: document: expected key 'network', got a mapping without it
+)txt");
+}
+
+TEST(DslDiagnostics, MissingRequiredKeysAreNamed) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+network:
+  - head: {}
+)yaml"),
+            R"txt(t.yaml:1:1: error: document: expected key 'input', got a mapping without it
+t.yaml:1:1: error: document: expected key 'classes', got a mapping without it
 )txt");
 }
 
