@@ -54,8 +54,9 @@ static std::vector<LiveEdge> live_edges(const SearchSpace& s, const Architecture
 // `none` is zero, every other op applies to its input's expression, and a node is the sorted
 // multiset of its terms (sums commute, and a skip of a sum contributes that sum's terms). Since
 // the expression alone cannot tell one shared op from two copies of it (conv(x) feeding two
-// nodes versus two convs of x), the form also lists every live parameterised edge. Two cells
-// with equal forms have the same function, the same ops and so the same parameter count.
+// nodes versus two convs of x), the form also lists every live op edge (every op but none and
+// skip_connect). Two cells with equal forms have the same function, the same ops and so the same
+// parameter count.
 std::string SearchSpace::cell_canonical(const Architecture& a, int cell) const {
   const CellTemplate& t = cells_[cell];
   const std::vector<LiveEdge> edges = live_edges(*this, a, t);
@@ -69,7 +70,7 @@ std::string SearchSpace::cell_canonical(const Architecture& a, int cell) const {
   };
   std::vector<std::vector<std::string>> terms(t.nodes);
   std::vector<std::string> expr(t.nodes);
-  std::vector<std::string> params;  // live parameterised edges
+  std::vector<std::string> params;  // live op edges
   for (int i = 0; i < t.inputs; ++i) {
     terms[i] = {"x" + std::to_string(i)};
     expr[i] = terms[i][0];

@@ -80,8 +80,8 @@ TEST_F(Nb201Hash, DifferentFunctionsDiffer) {
 
 TEST_F(Nb201Hash, DistinctFunctionCount) {
   // Published: 6,466 unique cells (NAS-Bench-201 paper), counted on the expression alone. Our
-  // form adds the live parameterised edges, which separates a shared op from two copies of it;
-  // docs/dsl.md explains the difference.
+  // form adds the live op edges (every op but none and skip_connect), which separates a shared op
+  // from two copies of it; docs/dsl.md explains the difference.
   std::unordered_set<uint64_t> distinct;
   std::unordered_set<std::string> expressions;
   auto all = space.enumerate();

@@ -138,7 +138,8 @@ class SearchSpace {
   // A string equal for architectures that compute the same function with the same ops:
   // inactive decisions are ignored; a cell becomes the symbolic expression it computes (edges
   // that carry `none`, come from a dead node or cannot reach the output drop out, skip_connect
-  // is the identity, sums commute, so isomorphic cells agree) plus its live parameterised edges.
+  // is the identity, sums commute, so isomorphic cells agree) plus its live op edges (every op but
+  // none and skip_connect).
   std::string canonical_form(const Architecture& a) const;
   uint64_t canonical_hash(const Architecture& a) const;
   std::string canonical_hash_hex(const Architecture& a) const;
