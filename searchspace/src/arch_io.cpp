@@ -5,6 +5,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "nasforge/searchspace/json.h"
 #include "nasforge/searchspace/search_space.h"
 
 namespace nasforge {
@@ -42,15 +43,6 @@ bool parse_tokens(const std::string& s, std::vector<std::pair<std::string, int64
     i = v;
   }
   return true;
-}
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
 }
 
 }  // namespace
@@ -275,9 +267,9 @@ std::string SearchSpace::to_json(const Architecture& a) const {
   for (size_t i = 0; i < decisions_.size(); ++i) {
     if (!is_active(a, static_cast<int>(i))) continue;
     const Domain& dom = decisions_[i].domain;
-    s += (first ? "" : ", ") + std::string("\"") + json_escape(decisions_[i].label) + "\": ";
+    s += (first ? "" : ", ") + json_quote(decisions_[i].label) + ": ";
     first = false;
-    s += dom.numeric() ? dom.value_str(a[i]) : "\"" + json_escape(dom.names[a[i]]) + "\"";
+    s += dom.numeric() ? dom.value_str(a[i]) : json_quote(dom.names[a[i]]);
   }
   return s + "}";
 }

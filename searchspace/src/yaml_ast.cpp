@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -198,6 +199,11 @@ std::optional<AstNode> parse_yaml(const std::string& text, const std::string& fi
 
 std::optional<AstNode> load_yaml_file(const std::string& path, Diagnostics& diags,
                                       const YamlLimits& limits) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    diags.error({path, 1, 1}, "file", "expected a readable file, got a directory");
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diags.error({path, 1, 1}, "file", "expected a readable file, got none at this path");
@@ -207,7 +213,12 @@ std::optional<AstNode> load_yaml_file(const std::string& path, Diagnostics& diag
   char buf[65536];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     text.append(buf, static_cast<size_t>(in.gcount()));
-    if (text.size() > limits.max_bytes) break;  // parse_yaml reports the size
+    if (text.size() > limits.max_bytes) {  // stop reading: the file may never end (/dev/zero)
+      diags.error(
+          {path, 1, 1}, "file",
+          "expected at most " + std::to_string(limits.max_bytes) + " bytes of YAML, got more");
+      return std::nullopt;
+    }
   }
   return parse_yaml(text, path, diags, limits);
 }

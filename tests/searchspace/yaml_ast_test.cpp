@@ -102,6 +102,13 @@ TEST(YamlAst, TooLargeAndMissingFiles) {
   Diagnostics d;
   EXPECT_FALSE(parse_yaml("a: 123456789012345678\n", "f.yaml", d, limits));
   EXPECT_EQ(d.str(), "f.yaml:1:1: error: file: expected at most 16 bytes of YAML, got 22\n");
+  Diagnostics dir;
+  EXPECT_FALSE(load_yaml_file("/tmp", dir));
+  EXPECT_EQ(dir.str(), "/tmp:1:1: error: file: expected a readable file, got a directory\n");
+  Diagnostics endless;
+  EXPECT_FALSE(load_yaml_file("/dev/zero", endless));
+  EXPECT_EQ(endless.str(),
+            "/dev/zero:1:1: error: file: expected at most 8388608 bytes of YAML, got more\n");
   Diagnostics m;
   EXPECT_FALSE(load_yaml_file("/nonexistent/space.yaml", m));
   EXPECT_EQ(m.str(),

@@ -38,6 +38,9 @@ printf 'nasforge: 1\nname: t\ninput: {channels: 3, height: 32, width: 32}\nclass
 expect "bad kernel exits 1 with file:line:col" 1 \
   "bad.yaml:6:36: error: network[0].stem.conv.kernel: expected an odd kernel size in [1, 15], got 4" -- \
   "$NF" check "$TMP/bad.yaml"
+expect "check --json reports errors as JSON" 1 \
+  '"line":6,"col":36,"path":"network[0].stem.conv.kernel","message":"expected an odd kernel size in [1, 15], got 4"}]}' -- \
+  "$NF" check "$TMP/bad.yaml" --json
 expect "missing file" 1 "error: file: expected a readable file, got none at this path" -- \
   "$NF" check "$TMP/nope.yaml"
 head -c 4096 /dev/urandom > "$TMP/junk.yaml"

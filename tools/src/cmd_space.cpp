@@ -6,15 +6,17 @@
 
 #include "cli.h"
 #include "nasforge/searchspace/dsl.h"
+#include "nasforge/searchspace/json.h"
 #include "nasforge/searchspace/metrics.h"
 #include "nasforge/searchspace/ops.h"
 
 namespace nasforge::cli {
 namespace {
 
-// Loads a space or prints its diagnostics to stderr.
-std::optional<SearchSpace> load_or_report(const std::string& path) {
-  Diagnostics diags;
+// Loads a space or prints its diagnostics to stderr (and keeps them in *out when given).
+std::optional<SearchSpace> load_or_report(const std::string& path, Diagnostics* out = nullptr) {
+  Diagnostics local;
+  Diagnostics& diags = out ? *out : local;
   auto space = load_space(path, diags);
   if (!space) {
     std::cerr << diags.str();
@@ -32,23 +34,28 @@ bool one_file(const Command& cmd, const Args& a) {
   return false;
 }
 
-std::string json_str(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 int run_check(const Command& cmd, const Args& a) {
   if (!one_file(cmd, a)) return 1;
-  auto space = load_or_report(a.positional[0]);
-  if (!space) return 1;
+  Diagnostics diags;
+  auto space = load_or_report(a.positional[0], &diags);
+  if (!space) {
+    if (a.has("json")) {  // for editors and scripts: the same diagnostics, structured
+      std::cout << "{\"errors\":[";
+      for (size_t i = 0; i < diags.errors().size(); ++i) {
+        const Diagnostic& e = diags.errors()[i];
+        std::cout << (i ? "," : "") << "{\"file\":" << json_quote(e.loc.file)
+                  << ",\"line\":" << e.loc.line << ",\"col\":" << e.loc.col
+                  << ",\"path\":" << json_quote(e.path) << ",\"message\":" << json_quote(e.message)
+                  << "}";
+      }
+      std::cout << "]}\n";
+    }
+    return 1;
+  }
   if (a.has("json")) {
     char lg[32];
     std::snprintf(lg, sizeof lg, "%.6f", space->log10_size());
-    std::cout << "{\"name\":" << json_str(space->name())
+    std::cout << "{\"name\":" << json_quote(space->name())
               << ",\"decisions\":" << space->decisions().size() << ",\"size\":\""
               << space->size().str() << "\",\"log10_size\":" << lg << ",\"fingerprint\":\""
               << space->fingerprint() << "\"}\n";
@@ -179,7 +186,10 @@ int run_list(const Command&, const Args& a) {
 #define NF_CMD(var, ...) const Registration var{Command{__VA_ARGS__}};
 
 NF_CMD(kCheck, "check", "Check a search-space file and print its decisions and exact size.",
-       "FILE [--json]", {{"json", false, "print {name, decisions, size, log10_size} as JSON"}},
+       "FILE [--json]",
+       {{"json", false,
+         "print {name, decisions, size, log10_size, fingerprint} as JSON; on errors, "
+         "{errors: [{file, line, col, path, message}]}"}},
        [](const Args& a) { return run_check(*Registry::instance().find("check"), a); })
 NF_CMD(kSize, "size", "Print the exact number of architectures in a space.", "FILE [--log10]",
        {{"log10", false, "print log10 of the size instead"}},
