@@ -1,6 +1,7 @@
 // The DSL checker: turns an AST into a SearchSpace, reporting every error it finds.
-// Split by seam: check_values.cpp (scalars, domains, keys), check_network.cpp (layers and
-// shapes), check_cells.cpp (cell DAGs), check_space.cpp (document, constraints, objectives).
+// Split by seam: check_values.cpp (scalars, domains, keys), check_network.cpp (the layer
+// sequence and its shapes), check_blocks.cpp (blocks and elastic stages), check_cells.cpp
+// (cell DAGs), check_space.cpp (document, constraints, objectives).
 #pragma once
 
 #include <map>
@@ -68,7 +69,7 @@ class SpaceBuilder {
   // Values a parameter can take.
   std::vector<int64_t> values(const IntParam& p) const;
 
-  // --- check_network.cpp ---
+  // --- check_network.cpp and check_blocks.cpp ---
   struct Flow {
     Shape cur, prev;  // prev: the input before `cur`, for two-input cells
     bool ok = true;   // false once a shape error makes later shape checks meaningless
