@@ -93,6 +93,15 @@ std::optional<SearchSpace> SpaceBuilder::build(const AstNode& root) {
               "expected cell '" + name + "' to be used in the network, got no use");
     }
   }
+  // Cell names share the namespace of the arch string's sections (stage1, head, ...).
+  for (const auto& cell : s_.cells_) {
+    for (const auto& sec : s_.sections_)
+      if (sec.kind != Section::Kind::kCell && sec.name == cell.name)
+        d_.error(cell.loc, "cells." + cell.name,
+                 "expected a cell name distinct from the generated section names (stage1, "
+                 "conv1, head, ...), got '" +
+                     cell.name + "'");
+  }
   if (const AstNode* v = root.find("constraints")) check_constraints(*v, "constraints");
   if (const AstNode* v = root.find("objectives")) check_objectives(*v, "objectives");
   if (!d_.ok()) return std::nullopt;

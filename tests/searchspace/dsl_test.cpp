@@ -465,5 +465,22 @@ t.yaml:8:21: error: network[2].head.dropout: expected a dropout rate in [0, 1), 
 )txt");
 }
 
+TEST(DslDiagnostics, CellNamesCannotShadowSections) {
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+cells:
+  stage1: {nodes: 2, edges: dense, op: {choice: [nor_conv_3x3, nor_conv_1x1]}}
+network:
+  - cell: {name: stage1, out: 3}
+  - stage: {depth: {choice: [1, 2]}, out: 8, block: {conv: {kernel: 3}}}
+  - head: {}
+)yaml"),
+      R"txt(t.yaml:6:11: error: cells.stage1: expected a cell name distinct from the generated section names (stage1, conv1, head, ...), got 'stage1'
+)txt");
+}
+
 }  // namespace
 }  // namespace nasforge
