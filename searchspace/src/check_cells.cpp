@@ -152,10 +152,13 @@ void SpaceBuilder::check_cell(const std::string& name, const AstNode& def, const
     CellGraph g(cell.nodes);
     for (auto [from, to] : pairs) boost::add_edge(from, to, g);
     // Every non-input node needs an input, and every node must contribute to the output.
+    std::vector<bool> reported(cell.nodes, false);
     for (int n = cell.inputs; n < cell.nodes; ++n)
-      if (boost::in_degree(n, g) == 0)
+      if (boost::in_degree(n, g) == 0) {
         error(edges, p + ".edges",
               "expected at least one edge into node " + std::to_string(n) + ", got none");
+        reported[n] = true;  // one error per node
+      }
     std::vector<bool> useful(cell.nodes, false);
     auto rg = boost::make_reverse_graph(g);
     if (cell.combine == Combine::kSum) {
@@ -167,7 +170,7 @@ void SpaceBuilder::check_cell(const std::string& name, const AstNode& def, const
       }
     }
     for (int n = 0; n < cell.nodes; ++n)
-      if (!useful[n])
+      if (!useful[n] && !reported[n])
         error(edges, p + ".edges",
               "expected node " + std::to_string(n) + " to reach the cell output, got a dead end");
     if (d_.size() != errors_before) return;

@@ -28,9 +28,9 @@ std::string AstNode::describe() const {
     case Kind::kNull:
       return "nothing";
     case Kind::kSequence:
-      return "a sequence";
+      return items.empty() ? "an empty sequence" : "a sequence";
     case Kind::kMapping:
-      return "a mapping";
+      return entries.empty() ? "an empty mapping" : "a mapping";
     case Kind::kScalar:
       break;
   }
@@ -123,7 +123,8 @@ class Converter {
           AstNode key, value;
           key.loc = loc(kv.first.Mark());
           if (!kv.first.IsScalar()) {
-            diags_.error(key.loc, path, "expected a plain scalar key, got a complex key");
+            diags_.error(key.loc, path.empty() ? "document" : path,
+                         "expected a plain scalar key, got a complex key");
             continue;
           }
           key.kind = AstNode::Kind::kScalar;

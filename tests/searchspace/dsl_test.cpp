@@ -482,5 +482,189 @@ network:
 )txt");
 }
 
+TEST(DslDiagnostics, DocumentLevelTypes) {
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
+name: 'bad name!'
+description: [1]
+input: {channels: 0, height: 32, width: 9000}
+classes: 10
+network: {}
+constraints: {params: 5}
+objectives: [accuracy]
+)yaml"),
+      R"txt(t.yaml:2:7: error: name: expected a name of letters, digits, '_', '-' and '.', got 'bad name!'
+t.yaml:3:14: error: description: expected a string, got a sequence
+t.yaml:4:19: error: input.channels: expected an integer in [1, 65536], got 0
+t.yaml:4:41: error: input.width: expected an integer in [1, 8192], got 9000
+t.yaml:6:10: error: network: expected a non-empty sequence of layers, got an empty mapping
+t.yaml:7:14: error: constraints: expected a sequence of {METRIC: {max: X}} items, got a mapping
+t.yaml:8:13: error: objectives: expected a mapping of METRIC: min|max, got a sequence
+)txt");
+}
+
+TEST(DslDiagnostics, LayerAndBlockShapesOfItems) {
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+network:
+  - {conv: {out: 8, kernel: 3}, pool: {}}
+  - stem: {convv: {out: 8, kernel: 3}}
+  - stem: {conv: {out: 8, kernel: 3}, mbconv: {}}
+  - stage: [1]
+  - repeat: {times: 65, body: []}
+  - repeat: {times: 2, body: []}
+  - head: {classifier: mlp}
+)yaml"),
+      R"txt(t.yaml:6:5: error: network[0]: expected a mapping with one layer kind (stem, stage, cell, head, ...), got 2 keys
+t.yaml:7:12: error: network[1].stem.convv: expected a block kind (conv, mbconv, resblock), got 'convv' (did you mean 'conv'?)
+t.yaml:8:11: error: network[2].stem: expected a mapping with one block kind (conv, mbconv, resblock), got 2 keys
+t.yaml:9:12: error: network[3].stage: expected {depth, out, stride, block}, got a sequence
+t.yaml:10:21: error: network[4].repeat.times: expected a repeat count in [1, 64], got 65
+t.yaml:11:30: error: network[5].repeat.body: expected a layer or a non-empty sequence of layers, got nothing
+t.yaml:12:24: error: network[6].head.classifier: expected linear or {hidden: N}, got 'mlp'
+)txt");
+}
+
+TEST(DslDiagnostics, CellDefinitionShapes) {
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+cells:
+  bad!: {nodes: 2, edges: dense, op: {choice: [nor_conv_3x3]}}
+  a: {nodes: 1, edges: dense, op: {choice: [nor_conv_3x3]}}
+  b: {nodes: 3, edges: [[0]], op: {choice: [nor_conv_3x3]}}
+  c: {nodes: 3, edges: [[0, 2]], op: {choice: [nor_conv_3x3]}}
+  d: {nodes: 3, edges: sparse, op: {choice: [nor_conv_3x3]}}
+  e: {nodes: 3, edges: dense, op: {range: {min: 1, max: 3}}}
+  f: {nodes: 3, edges: dense, op: {choice: [[nor_conv_3x3]]}}
+network:
+  - cell: [c]
+  - head: {}
+)yaml"),
+      R"txt(t.yaml:6:3: error: cells.bad!: expected a cell name of letters, digits, '_' and '-', got 'bad!'
+t.yaml:7:14: error: cells.a.nodes: expected a node count in [2, 16] (inputs plus at least one node), got 1
+t.yaml:8:25: error: cells.b.edges[0]: expected an edge [from, to], got a sequence
+t.yaml:9:24: error: cells.c.edges: expected at least one edge into node 1, got none
+t.yaml:10:24: error: cells.d.edges: expected dense, a sequence of [from, to] edges or {choose: K}, got 'sparse'
+t.yaml:11:36: error: cells.e.op.range: expected choice for op values, got range
+t.yaml:12:45: error: cells.f.op.choice[0]: expected an op name, got a sequence
+t.yaml:14:11: error: network[0].cell: expected a cell name or {name, out, stride}, got a sequence
+)txt");
+}
+
+TEST(DslDiagnostics, OneInputCellNeedsAFixedWidth) {
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+cells:
+  one: {nodes: 2, edges: dense, op: {choice: [nor_conv_3x3, avg_pool_3x3]}}
+network:
+  - conv: {out: {choice: [8, 16]}, kernel: 3}
+  - cell: one
+  - head: {}
+)yaml"),
+      R"txt(t.yaml:9:11: error: network[1].cell: expected fixed input channels for cell 'one' (or an explicit out), got {8, 16}
+)txt");
+}
+
+TEST(DslDiagnostics, TwoInputCellNeedsEqualOrTwiceTheResolution) {
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+cells:
+  two: {inputs: 2, nodes: 3, edges: {choose: 1}, op: {choice: [nor_conv_3x3, skip_connect]}}
+network:
+  - conv: {out: 8, kernel: 3}
+  - conv: {out: 8, kernel: 3, stride: 4}
+  - cell: two
+  - head: {}
+)yaml"),
+      R"txt(t.yaml:10:11: error: network[2].cell: expected the two inputs of cell 'two' at equal or twice the resolution, got 8x32x32 and 8x8x8
+)txt");
+}
+
+TEST(DslDiagnostics, DomainForms) {
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+let:
+  a.b: {choice: [1, 2]}
+  E: {choice: []}
+  F: {range: {min: 1, max: 10000}}
+  G: {range: {min: 1, max: 5, step: 0}}
+network:
+  - mbconv: {out: 8, kernel: 3, expand: $E, se: {choice: [true, maybe]}}
+  - conv: {out: $F, kernel: 3}
+  - conv: {out: $G, kernel: 3}
+  - head: {}
+)yaml"),
+      R"txt(t.yaml:6:3: error: let.a.b: expected a domain name of letters, digits, '_' and '-', got 'a.b'
+t.yaml:7:15: error: let.E.choice: expected a non-empty sequence of values, got an empty sequence
+t.yaml:11:65: error: network[0].mbconv.se.choice[1]: expected true or false, got 'maybe'
+t.yaml:8:14: error: let.F.range: expected at most 4096 values, got 10000
+t.yaml:9:37: error: let.G.range.step: expected an integer > 0, got 0
+)txt");
+}
+
+TEST(DslDiagnostics, ConstraintForms) {
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+network:
+  - head: {}
+constraints:
+  - params
+  - {params: {}}
+  - {params: {max: -1}}
+  - {params: {most: 3}}
+)yaml"),
+      R"txt(t.yaml:8:5: error: constraints[0]: expected {METRIC: {min: X, max: Y}}, got 'params'
+t.yaml:9:14: error: constraints[1].params: expected min or max, got neither
+t.yaml:10:20: error: constraints[2].params.max: expected a number >= 0, got -1
+t.yaml:11:15: error: constraints[3].params.most: expected one of min, max, got unknown key 'most'
+)txt");
+}
+
+TEST(DslDiagnostics, ComplexKey) {
+  EXPECT_EQ(diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+network:
+  - head: {}
+? [a, b]
+: 1
+)yaml"),
+            R"txt(t.yaml:7:3: error: document: expected a plain scalar key, got a complex key
+)txt");
+}
+
+TEST(DslDiagnostics, PatchRange) {
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 32, width: 32}
+classes: 10
+network:
+  - patch_embed: {patch: 0, dim: 64}
+  - head: {}
+)yaml"),
+      R"txt(t.yaml:6:26: error: network[0].patch_embed.patch: expected a patch size in [1, 64], got 0
+)txt");
+}
+
 }  // namespace
 }  // namespace nasforge
