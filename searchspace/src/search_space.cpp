@@ -287,11 +287,7 @@ std::vector<Architecture> SearchSpace::neighbours(const Architecture& a) const {
       Architecture n = a;
       n[i] = v;
       // Blocks activated by a deeper depth copy the previous block of their section.
-      if (decisions_[i].section < 0) {
-        normalize(n);
-        out.push_back(std::move(n));
-        continue;
-      }
+      NF_CHECK(decisions_[i].section >= 0, "the checker puts every decision in a section");
       const Section& sec = sections_[decisions_[i].section];
       for (size_t gi = 1; gi < sec.groups.size(); ++gi) {
         const auto& group = sec.groups[gi];

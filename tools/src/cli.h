@@ -31,7 +31,7 @@ struct Command {
   std::string summary;
   std::string usage;  // after "nasforge NAME "
   std::vector<Flag> flags;
-  std::function<int(const Args&)> run;
+  std::function<int(const Command&, const Args&)> run;
   bool built = true;  // false: listed, but says plainly that it is not built yet
 };
 

@@ -190,10 +190,9 @@ NF_CMD(kCheck, "check", "Check a search-space file and print its decisions and e
        {{"json", false,
          "print {name, decisions, size, log10_size, fingerprint} as JSON; on errors, "
          "{errors: [{file, line, col, path, message}]}"}},
-       [](const Args& a) { return run_check(*Registry::instance().find("check"), a); })
+       run_check)
 NF_CMD(kSize, "size", "Print the exact number of architectures in a space.", "FILE [--log10]",
-       {{"log10", false, "print log10 of the size instead"}},
-       [](const Args& a) { return run_size(*Registry::instance().find("size"), a); })
+       {{"log10", false, "print log10 of the size instead"}}, run_size)
 NF_CMD(kSample, "sample", "Print N random architectures of a space, one per line.",
        "FILE [--n N] [--seed S] [--mode uniform|per-decision] [--format string|json|yaml|hash]",
        {{"n", true, "how many (default 10)"},
@@ -202,18 +201,17 @@ NF_CMD(kSample, "sample", "Print N random architectures of a space, one per line
          "uniform: every architecture equally likely (default); per-decision: each decision "
          "uniform"},
         {"format", true, "string (default), json, yaml or hash"}},
-       [](const Args& a) { return run_sample(*Registry::instance().find("sample"), a); })
+       run_sample)
 NF_CMD(kArch, "arch", "Parse an architecture (string or JSON) and show its forms and hash.",
        "FILE ARCH [--format string|json|yaml|hash] [--neighbours]",
        {{"format", true, "print only this form"},
         {"neighbours", false, "print every architecture one decision away"}},
-       [](const Args& a) { return run_arch(*Registry::instance().find("arch"), a); })
+       run_arch)
 NF_CMD(kList, "list", "List what is registered: commands, ops, devices, metrics, strategies, ...",
-       "[commands|ops|devices|metrics|strategies|predictors|evaluators]", {},
-       [](const Args& a) { return run_list(*Registry::instance().find("list"), a); })
+       "[commands|ops|devices|metrics|strategies|predictors|evaluators]", {}, run_list)
 
 // Later components; listed so that users see the whole pipeline, refused plainly until built.
-int not_built(const Args&) { return 2; }
+int not_built(const Command&, const Args&) { return 2; }
 NF_CMD(kTrainSupernet, "train-supernet", "Train the weight-sharing supernet of a space.", "...", {},
        not_built, false)
 NF_CMD(kEval, "eval", "Evaluate an architecture with inherited supernet weights.", "...", {},

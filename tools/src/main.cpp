@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   auto parsed = nasforge::cli::parse_args(*cmd, rest);
   if (!parsed) return 1;
   try {
-    return cmd->run(*parsed);
+    return cmd->run(*cmd, *parsed);
   } catch (const std::exception& e) {
     std::cerr << "nasforge " << cmd->name << ": error: " << e.what() << "\n";
     return 1;
