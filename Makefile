@@ -5,8 +5,10 @@ JOBS ?= 2
 NASFORGE := $(BUILD)/bin/nasforge
 
 # Debian packages this project needs to build and test, installed by `make deps`.
-DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
-  libyaml-cpp-dev libboost-graph-dev libgtest-dev libgmock-dev
+# libopenblas0-openmp switches LibTorch's BLAS from the reference one (20x slower matmul);
+DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config zlib1g-dev \
+  libyaml-cpp-dev libboost-graph-dev libgtest-dev libgmock-dev \
+  libtorch-dev libopenblas0-openmp dataset-fashion-mnist
 
 .PHONY: deps build test demo clean format
 
