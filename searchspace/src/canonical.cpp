@@ -7,22 +7,13 @@
 
 namespace nasforge {
 
-namespace {
-
-struct LiveEdge {
-  int from, to;
-  std::string op;
-};
-
-}  // namespace
-
 // Live edges of a cell: `none` edges dropped, then edges out of nodes that no input reaches and
 // edges into nodes that reach no output.
-static std::vector<LiveEdge> live_edges(const SearchSpace& s, const Architecture& a,
-                                        const CellTemplate& t) {
+std::vector<SearchSpace::LiveEdge> SearchSpace::live_edges(const Architecture& a, int cell) const {
+  const CellTemplate& t = cells_[cell];
   std::vector<LiveEdge> edges;
   auto add = [&](int from, int to, int decision) {
-    const std::string& op = s.name_value(a, decision);
+    const std::string& op = name_value(a, decision);
     if (find_cell_op(op)->kind != CellOpKind::kZero) edges.push_back({from, to, op});
   };
   if (t.choose == 0) {
@@ -47,6 +38,9 @@ static std::vector<LiveEdge> live_edges(const SearchSpace& s, const Architecture
   std::vector<LiveEdge> kept;
   for (const auto& e : edges)
     if (live[e.from] && useful[e.to]) kept.push_back(e);
+  std::stable_sort(kept.begin(), kept.end(), [](const LiveEdge& x, const LiveEdge& y) {
+    return x.to != y.to ? x.to < y.to : x.from < y.from;
+  });
   return kept;
 }
 
@@ -59,7 +53,7 @@ static std::vector<LiveEdge> live_edges(const SearchSpace& s, const Architecture
 // parameter count.
 std::string SearchSpace::cell_canonical(const Architecture& a, int cell) const {
   const CellTemplate& t = cells_[cell];
-  const std::vector<LiveEdge> edges = live_edges(*this, a, t);
+  const std::vector<LiveEdge> edges = live_edges(a, cell);
   if (edges.empty()) return "zero";
   // Long subexpressions are replaced by their hash, so that forms stay short in deep cells.
   auto compact = [](const std::string& e) { return e.size() <= 256 ? e : "h" + hex64(fnv1a64(e)); };
@@ -142,7 +136,7 @@ LabelledDag SearchSpace::dag(const Architecture& a) const {
     if (sec.kind == Section::Kind::kCell) {
       // Ops on vertices (as NAS-BOWL): input nodes, one vertex per live edge, one output.
       const CellTemplate& t = cells_[sec.cell];
-      auto edges = live_edges(*this, a, t);
+      auto edges = live_edges(a, sec.cell);
       std::vector<int> inputs;
       for (int i = 0; i < t.inputs; ++i) inputs.push_back(vertex("input"));
       int output = vertex("output");

@@ -159,6 +159,15 @@ class SearchSpace {
   // Calls f for each architecture in the same order; stops early when f returns false.
   void for_each(const std::function<bool(const Architecture&)>& f) const;
 
+  // The edges of cell `cell` that carry a signal in `a`: not `none`, from a node that some
+  // input reaches, into a node that reaches the output; ordered by (to, from). This is what
+  // the supernet runs, what extraction keeps, and what the canonical hash reads.
+  struct LiveEdge {
+    int from, to;
+    std::string op;
+  };
+  std::vector<LiveEdge> live_edges(const Architecture& a, int cell) const;
+
   // --- encodings for predictors ---
   size_t onehot_size() const;
   // One block of |domain| slots per decision; all zero for an inactive decision.

@@ -1,0 +1,80 @@
+// Elastic ops: each allocates its largest weight once and runs a slice of it, in the
+// once-for-all vocabulary (max_* for what is allocated, active_* for what runs). They know
+// nothing of architectures or sampling; the supernet tells them what is active.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include <vector>
+
+#include "nasforge/searchspace/network.h"
+
+namespace nasforge::supernet {
+
+// Applies an activation by its DSL name.
+at::Tensor activate(const at::Tensor& x, Activation act);
+
+// Convolution over the first active_out output channels and the input's channels, with the
+// active kernel cropped from the centre of the max kernel. depthwise: one filter per channel.
+class ElasticConv2dImpl : public torch::nn::Module {
+ public:
+  ElasticConv2dImpl(int64_t max_in, int64_t max_out, int64_t max_kernel, int64_t stride,
+                    bool depthwise = false, int64_t dilation = 1, bool kernel_transform = false,
+                    int64_t padding = -1);
+  // -1: "same" padding for the active kernel, (k - 1) / 2 * dilation.
+  int64_t padding_for(int64_t kernel) const {
+    return padding >= 0 ? padding : (kernel - 1) / 2 * dilation;
+  }
+  // The weight that runs for this input width, output width and kernel.
+  at::Tensor active_weight(int64_t in, int64_t out, int64_t kernel) const;
+  at::Tensor forward(const at::Tensor& x, int64_t active_out, int64_t active_kernel);
+
+  int64_t max_in, max_out, max_kernel, stride, dilation, padding;
+  bool depthwise;
+  at::Tensor weight;
+  // once-for-all's kernel transformation: a learned k*k x k*k matrix per smaller kernel,
+  // applied to the cropped centre (7 -> 5 -> 3), when kernel_transform is on.
+  std::vector<at::Tensor> transforms;  // indexed by (max_kernel - k) / 2 - 1
+};
+TORCH_MODULE(ElasticConv2d);
+
+// Batch norm over the first C channels; the running statistics are slices too.
+class ElasticBatchNorm2dImpl : public torch::nn::Module {
+ public:
+  explicit ElasticBatchNorm2dImpl(int64_t max_features, double momentum = 0.1, double eps = 1e-5);
+  at::Tensor forward(const at::Tensor& x);
+
+  int64_t max_features;
+  double momentum, eps;
+  at::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+};
+TORCH_MODULE(ElasticBatchNorm2d);
+
+// y = x W[:out, :in]^T + b[:out], with `in` the input's last dimension.
+class ElasticLinearImpl : public torch::nn::Module {
+ public:
+  ElasticLinearImpl(int64_t max_in, int64_t max_out, bool bias = true);
+  at::Tensor forward(const at::Tensor& x, int64_t active_out);
+
+  int64_t max_in, max_out;
+  at::Tensor weight, bias;
+};
+TORCH_MODULE(ElasticLinear);
+
+// Layer norm over the first C features of the last dimension.
+class ElasticLayerNormImpl : public torch::nn::Module {
+ public:
+  explicit ElasticLayerNormImpl(int64_t max_features, double eps = 1e-5);
+  at::Tensor forward(const at::Tensor& x);
+
+  int64_t max_features;
+  double eps;
+  at::Tensor weight, bias;
+};
+TORCH_MODULE(ElasticLayerNorm);
+
+// Round channels to a multiple of 8, never below 90% of the value (MobileNet's rule).
+int64_t make_divisible(double v, int64_t divisor = 8);
+
+}  // namespace nasforge::supernet

@@ -1,0 +1,66 @@
+// The weight-sharing supernet compiled from a SearchSpace, and the standalone network that
+// extraction makes from one of its paths.
+//
+//   auto space = std::make_shared<const SearchSpace>(*load_space("zoo/mobilenet.yaml", diags));
+//   Supernet net(space, SupernetOptions().seed(1));
+//   at::Tensor logits = net->forward(images, arch);          // one path, shared weights
+//   StaticNetwork alone = net->extract(arch);                // plain modules, weights copied
+#pragma once
+
+#include <torch/arg.h>
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include <memory>
+#include <vector>
+
+#include "nasforge/searchspace/search_space.h"
+
+namespace nasforge::supernet {
+
+struct SupernetOptions {
+  // once-for-all's learned kernel transformation (7 -> 5 -> 3) in elastic convolutions.
+  TORCH_ARG(bool, kernel_transform) = false;
+  // Seeds the generator every weight is drawn from; torch's global generator is not used.
+  TORCH_ARG(uint64_t, seed) = 0;
+  TORCH_ARG(double, bn_momentum) = 0.1;
+};
+
+class LayerModule;
+class StaticLayer;
+
+// A standalone network: one architecture's path with its weights, no choices left.
+class StaticNetworkImpl : public torch::nn::Module {
+ public:
+  explicit StaticNetworkImpl(std::vector<std::shared_ptr<StaticLayer>> layers);
+  at::Tensor forward(const at::Tensor& x);
+
+ private:
+  std::vector<std::shared_ptr<StaticLayer>> layers_;
+};
+TORCH_MODULE(StaticNetwork);
+
+class SupernetImpl : public torch::nn::Module {
+ public:
+  SupernetImpl(std::shared_ptr<const SearchSpace> space, SupernetOptions options = {});
+
+  // Single-path forward: only the ops `arch` selects run, on slices of the shared weights.
+  at::Tensor forward(const at::Tensor& x, const Architecture& arch);
+  // The same path as a standalone network with copies of the inherited weights. In eval mode
+  // it computes what forward(x, arch) computes.
+  StaticNetwork extract(const Architecture& arch) const;
+  // Draws every weight from a generator seeded with `seed` (He-normal convolutions, uniform
+  // linear layers, identity norms).
+  void initialize(uint64_t seed);
+
+  const SearchSpace& space() const { return *space_; }
+  const SupernetOptions& options() const { return options_; }
+
+ private:
+  std::shared_ptr<const SearchSpace> space_;
+  SupernetOptions options_;
+  std::vector<std::shared_ptr<LayerModule>> layers_;
+};
+TORCH_MODULE(Supernet);
+
+}  // namespace nasforge::supernet

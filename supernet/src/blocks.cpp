@@ -1,0 +1,209 @@
+// Elastic blocks (conv, mbconv, resblock) and elastic-depth stages, with their extraction.
+#include <torch/torch.h>
+
+#include "internal/layers.h"
+
+namespace nasforge::supernet {
+
+namespace {
+
+// conv -> BN -> activation, the static form of ConvBNAct.
+class StaticConvBNAct : public StaticLayer {
+ public:
+  StaticConvBNAct(torch::nn::Conv2d conv, torch::nn::BatchNorm2d bn, Activation act)
+      : conv_(register_module("conv", conv)), bn_(register_module("bn", bn)), act_(act) {}
+  at::Tensor run(const at::Tensor& x, const at::Tensor&) override {
+    return activate(bn_(conv_(x)), act_);
+  }
+
+ private:
+  torch::nn::Conv2d conv_;
+  torch::nn::BatchNorm2d bn_;
+  Activation act_;
+};
+
+class ConvBNAct : public BlockModule {
+ public:
+  ConvBNAct(const SearchSpace& space, const ConvBlock& spec, int64_t max_in,
+            const SupernetOptions& o)
+      : spec_(spec) {
+    conv_ = register_module(
+        "conv", ElasticConv2d(max_in, max_value(space, spec.out), max_value(space, spec.kernel),
+                              spec.stride, false, 1, o.kernel_transform()));
+    bn_ = register_module("bn", ElasticBatchNorm2d(max_value(space, spec.out), o.bn_momentum()));
+  }
+  at::Tensor run(const at::Tensor& x, const PathContext& ctx) override {
+    return activate(bn_(conv_(x, ctx.value(spec_.out), ctx.value(spec_.kernel))), spec_.act);
+  }
+  Extracted extract(const PathContext& ctx, int64_t in) const override {
+    const int64_t out = ctx.value(spec_.out);
+    return {std::make_shared<StaticConvBNAct>(copy_conv(*conv_, in, out, ctx.value(spec_.kernel)),
+                                              copy_bn(*bn_, out), spec_.act),
+            out};
+  }
+
+ private:
+  ConvBlock spec_;
+  ElasticConv2d conv_{nullptr};
+  ElasticBatchNorm2d bn_{nullptr};
+};
+
+int64_t se_width(int64_t mid) { return make_divisible(mid / 4.0); }
+
+class StaticMBConv : public StaticLayer {
+ public:
+  torch::nn::Conv2d expand{nullptr}, dw{nullptr}, project{nullptr};
+  torch::nn::BatchNorm2d expand_bn{nullptr}, dw_bn{nullptr}, project_bn{nullptr};
+  torch::nn::Linear se_reduce{nullptr}, se_expand{nullptr};
+  Activation act = Activation::kRelu6;
+  bool residual = false;
+
+  at::Tensor run(const at::Tensor& x, const at::Tensor&) override {
+    at::Tensor h = x;
+    if (!expand.is_empty()) h = activate(expand_bn(expand(h)), act);
+    h = activate(dw_bn(dw(h)), act);
+    if (!se_reduce.is_empty()) {
+      auto s = torch::relu(se_reduce(h.mean({2, 3})));
+      h = h * torch::hardsigmoid(se_expand(s)).unsqueeze(-1).unsqueeze(-1);
+    }
+    h = project_bn(project(h));
+    return residual ? h + x : h;
+  }
+};
+
+class MBConv : public BlockModule {
+ public:
+  MBConv(const SearchSpace& space, const MBConvBlock& spec, int64_t max_in,
+         const SupernetOptions& o)
+      : spec_(spec) {
+    has_expand_ = spec.expand.is_decision() || spec.expand.fixed != 1;
+    const int64_t max_mid = has_expand_ ? max_in * max_value(space, spec.expand) : max_in;
+    const int64_t max_out = max_value(space, spec.out);
+    if (has_expand_) {
+      expand_ = register_module("expand", ElasticConv2d(max_in, max_mid, 1, 1));
+      expand_bn_ = register_module("expand_bn", ElasticBatchNorm2d(max_mid, o.bn_momentum()));
+    }
+    dw_ = register_module("dw", ElasticConv2d(max_mid, max_mid, max_value(space, spec.kernel),
+                                              spec.stride, true, 1, o.kernel_transform()));
+    dw_bn_ = register_module("dw_bn", ElasticBatchNorm2d(max_mid, o.bn_momentum()));
+    if (max_value(space, spec.se) > 0) {
+      se_reduce_ = register_module("se_reduce", ElasticLinear(max_mid, se_width(max_mid)));
+      se_expand_ = register_module("se_expand", ElasticLinear(se_width(max_mid), max_mid));
+    }
+    project_ = register_module("project", ElasticConv2d(max_mid, max_out, 1, 1));
+    project_bn_ = register_module("project_bn", ElasticBatchNorm2d(max_out, o.bn_momentum()));
+  }
+
+  at::Tensor run(const at::Tensor& x, const PathContext& ctx) override {
+    const int64_t in = x.size(1), out = ctx.value(spec_.out);
+    const int64_t mid = has_expand_ ? in * ctx.value(spec_.expand) : in;
+    at::Tensor h = x;
+    if (has_expand_) h = activate(expand_bn_(expand_(h, mid, 1)), spec_.act);
+    h = activate(dw_bn_(dw_(h, mid, ctx.value(spec_.kernel))), spec_.act);
+    if (ctx.value(spec_.se)) {
+      auto s = torch::relu(se_reduce_(h.mean({2, 3}), se_width(mid)));
+      h = h * torch::hardsigmoid(se_expand_(s, mid)).unsqueeze(-1).unsqueeze(-1);
+    }
+    h = project_bn_(project_(h, out, 1));
+    return spec_.stride == 1 && in == out ? h + x : h;
+  }
+
+  Extracted extract(const PathContext& ctx, int64_t in) const override {
+    auto m = std::make_shared<StaticMBConv>();
+    const int64_t out = ctx.value(spec_.out);
+    const int64_t mid = has_expand_ ? in * ctx.value(spec_.expand) : in;
+    m->act = spec_.act;
+    if (has_expand_) {
+      m->expand = m->register_module("expand", copy_conv(*expand_, in, mid, 1));
+      m->expand_bn = m->register_module("expand_bn", copy_bn(*expand_bn_, mid));
+    }
+    m->dw = m->register_module("dw", copy_conv(*dw_, mid, mid, ctx.value(spec_.kernel)));
+    m->dw_bn = m->register_module("dw_bn", copy_bn(*dw_bn_, mid));
+    if (ctx.value(spec_.se)) {
+      m->se_reduce = m->register_module("se_reduce", copy_linear(*se_reduce_, mid, se_width(mid)));
+      m->se_expand = m->register_module("se_expand", copy_linear(*se_expand_, se_width(mid), mid));
+    }
+    m->project = m->register_module("project", copy_conv(*project_, mid, out, 1));
+    m->project_bn = m->register_module("project_bn", copy_bn(*project_bn_, out));
+    m->residual = spec_.stride == 1 && in == out;
+    return {m, out};
+  }
+
+ private:
+  MBConvBlock spec_;
+  bool has_expand_ = true;
+  ElasticConv2d expand_{nullptr}, dw_{nullptr}, project_{nullptr};
+  ElasticBatchNorm2d expand_bn_{nullptr}, dw_bn_{nullptr}, project_bn_{nullptr};
+  ElasticLinear se_reduce_{nullptr}, se_expand_{nullptr};
+};
+
+class StaticResBlock : public StaticLayer {
+ public:
+  torch::nn::Conv2d conv_a{nullptr}, conv_b{nullptr}, shortcut{nullptr};
+  torch::nn::BatchNorm2d bn_a{nullptr}, bn_b{nullptr}, shortcut_bn{nullptr};
+
+  at::Tensor run(const at::Tensor& x, const at::Tensor&) override {
+    auto h = bn_b(conv_b(torch::relu(bn_a(conv_a(x)))));
+    return torch::relu(h + (shortcut.is_empty() ? x : shortcut_bn(shortcut(x))));
+  }
+};
+
+class ResBlockModule : public BlockModule {
+ public:
+  ResBlockModule(const SearchSpace& space, const ResBlock& spec, int64_t max_in,
+                 const SupernetOptions& o)
+      : spec_(spec) {
+    const int64_t max_out = max_value(space, spec.out);
+    conv_a_ = register_module("conv_a", ElasticConv2d(max_in, max_out, spec.kernel, spec.stride));
+    bn_a_ = register_module("bn_a", ElasticBatchNorm2d(max_out, o.bn_momentum()));
+    conv_b_ = register_module("conv_b", ElasticConv2d(max_out, max_out, spec.kernel, 1));
+    bn_b_ = register_module("bn_b", ElasticBatchNorm2d(max_out, o.bn_momentum()));
+    if (spec.shortcut != Shortcut::kIdentity) {
+      shortcut_ = register_module("shortcut", ElasticConv2d(max_in, max_out, 1, spec.stride));
+      shortcut_bn_ = register_module("shortcut_bn", ElasticBatchNorm2d(max_out, o.bn_momentum()));
+    }
+  }
+
+  // The projection runs where the shapes differ (shortcut: auto).
+  bool projects(int64_t in, int64_t out) const {
+    return !shortcut_.is_empty() && (spec_.stride != 1 || in != out);
+  }
+
+  at::Tensor run(const at::Tensor& x, const PathContext& ctx) override {
+    const int64_t in = x.size(1), out = ctx.value(spec_.out);
+    auto h = bn_b_(conv_b_(torch::relu(bn_a_(conv_a_(x, out, spec_.kernel))), out, spec_.kernel));
+    return torch::relu(h + (projects(in, out) ? shortcut_bn_(shortcut_(x, out, 1)) : x));
+  }
+
+  Extracted extract(const PathContext& ctx, int64_t in) const override {
+    auto m = std::make_shared<StaticResBlock>();
+    const int64_t out = ctx.value(spec_.out);
+    m->conv_a = m->register_module("conv_a", copy_conv(*conv_a_, in, out, spec_.kernel));
+    m->bn_a = m->register_module("bn_a", copy_bn(*bn_a_, out));
+    m->conv_b = m->register_module("conv_b", copy_conv(*conv_b_, out, out, spec_.kernel));
+    m->bn_b = m->register_module("bn_b", copy_bn(*bn_b_, out));
+    if (projects(in, out)) {
+      m->shortcut = m->register_module("shortcut", copy_conv(*shortcut_, in, out, 1));
+      m->shortcut_bn = m->register_module("shortcut_bn", copy_bn(*shortcut_bn_, out));
+    }
+    return {m, out};
+  }
+
+ private:
+  ResBlock spec_;
+  ElasticConv2d conv_a_{nullptr}, conv_b_{nullptr}, shortcut_{nullptr};
+  ElasticBatchNorm2d bn_a_{nullptr}, bn_b_{nullptr}, shortcut_bn_{nullptr};
+};
+
+}  // namespace
+
+std::shared_ptr<BlockModule> make_block(const SearchSpace& space, const Block& block,
+                                        int64_t max_in, const SupernetOptions& options) {
+  if (const auto* c = std::get_if<ConvBlock>(&block))
+    return std::make_shared<ConvBNAct>(space, *c, max_in, options);
+  if (const auto* m = std::get_if<MBConvBlock>(&block))
+    return std::make_shared<MBConv>(space, *m, max_in, options);
+  return std::make_shared<ResBlockModule>(space, std::get<ResBlock>(block), max_in, options);
+}
+
+}  // namespace nasforge::supernet
