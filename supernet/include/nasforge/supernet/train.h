@@ -1,0 +1,143 @@
+// Supernet training: a typed configuration (read from YAML), path sampling policies, and the
+// trainer with evaluation, BN recalibration and exact resume from checkpoints.
+//
+// The recipes come from "Single Path One-Shot" (uniform single paths), "How to Train Your
+// Super-Net" and once-for-all / BigNAS (sandwich rule, in-place distillation, progressive
+// shrinking).
+#pragma once
+
+#include <torch/optim/optimizer.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nasforge/searchspace/diagnostics.h"
+#include "nasforge/supernet/data.h"
+#include "nasforge/supernet/supernet.h"
+
+namespace nasforge::supernet {
+
+enum class PathPolicy {
+  kUniform,   // SPOS: one path per step, every decision uniform
+  kSandwich,  // the largest, the smallest and `sandwich_random` random paths per step
+};
+
+enum class OptimizerKind { kSgd, kAdam };
+
+// What progressive shrinking unlocks in a phase, cumulatively: first the largest network only,
+// then smaller kernels, then shallower stages, then smaller expand ratios (once-for-all).
+enum class Unlock { kNone, kKernel, kDepth, kExpand, kAll };
+
+struct ShrinkPhase {
+  Unlock unlock = Unlock::kAll;
+  int64_t epochs = 1;
+};
+
+struct TrainConfig {
+  PathPolicy policy = PathPolicy::kUniform;
+  int64_t sandwich_random = 2;
+  bool inplace_distillation = false;   // smaller paths learn the largest path's soft labels
+  std::vector<ShrinkPhase> shrinking;  // empty: everything unlocked from the start
+
+  OptimizerKind optimizer = OptimizerKind::kSgd;
+  double lr = 0.05, momentum = 0.9, weight_decay = 4e-5;
+  bool nesterov = true;
+  double warmup_epochs = 0;  // linear warm-up, then cosine decay to 0
+  double label_smoothing = 0.1;
+  double grad_clip = 0;  // max global gradient norm; 0 turns clipping off
+
+  int64_t epochs = 10;  // the schedule's length; the CLI's --epochs overrides it
+  int64_t batch_size = 128;
+  data::AugmentOptions augment;
+  int64_t bn_recalibration_batches = 20;  // 0 turns recalibration off
+  uint64_t seed = 0;
+
+  std::string str() const;  // the config as YAML, stored in checkpoints
+};
+
+// Reads a training config; every error is a diagnostic `file:line:col: error: key: expected X,
+// got Y`. Keys that are absent keep the defaults above.
+std::optional<TrainConfig> load_train_config(const std::string& path, Diagnostics& diags);
+std::optional<TrainConfig> parse_train_config(const std::string& text, const std::string& file,
+                                              Diagnostics& diags);
+
+// Picks the paths of one training step. Separate from the ops, so that every policy drives the
+// same supernet.
+class PathSampler {
+ public:
+  PathSampler(const SearchSpace& space, const TrainConfig& config);
+  // The paths for one step; with the sandwich rule the first is the largest and the second the
+  // smallest.
+  std::vector<Architecture> paths(Rng& rng, int64_t epoch) const;
+  // Largest / smallest value of every numeric decision (ops: the first in the domain).
+  Architecture largest() const;
+  Architecture smallest() const;
+  // What progressive shrinking has unlocked at `epoch`.
+  Unlock unlocked(int64_t epoch) const;
+  // Sets every decision that is still locked at `epoch` to its largest value.
+  void lock(Architecture& a, int64_t epoch) const;
+
+ private:
+  const SearchSpace& space_;
+  const TrainConfig& config_;
+};
+
+struct EvalResult {
+  double accuracy = 0;  // in [0, 1]
+  double loss = 0;
+  int64_t examples = 0;
+};
+
+struct StepStats {
+  double loss = 0, accuracy = 0;  // of the step's first path
+  double lr = 0;
+  int64_t images = 0;
+};
+
+class SupernetTrainer {
+ public:
+  SupernetTrainer(Supernet net, const data::Splits& data, TrainConfig config);
+
+  // One optimisation step over the paths the policy picks. False at the end of an epoch.
+  std::optional<StepStats> step();
+  int64_t epoch() const { return epoch_; }
+  int64_t global_step() const { return global_step_; }
+  int64_t steps_per_epoch() const;
+
+  // Accuracy and loss of one path on a split, with inherited weights. With recalibration on,
+  // the path's BN statistics are first recomputed on training batches (the weights are not
+  // touched, and the supernet's own statistics are restored afterwards).
+  EvalResult evaluate(const Architecture& arch, const data::Dataset& split,
+                      bool recalibrate = true);
+
+  // Checkpoints: weights, optimizer, schedule position, RNG and loader state, the space's
+  // fingerprint and the config. load() refuses another space's checkpoint or a damaged file.
+  Status save(const std::string& path) const;
+  Status load(const std::string& path);
+
+  Supernet& net() { return net_; }
+  const TrainConfig& config() const { return config_; }
+  const PathSampler& sampler() const { return sampler_; }
+
+ private:
+  double lr_at(double epoch_progress) const;
+  void start_epoch();
+
+  Supernet net_;
+  const data::Splits& data_;
+  TrainConfig config_;
+  PathSampler sampler_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<data::BatchLoader> loader_;
+  Rng rng_;
+  int64_t epoch_ = 0, step_in_epoch_ = 0, global_step_ = 0;
+};
+
+// Recomputes BN running statistics of `arch`'s path on `batches` training batches.
+void recalibrate_bn(Supernet& net, const Architecture& arch, data::BatchLoader& loader,
+                    int64_t batches);
+
+}  // namespace nasforge::supernet

@@ -1,0 +1,276 @@
+// The supernet trainer: steps over sampled paths, evaluation with BN recalibration, and
+// checkpoints that resume exactly.
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "nasforge/searchspace/hash.h"
+#include "nasforge/supernet/elastic.h"
+#include "nasforge/supernet/train.h"
+
+namespace nasforge::supernet {
+
+namespace {
+
+constexpr const char* kFormat = "nasforge-supernet-checkpoint-1";
+
+// The loader of epoch e is seeded from the run's seed and e, so that an epoch can be replayed.
+uint64_t epoch_seed(uint64_t seed, int64_t epoch) {
+  return fnv1a64(std::to_string(seed) + "/epoch/" + std::to_string(epoch));
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& group : opt.param_groups()) {
+    if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&group.options())) sgd->lr(lr);
+    if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&group.options())) adam->lr(lr);
+  }
+}
+
+// Soft cross-entropy against a teacher's probabilities (in-place distillation).
+at::Tensor soft_cross_entropy(const at::Tensor& logits, const at::Tensor& teacher_probs) {
+  return -(teacher_probs * torch::log_softmax(logits, 1)).sum(1).mean();
+}
+
+// Every batch-norm layer of the network, elastic or plain, with its momentum setter.
+struct NormRef {
+  at::Tensor running_mean, running_var;
+  std::function<void(double)> set_momentum;
+  std::function<double()> momentum;
+};
+
+std::vector<NormRef> norms_of(torch::nn::Module& net) {
+  std::vector<NormRef> out;
+  for (auto& m : net.modules(/*include_self=*/false)) {
+    if (auto* e = dynamic_cast<ElasticBatchNorm2dImpl*>(m.get())) {
+      out.push_back({e->running_mean, e->running_var, [e](double v) { e->momentum = v; },
+                     [e]() { return e->momentum; }});
+    } else if (auto* b = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) {
+      out.push_back({b->running_mean, b->running_var, [b](double v) { b->options.momentum(v); },
+                     [b]() { return b->options.momentum().value_or(0.1); }});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void recalibrate_bn(Supernet& net, const Architecture& arch, data::BatchLoader& loader,
+                    int64_t batches) {
+  torch::NoGradGuard no_grad;
+  auto norms = norms_of(*net);
+  std::vector<double> momenta;
+  for (auto& n : norms) {
+    momenta.push_back(n.momentum());
+    n.running_mean.zero_();
+    n.running_var.fill_(1);
+  }
+  const bool was_training = net->is_training();
+  net->train();
+  data::Batch b;
+  for (int64_t i = 0; i < batches; ++i) {
+    if (!loader.next(b) && !loader.next(b)) break;  // wrap into the next epoch once
+    // momentum 1/(i+1) makes the running statistics the plain average over the batches.
+    for (auto& n : norms) n.set_momentum(1.0 / static_cast<double>(i + 1));
+    net->forward(b.images, arch);
+  }
+  for (size_t i = 0; i < norms.size(); ++i) norms[i].set_momentum(momenta[i]);
+  net->train(was_training);
+}
+
+SupernetTrainer::SupernetTrainer(Supernet net, const data::Splits& data, TrainConfig config)
+    : net_(std::move(net)),
+      data_(data),
+      config_(std::move(config)),
+      sampler_(net_->space(), config_),
+      rng_(config_.seed) {
+  if (config_.optimizer == OptimizerKind::kAdam) {
+    optimizer_ = std::make_unique<torch::optim::Adam>(
+        net_->parameters(),
+        torch::optim::AdamOptions(config_.lr).weight_decay(config_.weight_decay));
+  } else {
+    optimizer_ = std::make_unique<torch::optim::SGD>(
+        net_->parameters(), torch::optim::SGDOptions(config_.lr)
+                                .momentum(config_.momentum)
+                                .weight_decay(config_.weight_decay)
+                                .nesterov(config_.nesterov && config_.momentum > 0));
+  }
+  start_epoch();
+}
+
+void SupernetTrainer::start_epoch() {
+  loader_ =
+      std::make_unique<data::BatchLoader>(data_.train, data_.mean, data_.std, config_.batch_size,
+                                          true, config_.augment, epoch_seed(config_.seed, epoch_));
+  step_in_epoch_ = 0;
+}
+
+int64_t SupernetTrainer::steps_per_epoch() const { return loader_->batches_per_epoch(); }
+
+double SupernetTrainer::lr_at(double progress) const {
+  const double total = static_cast<double>(config_.epochs);
+  if (progress < config_.warmup_epochs)
+    return config_.lr * (progress + 1e-3) / config_.warmup_epochs;
+  const double span = std::max(total - config_.warmup_epochs, 1e-9);
+  const double t = std::min(1.0, (progress - config_.warmup_epochs) / span);
+  return config_.lr * 0.5 * (1.0 + std::cos(M_PI * t));
+}
+
+std::optional<StepStats> SupernetTrainer::step() {
+  data::Batch batch;
+  if (!loader_->next(batch)) {
+    ++epoch_;
+    start_epoch();
+    return std::nullopt;
+  }
+  StepStats stats;
+  stats.lr = lr_at(epoch_ + static_cast<double>(step_in_epoch_) / steps_per_epoch());
+  set_lr(*optimizer_, stats.lr);
+  net_->train();
+  optimizer_->zero_grad();
+  const auto paths = sampler_.paths(rng_, epoch_);
+  at::Tensor teacher;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    torch::manual_seed(rng_.next());  // dropout draws from torch's generator: seed it per path
+    at::Tensor logits = net_->forward(batch.images, paths[i]);
+    at::Tensor loss;
+    if (teacher.defined()) {
+      loss = soft_cross_entropy(logits, teacher);
+    } else {
+      loss = torch::nn::functional::cross_entropy(
+          logits, batch.labels,
+          torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
+              config_.label_smoothing));
+    }
+    if (i == 0) {
+      stats.loss = loss.item<double>();
+      stats.accuracy = logits.argmax(1).eq(batch.labels).to(torch::kFloat64).mean().item<double>();
+      if (config_.inplace_distillation) teacher = torch::softmax(logits.detach(), 1);
+    }
+    loss.backward();
+  }
+  if (config_.grad_clip > 0)
+    torch::nn::utils::clip_grad_norm_(net_->parameters(), config_.grad_clip);
+  optimizer_->step();
+  stats.images = batch.labels.size(0) * static_cast<int64_t>(paths.size());
+  ++step_in_epoch_;
+  ++global_step_;
+  return stats;
+}
+
+EvalResult SupernetTrainer::evaluate(const Architecture& arch, const data::Dataset& split,
+                                     bool recalibrate) {
+  // Keep the supernet's own statistics; recalibration only serves this evaluation.
+  std::vector<at::Tensor> saved;
+  for (auto& b : net_->buffers(true)) saved.push_back(b.clone());
+  if (recalibrate && config_.bn_recalibration_batches > 0) {
+    data::BatchLoader calib(data_.train, data_.mean, data_.std, config_.batch_size, true, {},
+                            fnv1a64("recalibrate/" + std::to_string(config_.seed)));
+    recalibrate_bn(net_, arch, calib, config_.bn_recalibration_batches);
+  }
+  const bool was_training = net_->is_training();
+  net_->eval();
+  torch::NoGradGuard no_grad;
+  data::BatchLoader loader(split, data_.mean, data_.std, 512, false, {}, 0);
+  EvalResult r;
+  double correct = 0, loss = 0;
+  data::Batch b;
+  while (loader.next(b)) {
+    auto logits = net_->forward(b.images, arch);
+    loss += torch::nn::functional::cross_entropy(
+                logits, b.labels,
+                torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                .item<double>();
+    correct += logits.argmax(1).eq(b.labels).sum().item<double>();
+    r.examples += b.labels.size(0);
+  }
+  if (r.examples > 0) {
+    r.accuracy = correct / r.examples;
+    r.loss = loss / r.examples;
+  }
+  auto buffers = net_->buffers(true);
+  for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved[i]);
+  net_->train(was_training);
+  return r;
+}
+
+Status SupernetTrainer::save(const std::string& path) const {
+  try {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive model, optimizer;
+    net_->save(model);
+    optimizer_->save(optimizer);
+    archive.write("model", model);
+    archive.write("optimizer", optimizer);
+    auto rng = rng_.state();
+    archive.write("format", c10::IValue(std::string(kFormat)));
+    archive.write("space_name", c10::IValue(net_->space().name()));
+    archive.write("space_fingerprint", c10::IValue(net_->space().fingerprint()));
+    archive.write("config", c10::IValue(config_.str()));
+    archive.write("epoch", c10::IValue(epoch_));
+    archive.write("step_in_epoch", c10::IValue(step_in_epoch_));
+    archive.write("global_step", c10::IValue(global_step_));
+    archive.write("rng",
+                  torch::tensor(std::vector<int64_t>(rng.begin(), rng.end()), torch::kInt64));
+    const std::string tmp = path + ".tmp";
+    archive.save_to(tmp);
+    std::filesystem::rename(tmp, path);  // a crash mid-write never leaves a half checkpoint
+  } catch (const std::exception& e) {
+    return FailedPrecondition(path + ": could not write the checkpoint (" + e.what() + ")");
+  }
+  return Status::Ok();
+}
+
+Status SupernetTrainer::load(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const std::exception&) {
+    return InvalidArgument(path +
+                           ": expected a nasforge supernet checkpoint, got a file that "
+                           "does not load (truncated or not a checkpoint)");
+  }
+  try {
+    c10::IValue format, fingerprint, name, epoch, step, global;
+    if (!archive.try_read("format", format) || format.toStringRef() != kFormat)
+      return InvalidArgument(path + ": expected a nasforge supernet checkpoint (" + kFormat +
+                             "), got another file");
+    archive.read("space_fingerprint", fingerprint);
+    archive.read("space_name", name);
+    if (fingerprint.toStringRef() != net_->space().fingerprint())
+      return FailedPrecondition(path + ": expected a checkpoint of space '" + net_->space().name() +
+                                "' (fingerprint " + net_->space().fingerprint() +
+                                "), got one of space '" + name.toStringRef() + "' (fingerprint " +
+                                fingerprint.toStringRef() + ")");
+    torch::serialize::InputArchive model, optimizer;
+    archive.read("model", model);
+    archive.read("optimizer", optimizer);
+    net_->load(model);
+    optimizer_->load(optimizer);
+    archive.read("epoch", epoch);
+    archive.read("step_in_epoch", step);
+    archive.read("global_step", global);
+    at::Tensor rng;
+    archive.read("rng", rng);
+    std::array<uint64_t, 4> state;
+    for (int i = 0; i < 4; ++i) state[i] = static_cast<uint64_t>(rng[i].item<int64_t>());
+    rng_.set_state(state);
+    epoch_ = epoch.toInt();
+    global_step_ = global.toInt();
+    // Replay the epoch's loader up to where the checkpoint left it.
+    start_epoch();
+    const int64_t done = step.toInt();
+    data::Batch skip;
+    for (int64_t i = 0; i < done; ++i) loader_->next(skip);
+    step_in_epoch_ = done;
+  } catch (const std::exception& e) {
+    return InvalidArgument(path +
+                           ": expected a complete nasforge supernet checkpoint, got a "
+                           "damaged one (" +
+                           std::string(e.what()).substr(0, 200) + ")");
+  }
+  return Status::Ok();
+}
+
+}  // namespace nasforge::supernet
