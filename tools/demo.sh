@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# make demo: the main job as far as it is built. Today: check every zoo space, print its size,
-# and sample architectures from it. Later issues grow this into train -> search -> export.
+# make demo: the main job as far as it is built. Check every zoo space and sample from it; then
+# train the mobile space's supernet on Fashion-MNIST for a few steps, evaluate two paths with
+# inherited weights and extract one as a standalone network. Later issues add search and export.
 set -euo pipefail
 NASFORGE=${1:-build/bin/nasforge}
+OUT=runs/demo
 for space in zoo/*.yaml; do
   echo "=== nasforge check $space"
   "$NASFORGE" check "$space"
@@ -12,3 +14,13 @@ for space in zoo/*.yaml; do
 done
 echo "=== the NAS-Bench-201 cell that DARTS collapses to, and its canonical hash"
 "$NASFORGE" arch zoo/nb201.yaml '|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|'
+echo
+echo "=== nasforge train-supernet: zoo/mobilenet.yaml on Fashion-MNIST, 40 steps (resumes if $OUT/supernet exists)"
+"$NASFORGE" train-supernet --space zoo/mobilenet.yaml --data fashion-mnist --config configs/spos.yaml \
+  --epochs 1 --max-steps 40 --out "$OUT/supernet"
+ARCH=$("$NASFORGE" sample zoo/mobilenet.yaml --n 1 --seed 3)
+echo "=== nasforge eval $ARCH (with and without BN recalibration)"
+"$NASFORGE" eval --checkpoint "$OUT/supernet" --arch "$ARCH"
+"$NASFORGE" eval --checkpoint "$OUT/supernet" --arch "$ARCH" --no-recalibrate
+echo "=== nasforge extract"
+"$NASFORGE" extract --checkpoint "$OUT/supernet" --arch "$ARCH" --out "$OUT/subnet.pt"

@@ -129,7 +129,8 @@ std::optional<StepStats> SupernetTrainer::step() {
   set_lr(*optimizer_, stats.lr);
   net_->train();
   optimizer_->zero_grad();
-  const auto paths = sampler_.paths(rng_, epoch_);
+  const auto paths =
+      fixed_path_ ? std::vector<Architecture>{*fixed_path_} : sampler_.paths(rng_, epoch_);
   at::Tensor teacher;
   for (size_t i = 0; i < paths.size(); ++i) {
     torch::manual_seed(rng_.next());  // dropout draws from torch's generator: seed it per path
@@ -222,8 +223,11 @@ Status SupernetTrainer::save(const std::string& path) const {
   return Status::Ok();
 }
 
-Status SupernetTrainer::load(const std::string& path) {
-  torch::serialize::InputArchive archive;
+namespace {
+
+// Opens a checkpoint and checks its format and space; the archive is then ready to read.
+Status open_checkpoint(const std::string& path, const SearchSpace& space,
+                       torch::serialize::InputArchive& archive) {
   try {
     archive.load_from(path);
   } catch (const std::exception&) {
@@ -232,17 +236,54 @@ Status SupernetTrainer::load(const std::string& path) {
                            "does not load (truncated or not a checkpoint)");
   }
   try {
-    c10::IValue format, fingerprint, name, epoch, step, global;
-    if (!archive.try_read("format", format) || format.toStringRef() != kFormat)
+    c10::IValue format, fingerprint, name;
+    if (!archive.try_read("format", format) || !format.isString() ||
+        format.toStringRef() != kFormat)
       return InvalidArgument(path + ": expected a nasforge supernet checkpoint (" + kFormat +
                              "), got another file");
     archive.read("space_fingerprint", fingerprint);
     archive.read("space_name", name);
-    if (fingerprint.toStringRef() != net_->space().fingerprint())
-      return FailedPrecondition(path + ": expected a checkpoint of space '" + net_->space().name() +
-                                "' (fingerprint " + net_->space().fingerprint() +
-                                "), got one of space '" + name.toStringRef() + "' (fingerprint " +
-                                fingerprint.toStringRef() + ")");
+    if (fingerprint.toStringRef() != space.fingerprint())
+      return FailedPrecondition(path + ": expected a checkpoint of space '" + space.name() +
+                                "' (fingerprint " + space.fingerprint() + "), got one of space '" +
+                                name.toStringRef() + "' (fingerprint " + fingerprint.toStringRef() +
+                                ")");
+  } catch (const std::exception& e) {
+    return InvalidArgument(path +
+                           ": expected a complete nasforge supernet checkpoint, got a "
+                           "damaged one (" +
+                           std::string(e.what()).substr(0, 200) + ")");
+  }
+  return Status::Ok();
+}
+
+Status damaged(const std::string& path, const std::exception& e) {
+  return InvalidArgument(path +
+                         ": expected a complete nasforge supernet checkpoint, got a "
+                         "damaged one (" +
+                         std::string(e.what()).substr(0, 200) + ")");
+}
+
+}  // namespace
+
+Status load_supernet_weights(Supernet& net, const std::string& path) {
+  torch::serialize::InputArchive archive;
+  NF_RETURN_IF_ERROR(open_checkpoint(path, net->space(), archive));
+  try {
+    torch::serialize::InputArchive model;
+    archive.read("model", model);
+    net->load(model);
+  } catch (const std::exception& e) {
+    return damaged(path, e);
+  }
+  return Status::Ok();
+}
+
+Status SupernetTrainer::load(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  NF_RETURN_IF_ERROR(open_checkpoint(path, net_->space(), archive));
+  try {
+    c10::IValue epoch, step, global;
     torch::serialize::InputArchive model, optimizer;
     archive.read("model", model);
     archive.read("optimizer", optimizer);
@@ -265,10 +306,7 @@ Status SupernetTrainer::load(const std::string& path) {
     for (int64_t i = 0; i < done; ++i) loader_->next(skip);
     step_in_epoch_ = done;
   } catch (const std::exception& e) {
-    return InvalidArgument(path +
-                           ": expected a complete nasforge supernet checkpoint, got a "
-                           "damaged one (" +
-                           std::string(e.what()).substr(0, 200) + ")");
+    return damaged(path, e);
   }
   return Status::Ok();
 }

@@ -76,5 +76,35 @@ expect "list strategies is honest" 0 "(none registered yet: not built in this re
   "$NF" list strategies
 expect "list ops" 0 "nor_conv_3x3" -- "$NF" list ops
 
+# The supernet commands, on synthetic data and a handful of small steps.
+RUN="$TMP/run"
+printf 'batch_size: 32\nbn_recalibration_batches: 2\n' > "$TMP/small.yaml"
+expect "train-supernet stops at --max-steps with a checkpoint" 0 "checkpoint: $RUN/checkpoint.pt (epoch 0, step 3)" -- \
+  "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$RUN" \
+  --config "$TMP/small.yaml" --epochs 1 --max-steps 3 --threads 2
+expect "train-supernet resumes" 0 "resuming $RUN/checkpoint.pt at epoch 1, step 3" -- \
+  "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$RUN" \
+  --max-steps 5 --threads 2
+ARCH='stage1=d2w24:k3e4,k5e6/stage2=d2w40:k3e3,k7e6'
+expect "eval prints accuracy" 0 "(valid, 512 images, BN recalibrated on 2 batches)" -- \
+  "$NF" eval --checkpoint "$RUN" --arch "$ARCH" --threads 2
+expect "extract writes a module" 0 "wrote $TMP/net.pt: $ARCH, " -- \
+  "$NF" extract --checkpoint "$RUN" --arch "$ARCH" --out "$TMP/net.pt"
+expect "eval rejects a bad arch" 1 "--arch: invalid architecture: stage1.out: expected one of {24, 32}, got 25" -- \
+  "$NF" eval --checkpoint "$RUN" --arch 'stage1=d2w25:k3e4,k5e6/stage2=d2w40:k3e3,k7e6'
+expect "a run of another space is refused" 1 "holds a run of another space file; choose another --out" -- \
+  "$NF" train-supernet --space zoo/mobilenet.yaml --data synthetic --out "$RUN" --max-steps 1
+expect "data must fit the space" 1 "space 'nb201' expects 3x32x32 inputs, but fashion-mnist has 1x28x28" -- \
+  "$NF" train-supernet --space zoo/nb201.yaml --data fashion-mnist --out "$TMP/r2" --max-steps 1
+printf 'policy: sandwch\n' > "$TMP/train.yaml"
+expect "a bad training config is located" 1 "train.yaml:1:9: error: policy: expected one of uniform, sandwich, got 'sandwch' (did you mean 'sandwich'?)" -- \
+  "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$TMP/r3" --config "$TMP/train.yaml"
+head -c 100 "$RUN/checkpoint.pt" > "$TMP/cut.pt" && cp "$TMP/cut.pt" "$RUN/checkpoint.pt"
+expect "a truncated checkpoint is refused" 1 "expected a nasforge supernet checkpoint, got a file that does not load (truncated or not a checkpoint)" -- \
+  "$NF" eval --checkpoint "$RUN" --arch "$ARCH"
+expect "train from scratch" 0 "valid accuracy " -- \
+  "$NF" train --space tests/data/design_mobile_tiny.yaml --arch "$ARCH" --data synthetic \
+  --config "$TMP/small.yaml" --epochs 1 --max-steps 4 --threads 2
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -50,6 +50,9 @@ struct Registration {
   explicit Registration(Command c) { Registry::instance().add(std::move(c)); }
 };
 
+// Registers a command at start-up: NF_CMD(kName, "name", "summary", "usage", {flags}, run).
+#define NF_CMD(var, ...) const Registration var{Command{__VA_ARGS__}};
+
 // Parses argv for `cmd`; prints a message and returns nullopt on a bad flag.
 std::optional<Args> parse_args(const Command& cmd, const std::vector<std::string>& argv);
 std::string command_help(const Command& cmd);

@@ -183,8 +183,6 @@ int run_list(const Command&, const Args& a) {
   return 0;
 }
 
-#define NF_CMD(var, ...) const Registration var{Command{__VA_ARGS__}};
-
 NF_CMD(kCheck, "check", "Check a search-space file and print its decisions and exact size.",
        "FILE [--json]",
        {{"json", false,
@@ -212,12 +210,6 @@ NF_CMD(kList, "list", "List what is registered: commands, ops, devices, metrics,
 
 // Later components; listed so that users see the whole pipeline, refused plainly until built.
 int not_built(const Command&, const Args&) { return 2; }
-NF_CMD(kTrainSupernet, "train-supernet", "Train the weight-sharing supernet of a space.", "...", {},
-       not_built, false)
-NF_CMD(kEval, "eval", "Evaluate an architecture with inherited supernet weights.", "...", {},
-       not_built, false)
-NF_CMD(kExtract, "extract", "Extract a standalone sub-network with inherited weights.", "...", {},
-       not_built, false)
 NF_CMD(kProfile, "profile", "Measure a device's latency lookup table for a space.", "...", {},
        not_built, false)
 NF_CMD(kLatency, "latency", "Predict or measure an architecture's latency on a device.", "...", {},

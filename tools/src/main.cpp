@@ -52,8 +52,9 @@ int main(int argc, char** argv) {
     }
   if (!cmd->built) {
     std::cerr << "nasforge " << cmd->name
-              << ": not built yet. This release has the search-space DSL (check, sample, size, "
-                 "list); the supernet, cost models, search and export land in later releases.\n";
+              << ": not built yet. This release has the search-space DSL (check, size, sample, "
+                 "arch, list) and the supernet (train-supernet, eval, extract, train); cost "
+                 "models, search and export land in later releases.\n";
     return 2;
   }
   auto parsed = nasforge::cli::parse_args(*cmd, rest);

@@ -101,6 +101,10 @@ class SupernetTrainer {
  public:
   SupernetTrainer(Supernet net, const data::Splits& data, TrainConfig config);
 
+  // Trains only this path from now on: the stand-alone baseline, with the same data, schedule
+  // and optimizer (weights outside the path get no gradient).
+  void fix_path(const Architecture& arch) { fixed_path_ = arch; }
+
   // One optimisation step over the paths the policy picks. False at the end of an epoch.
   std::optional<StepStats> step();
   int64_t epoch() const { return epoch_; }
@@ -133,8 +137,13 @@ class SupernetTrainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<data::BatchLoader> loader_;
   Rng rng_;
+  std::optional<Architecture> fixed_path_;
   int64_t epoch_ = 0, step_in_epoch_ = 0, global_step_ = 0;
 };
+
+// Reads only the supernet weights of a checkpoint, with the same checks as
+// SupernetTrainer::load (format, space fingerprint, damage).
+Status load_supernet_weights(Supernet& net, const std::string& path);
 
 // Recomputes BN running statistics of `arch`'s path on `batches` training batches.
 void recalibrate_bn(Supernet& net, const Architecture& arch, data::BatchLoader& loader,

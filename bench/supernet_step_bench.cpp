@@ -1,0 +1,121 @@
+// Figure 1 of the supernet (issue B): one training step of a sampled path through the
+// supernet, over one step of the same architecture's extracted static network. Same batch,
+// same threads, steps interleaved, medians of many steps. Also prints forward+backward alone,
+// which leaves out the optimizer's update of the supernet's larger parameter set.
+//
+// usage: supernet_step_bench [REPO_ROOT] [--space zoo/mobilenet.yaml] [--batch 128]
+//                            [--steps 30] [--threads 2] [--paths 3]
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "nasforge/searchspace/dsl.h"
+#include "nasforge/supernet/data.h"
+#include "nasforge/supernet/supernet.h"
+
+using namespace nasforge;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+template <typename F>
+double time_ms(F&& f) {
+  auto t = Clock::now();
+  f();
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string root = ".", space_file = "zoo/mobilenet.yaml";
+  int64_t batch = 128, steps = 30, threads = 2, npaths = 3;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
+    if (a == "--space") space_file = next();
+    else if (a == "--batch") batch = std::stoll(next());
+    else if (a == "--steps") steps = std::stoll(next());
+    else if (a == "--threads") threads = std::stoll(next());
+    else if (a == "--paths") npaths = std::stoll(next());
+    else root = a;
+  }
+  torch::set_num_threads(static_cast<int>(threads));
+  Diagnostics d;
+  auto loaded = load_space(root + "/" + space_file, d);
+  if (!loaded) {
+    std::fputs(d.str().c_str(), stderr);
+    return 1;
+  }
+  auto space = std::make_shared<const SearchSpace>(std::move(*loaded));
+  // A real Fashion-MNIST batch where the space takes 28x28 grey images, synthetic otherwise.
+  data::Batch b;
+  {
+    auto fm = space->input().channels == 1 && space->input().height == 28
+                  ? data::load_fashion_mnist()
+                  : StatusOr<data::Splits>(InvalidArgument("shape"));
+    data::SyntheticOptions so;
+    so.channels = space->input().channels;
+    so.height = space->input().height;
+    so.width = space->input().width;
+    so.train = batch;
+    data::Splits splits = fm.ok() ? *fm : data::make_synthetic(so);
+    data::BatchLoader loader(splits.train, splits.mean, splits.std, batch, true, {}, 1);
+    loader.next(b);
+    std::printf("space %s, data %s, batch %lld, %lld threads, %lld steps per side\n",
+                space->name().c_str(), splits.name.c_str(), static_cast<long long>(batch),
+                static_cast<long long>(threads), static_cast<long long>(steps));
+  }
+  supernet::Supernet net(space, supernet::SupernetOptions().seed(1));
+  net->train();
+  torch::optim::SGD net_opt(net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+  Rng rng(7);
+  std::printf("%-64s %10s %10s %7s %10s %10s %7s\n", "path", "super ms", "static ms", "ratio",
+              "super f+b", "static f+b", "ratio");
+  std::vector<double> ratios, fb_ratios;
+  for (int64_t p = 0; p < npaths; ++p) {
+    Architecture arch = space->sample(rng);
+    supernet::StaticNetwork alone = net->extract(arch);
+    alone->train();
+    torch::optim::SGD alone_opt(alone->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+    std::vector<double> sup, sta, sup_fb, sta_fb;
+    auto step = [&](auto&& forward, torch::optim::Optimizer& opt, std::vector<double>& all,
+                    std::vector<double>& fb) {
+      double t_fb = 0;
+      all.push_back(time_ms([&] {
+        opt.zero_grad();
+        t_fb = time_ms([&] {
+          torch::nn::functional::cross_entropy(forward(), b.labels).backward();
+        });
+        opt.step();
+      }));
+      fb.push_back(t_fb);
+    };
+    for (int64_t s = 0; s < steps + 3; ++s) {  // the first 3 of each side are warm-up
+      std::vector<double> a, bb, c, dd;
+      step([&] { return net->forward(b.images, arch); }, net_opt, a, c);
+      step([&] { return alone->forward(b.images); }, alone_opt, bb, dd);
+      if (s < 3) continue;
+      sup.push_back(a[0]);
+      sta.push_back(bb[0]);
+      sup_fb.push_back(c[0]);
+      sta_fb.push_back(dd[0]);
+    }
+    const double r = median(sup) / median(sta), rfb = median(sup_fb) / median(sta_fb);
+    ratios.push_back(r);
+    fb_ratios.push_back(rfb);
+    std::printf("%-64s %10.1f %10.1f %7.3f %10.1f %10.1f %7.3f\n", space->to_string(arch).c_str(),
+                median(sup), median(sta), r, median(sup_fb), median(sta_fb), rfb);
+  }
+  std::printf("supernet step / static step (median over paths): %.3f  (forward+backward only: %.3f)\n",
+              median(ratios), median(fb_ratios));
+  return 0;
+}

@@ -1,0 +1,400 @@
+// Supernet commands: train-supernet, eval, extract, and train (one architecture from scratch).
+//
+// A run folder holds everything needed to continue or use a run:
+//   space.yaml     the space, copied        train.yaml  the training config
+//   run.yaml       the data it trained on   checkpoint.pt  weights, optimizer, RNG, position
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "cli.h"
+#include "nasforge/searchspace/dsl.h"
+#include "nasforge/supernet/train.h"
+#include "progress.h"
+
+namespace nasforge::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using supernet::Supernet;
+using supernet::SupernetOptions;
+using supernet::SupernetTrainer;
+using supernet::TrainConfig;
+
+int fail(const std::string& cmd, const std::string& message) {
+  std::cerr << "nasforge " << cmd << ": error: " << message << "\n";
+  return 1;
+}
+
+std::shared_ptr<const SearchSpace> load_space_or_report(const std::string& path) {
+  Diagnostics d;
+  auto s = load_space(path, d);
+  if (!s) {
+    std::cerr << d.str();
+    return nullptr;
+  }
+  return std::make_shared<const SearchSpace>(std::move(*s));
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void set_threads(const Args& a) {
+  int64_t n = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  if (a.has("threads")) n = std::stoll(a.get("threads"));
+  torch::set_num_threads(static_cast<int>(n));
+}
+
+// The data, shaped like the space's input for synthetic data, and checked against it.
+StatusOr<data::Splits> load_data(const std::string& spec, const SearchSpace& space, uint64_t seed,
+                                 int64_t valid_size) {
+  data::SyntheticOptions synth;
+  synth.channels = space.input().channels;
+  synth.height = space.input().height;
+  synth.width = space.input().width;
+  synth.classes = space.classes();
+  synth.train = 2048;
+  synth.valid = 512;
+  synth.test = 512;
+  auto d = data::load_dataset(spec, {spec == "synthetic" ? 0 : valid_size, seed}, synth);
+  if (!d.ok()) return d.status();
+  const auto& x = d->train.images;
+  const auto& in = space.input();
+  if (x.size(1) != in.channels || x.size(2) != in.height || x.size(3) != in.width)
+    return InvalidArgument("space '" + space.name() + "' expects " + std::to_string(in.channels) +
+                           "x" + std::to_string(in.height) + "x" + std::to_string(in.width) +
+                           " inputs, but " + spec + " has " + std::to_string(x.size(1)) + "x" +
+                           std::to_string(x.size(2)) + "x" + std::to_string(x.size(3)));
+  return d;
+}
+
+struct Run {
+  std::shared_ptr<const SearchSpace> space;
+  TrainConfig config;
+  std::string data;
+  int64_t valid_size = 10000;
+};
+
+// Reads a run folder written by train-supernet.
+StatusOr<Run> load_run(const fs::path& dir) {
+  for (const char* f : {"space.yaml", "train.yaml", "run.yaml", "checkpoint.pt"})
+    if (!fs::exists(dir / f))
+      return NotFound(dir.string() + ": expected a run folder of train-supernet with " + f +
+                      ", got none");
+  Run run;
+  run.space = load_space_or_report((dir / "space.yaml").string());
+  if (!run.space) return InvalidArgument((dir / "space.yaml").string() + " does not check");
+  Diagnostics d;
+  auto config = supernet::load_train_config((dir / "train.yaml").string(), d);
+  if (!config) return InvalidArgument(d.str());
+  run.config = *config;
+  auto meta = parse_yaml(read_file(dir / "run.yaml"), (dir / "run.yaml").string(), d);
+  const AstNode* data = meta ? meta->find("data") : nullptr;
+  const AstNode* valid = meta ? meta->find("valid_size") : nullptr;
+  if (!data || !valid)
+    return InvalidArgument((dir / "run.yaml").string() + ": expected keys data and valid_size");
+  run.data = data->scalar;
+  run.valid_size = std::stoll(valid->scalar);
+  return run;
+}
+
+std::string percent(double x) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * x);
+  return buf;
+}
+
+// Trains epoch after epoch with a progress bar, checkpointing at every epoch's end and at the
+// step limit; after each epoch, reports the largest and smallest paths on the validation split.
+int train_loop(const std::string& cmd, SupernetTrainer& trainer, const data::Splits& data,
+               const fs::path& checkpoint, int64_t max_steps, bool report_paths) {
+  const TrainConfig& c = trainer.config();
+  while (trainer.epoch() < c.epochs) {
+    if (max_steps > 0 && trainer.global_step() >= max_steps) break;
+    const int64_t epoch = trainer.epoch();
+    ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs),
+                    trainer.steps_per_epoch());
+    auto start = std::chrono::steady_clock::now();
+    int64_t images = 0, steps = 0;
+    double loss = 0, acc = 0;
+    std::string status;
+    while (auto s = trainer.step()) {
+      images += s->images;
+      ++steps;
+      loss += s->loss;
+      acc += s->accuracy;
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "loss %.3f acc %.3f %.0f img/s lr %.4f", loss / steps,
+                    acc / steps, images / std::max(secs, 1e-9), s->lr);
+      status = buf;
+      bar.update(steps, status);
+      if (max_steps > 0 && trainer.global_step() >= max_steps) break;
+    }
+    const bool epoch_done = trainer.epoch() != epoch;
+    if (epoch_done) {
+      bar.finish(status);
+    } else {
+      std::cerr << "\nstopped at --max-steps " << max_steps << "\n";
+    }
+    if (Status st = trainer.save(checkpoint.string()); !st.ok()) return fail(cmd, st.message());
+    if (report_paths && epoch_done) {
+      auto big = trainer.evaluate(trainer.sampler().largest(), data.valid);
+      auto small = trainer.evaluate(trainer.sampler().smallest(), data.valid);
+      std::cerr << "epoch " << epoch + 1 << ": valid accuracy largest " << percent(big.accuracy)
+                << ", smallest " << percent(small.accuracy) << "\n";
+    }
+  }
+  return 0;
+}
+
+std::optional<TrainConfig> config_from_flags(const Args& a) {
+  TrainConfig c;
+  if (a.has("config")) {
+    Diagnostics d;
+    auto loaded = supernet::load_train_config(a.get("config"), d);
+    if (!loaded) {
+      std::cerr << d.str();
+      return std::nullopt;
+    }
+    c = *loaded;
+  }
+  if (a.has("epochs")) {
+    auto e = parse_count("epochs", a.get("epochs"));
+    if (!e || *e == 0) {
+      if (e) std::cerr << "--epochs: expected at least 1, got 0\n";
+      return std::nullopt;
+    }
+    c.epochs = static_cast<int64_t>(*e);
+  }
+  if (a.has("seed")) {
+    auto s = parse_count("seed", a.get("seed"));
+    if (!s) return std::nullopt;
+    c.seed = *s;
+  }
+  return c;
+}
+
+int run_train_supernet(const Command& cmd, const Args& a) {
+  for (const char* need : {"space", "data", "out"})
+    if (!a.has(need))
+      return fail(cmd.name, std::string("expected --") + need + "\n" + command_help(cmd));
+  set_threads(a);
+  auto space = load_space_or_report(a.get("space"));
+  if (!space) return 1;
+  const fs::path dir = a.get("out");
+  const fs::path checkpoint = dir / "checkpoint.pt";
+  const bool resume = fs::exists(checkpoint);
+  // A resumed run keeps its stored config, so it continues exactly; --epochs may extend it.
+  Args effective = a;
+  if (resume && !a.has("config")) effective.options["config"] = (dir / "train.yaml").string();
+  auto config = config_from_flags(effective);
+  if (!config) return 1;
+  int64_t max_steps = 0;
+  if (a.has("max-steps")) {
+    auto m = parse_count("max-steps", a.get("max-steps"));
+    if (!m) return 1;
+    max_steps = static_cast<int64_t>(*m);
+  }
+  const int64_t valid_size = 10000;
+  auto data = load_data(a.get("data"), *space, config->seed, valid_size);
+  if (!data.ok()) return fail(cmd.name, data.status().message());
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    return fail(cmd.name, dir.string() + ": cannot create the run folder (" + ec.message() + ")");
+  if (!resume) {
+    fs::copy_file(a.get("space"), dir / "space.yaml", fs::copy_options::overwrite_existing, ec);
+    std::ofstream(dir / "train.yaml") << config->str();
+    std::ofstream(dir / "run.yaml")
+        << "data: " << a.get("data") << "\nvalid_size: " << valid_size << "\n";
+  } else if (read_file(dir / "space.yaml") != read_file(a.get("space"))) {
+    return fail(cmd.name,
+                dir.string() + " holds a run of another space file; choose another --out");
+  }
+  SupernetTrainer trainer(Supernet(space, SupernetOptions().seed(config->seed)), *data, *config);
+  if (resume) {
+    if (Status st = trainer.load(checkpoint.string()); !st.ok())
+      return fail(cmd.name, st.message());
+    std::cerr << "resuming " << checkpoint.string() << " at epoch " << trainer.epoch() + 1
+              << ", step " << trainer.global_step() << "\n";
+  }
+  std::cerr << "training the supernet of " << space->name() << " (" << space->size().str()
+            << " architectures) on " << data->name << ": " << data->train.size() << " train, "
+            << data->valid.size() << " valid images, " << trainer.steps_per_epoch()
+            << " steps per epoch, " << torch::get_num_threads() << " threads\n";
+  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, max_steps, true)) return rc;
+  std::cout << "checkpoint: " << checkpoint.string() << " (epoch " << trainer.epoch() << ", step "
+            << trainer.global_step() << ")\n";
+  return 0;
+}
+
+// Loads a run and the architecture named on the command line.
+struct LoadedRun {
+  Run run;
+  Architecture arch;
+  data::Splits data;
+};
+
+std::optional<LoadedRun> open_run(const Command& cmd, const Args& a, bool need_data) {
+  if (!a.has("checkpoint") || !a.has("arch")) {
+    fail(cmd.name, "expected --checkpoint DIR and --arch STRING\n" + command_help(cmd));
+    return std::nullopt;
+  }
+  auto run = load_run(a.get("checkpoint"));
+  if (!run.ok()) {
+    fail(cmd.name, run.status().message());
+    return std::nullopt;
+  }
+  auto arch = run->space->parse(a.get("arch"));
+  if (!arch.ok()) {
+    fail(cmd.name, "--arch: invalid architecture: " + arch.status().message());
+    return std::nullopt;
+  }
+  LoadedRun out{*run, *arch, {}};
+  if (need_data) {
+    auto d = load_data(run->data, *run->space, run->config.seed, run->valid_size);
+    if (!d.ok()) {
+      fail(cmd.name, d.status().message());
+      return std::nullopt;
+    }
+    out.data = *d;
+  }
+  return out;
+}
+
+int run_eval(const Command& cmd, const Args& a) {
+  set_threads(a);
+  auto r = open_run(cmd, a, true);
+  if (!r) return 1;
+  const std::string split = a.get("split", "valid");
+  if (split != "valid" && split != "test")
+    return fail(cmd.name, "--split: expected valid or test, got '" + split + "'");
+  SupernetTrainer trainer(Supernet(r->run.space), r->data, r->run.config);
+  const fs::path ckpt = fs::path(a.get("checkpoint")) / "checkpoint.pt";
+  if (Status st = trainer.load(ckpt.string()); !st.ok()) return fail(cmd.name, st.message());
+  const bool recal = !a.has("no-recalibrate");
+  auto res = trainer.evaluate(r->arch, split == "test" ? r->data.test : r->data.valid, recal);
+  std::cout << "accuracy " << percent(res.accuracy) << "  loss " << res.loss << "  (" << split
+            << ", " << res.examples << " images, "
+            << (recal ? "BN recalibrated on " +
+                            std::to_string(r->run.config.bn_recalibration_batches) + " batches"
+                      : std::string("shared BN statistics"))
+            << ")\n";
+  return 0;
+}
+
+int run_extract(const Command& cmd, const Args& a) {
+  if (!a.has("out")) return fail(cmd.name, "expected --out FILE\n" + command_help(cmd));
+  auto r = open_run(cmd, a, false);
+  if (!r) return 1;
+  Supernet net(r->run.space);
+  const fs::path ckpt = fs::path(a.get("checkpoint")) / "checkpoint.pt";
+  if (Status st = supernet::load_supernet_weights(net, ckpt.string()); !st.ok())
+    return fail(cmd.name, st.message());
+  net->eval();
+  supernet::StaticNetwork alone = net->extract(r->arch);
+  int64_t params = 0;
+  for (const auto& p : alone->parameters()) params += p.numel();
+  try {
+    torch::save(alone, a.get("out"));
+  } catch (const std::exception& e) {
+    return fail(cmd.name, a.get("out") + ": cannot write (" + e.what() + ")");
+  }
+  std::cout << "wrote " << a.get("out") << ": " << r->run.space->to_string(r->arch) << ", "
+            << params << " parameters (LibTorch-serialised; inputs "
+            << r->run.space->input().channels << "x" << r->run.space->input().height << "x"
+            << r->run.space->input().width << ")\n";
+  return 0;
+}
+
+int run_train(const Command& cmd, const Args& a) {
+  for (const char* need : {"space", "arch", "data"})
+    if (!a.has(need))
+      return fail(cmd.name, std::string("expected --") + need + "\n" + command_help(cmd));
+  set_threads(a);
+  auto space = load_space_or_report(a.get("space"));
+  if (!space) return 1;
+  auto arch = space->parse(a.get("arch"));
+  if (!arch.ok()) return fail(cmd.name, "--arch: invalid architecture: " + arch.status().message());
+  auto config = config_from_flags(a);
+  if (!config) return 1;
+  config->policy = supernet::PathPolicy::kUniform;
+  config->inplace_distillation = false;
+  config->shrinking.clear();
+  auto data = load_data(a.get("data"), *space, config->seed, 10000);
+  if (!data.ok()) return fail(cmd.name, data.status().message());
+  SupernetTrainer trainer(Supernet(space, SupernetOptions().seed(config->seed)), *data, *config);
+  trainer.fix_path(*arch);
+  const fs::path dir = a.get("out", "");
+  fs::path checkpoint =
+      dir.empty() ? fs::temp_directory_path() / "nasforge_train.pt" : dir / "checkpoint.pt";
+  if (!dir.empty()) fs::create_directories(dir);
+  std::cerr << "training " << space->to_string(*arch) << " from scratch on " << data->name << "\n";
+  int64_t max_steps = 0;
+  if (a.has("max-steps")) {
+    auto m = parse_count("max-steps", a.get("max-steps"));
+    if (!m) return 1;
+    max_steps = static_cast<int64_t>(*m);
+  }
+  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, max_steps, false)) return rc;
+  auto valid = trainer.evaluate(*arch, data->valid, false);
+  auto test = trainer.evaluate(*arch, data->test, false);
+  std::cout << "valid accuracy " << percent(valid.accuracy) << "  test accuracy "
+            << percent(test.accuracy) << "\n";
+  if (dir.empty()) fs::remove(checkpoint);
+  return 0;
+}
+
+NF_CMD(kTrainSupernet, "train-supernet",
+       "Train the weight-sharing supernet of a space; resumes when --out holds a checkpoint.",
+       "--space FILE --data fashion-mnist|cifar10:DIR|synthetic --out DIR [--config TRAIN.yaml] "
+       "[--epochs E] [--max-steps N] [--seed S] [--threads T]",
+       {{"space", true, "the search space"},
+        {"data", true, "fashion-mnist, cifar10:DIR (binary batches) or synthetic"},
+        {"out", true, "the run folder (created; a checkpoint there is resumed)"},
+        {"config", true, "training config YAML (docs/supernet.md); defaults otherwise"},
+        {"epochs", true, "epochs of the schedule (overrides the config)"},
+        {"max-steps", true, "stop after this many steps in all (checkpointed)"},
+        {"seed", true, "overrides the config's seed"},
+        {"threads", true, "LibTorch threads (default: all cores)"}},
+       run_train_supernet)
+NF_CMD(kEval, "eval", "Evaluate an architecture with inherited supernet weights.",
+       "--checkpoint DIR --arch STRING [--split valid|test] [--no-recalibrate] [--threads T]",
+       {{"checkpoint", true, "a train-supernet run folder"},
+        {"arch", true, "the architecture's canonical string"},
+        {"split", true, "valid (default) or test"},
+        {"no-recalibrate", false, "use the supernet's shared BN statistics"},
+        {"threads", true, "LibTorch threads"}},
+       run_eval)
+NF_CMD(kExtract, "extract", "Extract a standalone sub-network with inherited weights.",
+       "--checkpoint DIR --arch STRING --out FILE",
+       {{"checkpoint", true, "a train-supernet run folder"},
+        {"arch", true, "the architecture's canonical string"},
+        {"out", true, "where to write the LibTorch-serialised module"}},
+       run_extract)
+NF_CMD(kTrain, "train", "Train one architecture from scratch: the stand-alone baseline.",
+       "--space FILE --arch STRING --data SPEC [--config TRAIN.yaml] [--epochs E] [--max-steps N] "
+       "[--out DIR]",
+       {{"space", true, "the search space"},
+        {"arch", true, "the architecture's canonical string"},
+        {"data", true, "fashion-mnist, cifar10:DIR or synthetic"},
+        {"config", true, "training config YAML (its path policy is ignored)"},
+        {"epochs", true, "epochs (overrides the config)"},
+        {"max-steps", true, "stop after this many steps in all"},
+        {"seed", true, "overrides the config's seed"},
+        {"out", true, "keep the checkpoint in this folder"},
+        {"threads", true, "LibTorch threads"}},
+       run_train)
+
+}  // namespace
+}  // namespace nasforge::cli
