@@ -184,6 +184,14 @@ std::optional<TrainConfig> config_from_flags(const Args& a) {
   return c;
 }
 
+// --max-steps N (0, the default, means no limit).
+std::optional<int64_t> max_steps_of(const Args& a) {
+  if (!a.has("max-steps")) return 0;
+  auto m = parse_count("max-steps", a.get("max-steps"));
+  if (!m) return std::nullopt;
+  return static_cast<int64_t>(*m);
+}
+
 int run_train_supernet(const Command& cmd, const Args& a) {
   for (const char* need : {"space", "data", "out"})
     if (!a.has(need))
@@ -199,12 +207,8 @@ int run_train_supernet(const Command& cmd, const Args& a) {
   if (resume && !a.has("config")) effective.options["config"] = (dir / "train.yaml").string();
   auto config = config_from_flags(effective);
   if (!config) return 1;
-  int64_t max_steps = 0;
-  if (a.has("max-steps")) {
-    auto m = parse_count("max-steps", a.get("max-steps"));
-    if (!m) return 1;
-    max_steps = static_cast<int64_t>(*m);
-  }
+  auto max_steps = max_steps_of(a);
+  if (!max_steps) return 1;
   const int64_t valid_size = 10000;
   auto data = load_data(a.get("data"), *space, config->seed, valid_size);
   if (!data.ok()) return fail(cmd.name, data.status().message());
@@ -232,7 +236,7 @@ int run_train_supernet(const Command& cmd, const Args& a) {
             << " architectures) on " << data->name << ": " << data->train.size() << " train, "
             << data->valid.size() << " valid images, " << trainer.steps_per_epoch()
             << " steps per epoch, " << torch::get_num_threads() << " threads\n";
-  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, max_steps, true)) return rc;
+  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, *max_steps, true)) return rc;
   std::cout << "checkpoint: " << checkpoint.string() << " (epoch " << trainer.epoch() << ", step "
             << trainer.global_step() << ")\n";
   return 0;
@@ -340,13 +344,9 @@ int run_train(const Command& cmd, const Args& a) {
       dir.empty() ? fs::temp_directory_path() / "nasforge_train.pt" : dir / "checkpoint.pt";
   if (!dir.empty()) fs::create_directories(dir);
   std::cerr << "training " << space->to_string(*arch) << " from scratch on " << data->name << "\n";
-  int64_t max_steps = 0;
-  if (a.has("max-steps")) {
-    auto m = parse_count("max-steps", a.get("max-steps"));
-    if (!m) return 1;
-    max_steps = static_cast<int64_t>(*m);
-  }
-  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, max_steps, false)) return rc;
+  auto max_steps = max_steps_of(a);
+  if (!max_steps) return 1;
+  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, *max_steps, false)) return rc;
   auto valid = trainer.evaluate(*arch, data->valid, false);
   auto test = trainer.evaluate(*arch, data->test, false);
   std::cout << "valid accuracy " << percent(valid.accuracy) << "  test accuracy "
