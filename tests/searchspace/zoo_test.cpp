@@ -13,6 +13,7 @@ struct ZooCase {
   const char* size;
   size_t decisions;
 };
+void PrintTo(const ZooCase& c, std::ostream* os) { *os << c.file; }  // stable test names
 
 class Zoo : public ::testing::TestWithParam<ZooCase> {};
 

@@ -15,6 +15,7 @@ struct SpaceCase {
   const char* file;
   int archs;  // how many random architectures to compare
 };
+void PrintTo(const SpaceCase& c, std::ostream* os) { *os << c.file; }  // stable test names
 
 class SupernetZoo : public ::testing::TestWithParam<SpaceCase> {};
 
