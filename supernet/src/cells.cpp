@@ -2,6 +2,7 @@
 // the ops of NAS-Bench-201 and DARTS.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <map>
 
 #include "internal/layers.h"
@@ -209,7 +210,7 @@ class StaticCell : public StaticLayer {
 class CellModule : public LayerModule {
  public:
   CellModule(const SearchSpace& space, const CellLayer& spec, const Shape& in, const Shape& older)
-      : index_(spec.cell), cell_(space.cells()[spec.cell]) {
+      : index_(spec.cell), cell_(space.cells()[spec.cell]), space_(&space) {
     shape_.width = spec.width;
     shape_.stride = spec.stride;
     shape_.in = in.channels.back();
@@ -252,6 +253,58 @@ class CellModule : public LayerModule {
     return path.run(x, older);
   }
 
+  // Every candidate runs; an edge is sum_o p_o op_o(x). In a choose-k cell, input j's op o
+  // weighs sum over the input sets s that hold j of p(s) * p(op o in j's slot of s).
+  at::Tensor run_relaxed(const at::Tensor& x, const at::Tensor& older, const PathContext&,
+                         const ArchWeights& w) override {
+    std::vector<at::Tensor> nodes(cell_.nodes);
+    if (cell_.inputs == 1) {
+      nodes[0] = x;
+    } else {
+      nodes[0] = pre0_->forward(older);
+      nodes[1] = pre1_->forward(x);
+    }
+    const int64_t h = (x.size(2) + shape_.stride - 1) / shape_.stride;
+    const int64_t wd = (x.size(3) + shape_.stride - 1) / shape_.stride;
+    auto node = [&](int j) {  // a node nothing reached is zero
+      return nodes[j].defined() ? nodes[j]
+                                : torch::zeros({x.size(0), shape_.width, h, wd}, x.options());
+    };
+    auto add = [&](int to, const at::Tensor& term) {
+      nodes[to] = nodes[to].defined() ? nodes[to] + term : term;
+    };
+    auto mix = [&](int from, int to, const std::vector<std::string>& names,
+                   const at::Tensor& coef) {
+      for (size_t o = 0; o < names.size(); ++o) {
+        auto it = ops_.find({from, to, names[o]});
+        if (it != ops_.end()) add(to, coef[o] * it->second->forward(node(from)));
+      }
+    };
+    if (cell_.choose == 0) {
+      for (const auto& e : cell_.edges)  // ordered by target: a node is complete before use
+        mix(e.from, e.to, space_->decisions()[e.op].domain.names, w.probs[e.op]);
+    } else {
+      for (const auto& ch : cell_.choices) {
+        const auto& names = space_->decisions()[ch.ops[0]].domain.names;
+        for (int j = 0; j < ch.node; ++j) {
+          at::Tensor coef;
+          for (size_t s = 0; s < ch.input_sets.size(); ++s) {
+            const auto& set = ch.input_sets[s];
+            auto pos = std::find(set.begin(), set.end(), j);
+            if (pos == set.end()) continue;
+            auto term = w.probs[ch.inputs][s] * w.probs[ch.ops[pos - set.begin()]];
+            coef = coef.defined() ? coef + term : term;
+          }
+          if (coef.defined()) mix(j, ch.node, names, coef);
+        }
+      }
+    }
+    if (cell_.combine == Combine::kSum) return node(cell_.nodes - 1);
+    std::vector<at::Tensor> parts;
+    for (int n = cell_.inputs; n < cell_.nodes; ++n) parts.push_back(node(n));
+    return torch::cat(parts, 1);
+  }
+
   Extracted extract(const PathContext& ctx, Widths) const override {
     auto s = std::make_shared<StaticCell>(cell_, shape_);
     if (cell_.inputs == 2) {
@@ -286,6 +339,7 @@ class CellModule : public LayerModule {
 
   int index_;
   CellTemplate cell_;
+  const SearchSpace* space_;  // the supernet owns the space and outlives its layers
   CellShape shape_;
   std::shared_ptr<CellOpModule> pre0_, pre1_;
   std::map<std::tuple<int, int, std::string>, std::shared_ptr<CellOpModule>> ops_;

@@ -58,6 +58,18 @@ at::Tensor SupernetImpl::forward(const at::Tensor& x, const Architecture& arch) 
                     });
 }
 
+at::Tensor SupernetImpl::forward(const at::Tensor& x, const ArchWeights& weights) {
+  if (Status st = supports_relaxed(); !st.ok()) throw std::invalid_argument(st.message());
+  NF_CHECK(weights.probs.size() == space_->decisions().size(), "one weight vector per decision");
+  // Layers outside cells have no decisions here, so any architecture gives their one path.
+  const Architecture any(std::vector<uint32_t>(space_->decisions().size(), 0));
+  const PathContext ctx{*space_, any};
+  return run_layers(layers_.size(), x,
+                    [&](size_t i, const at::Tensor& cur, const at::Tensor& older) {
+                      return layers_[i]->run_relaxed(cur, older, ctx, weights);
+                    });
+}
+
 StaticNetwork SupernetImpl::extract(const Architecture& arch) const {
   const PathContext ctx{*space_, arch};
   std::vector<std::shared_ptr<StaticLayer>> out;

@@ -45,6 +45,13 @@ struct Extracted {
 class LayerModule : public torch::nn::Module {
  public:
   virtual at::Tensor run(const at::Tensor& x, const at::Tensor& older, const PathContext& ctx) = 0;
+  // The relaxed forward. Layers whose output depends on no decision run their only path;
+  // cells override it; other layers with decisions are refused before this is reached.
+  virtual at::Tensor run_relaxed(const at::Tensor& x, const at::Tensor& older,
+                                 const PathContext& any_path, const ArchWeights& weights) {
+    (void)weights;
+    return run(x, older, any_path);
+  }
   // A standalone copy of this layer's active path, with the weights copied.
   virtual Extracted extract(const PathContext& ctx, Widths in) const = 0;
 };

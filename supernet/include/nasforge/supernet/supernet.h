@@ -29,6 +29,24 @@ struct SupernetOptions {
 class LayerModule;
 class StaticLayer;
 
+// A relaxed architecture for the DARTS family: for every decision, a probability vector over its
+// domain. The tensors may require gradients, so the weights themselves can be learned.
+struct ArchWeights {
+  std::vector<at::Tensor> probs;  // one per decision, each of its domain's size
+
+  static ArchWeights uniform(const SearchSpace& space);
+  // Probability 1 on each value of `arch` (inactive decisions: their first value).
+  static ArchWeights one_hot(const SearchSpace& space, const Architecture& arch);
+  // softmax(logits / temperature) per decision.
+  static ArchWeights softmax(const std::vector<at::Tensor>& logits, double temperature = 1.0);
+  // Gumbel-softmax (GDAS, SNAS) with noise from `rng`; `hard` gives one-hot values in the
+  // forward pass and the soft gradient in the backward pass (straight-through).
+  static ArchWeights gumbel_softmax(const std::vector<at::Tensor>& logits, double tau, Rng& rng,
+                                    bool hard);
+  // The most probable value of every decision: the architecture DARTS derives.
+  Architecture argmax(const SearchSpace& space) const;
+};
+
 // A standalone network: one architecture's path with its weights, no choices left.
 class StaticNetworkImpl : public torch::nn::Module {
  public:
@@ -46,6 +64,11 @@ class SupernetImpl : public torch::nn::Module {
 
   // Single-path forward: only the ops `arch` selects run, on slices of the shared weights.
   at::Tensor forward(const at::Tensor& x, const Architecture& arch);
+  // Relaxed forward: every candidate runs and the outputs mix by `weights` (a cell edge is
+  // sum_o p_o op_o(x)). It covers cell decisions; supports_relaxed() says why a space's other
+  // decisions cannot be relaxed yet, and forward refuses such spaces.
+  at::Tensor forward(const at::Tensor& x, const ArchWeights& weights);
+  Status supports_relaxed() const;
   // The same path as a standalone network with copies of the inherited weights. In eval mode
   // it computes what forward(x, arch) computes.
   StaticNetwork extract(const Architecture& arch) const;
