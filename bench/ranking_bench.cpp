@@ -1,0 +1,152 @@
+// Figure 3 of the supernet (issue B): does the supernet rank architectures like training them
+// alone does? Trains a supernet, evaluates K random architectures with inherited weights (with
+// and without BN recalibration), trains each of them from scratch, and prints Kendall's tau and
+// Spearman's rho between the inherited and the stand-alone validation accuracies.
+//
+// usage: ranking_bench [REPO_ROOT] [--space FILE] [--archs 20] [--train 10000] [--valid 2000]
+//                      [--supernet-epochs 6] [--alone-epochs 2] [--threads 2] [--seed 0]
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "nasforge/searchspace/dsl.h"
+#include "nasforge/supernet/train.h"
+
+using namespace nasforge;
+using namespace nasforge::supernet;
+
+namespace {
+
+// Kendall's tau-b.
+double kendall(const std::vector<double>& a, const std::vector<double>& b) {
+  double concordant = 0, discordant = 0, ties_a = 0, ties_b = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    for (size_t j = i + 1; j < a.size(); ++j) {
+      const double x = a[i] - a[j], y = b[i] - b[j];
+      if (x == 0 && y == 0) continue;
+      if (x == 0) ties_a += 1;
+      else if (y == 0) ties_b += 1;
+      else if ((x > 0) == (y > 0)) concordant += 1;
+      else discordant += 1;
+    }
+  const double n1 = concordant + discordant + ties_a, n2 = concordant + discordant + ties_b;
+  return n1 > 0 && n2 > 0 ? (concordant - discordant) / std::sqrt(n1 * n2) : 0;
+}
+
+std::vector<double> ranks(const std::vector<double>& v) {
+  std::vector<size_t> idx(v.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::sort(idx.begin(), idx.end(), [&](size_t x, size_t y) { return v[x] < v[y]; });
+  std::vector<double> r(v.size());
+  for (size_t i = 0; i < idx.size();) {
+    size_t j = i;
+    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
+    for (size_t k = i; k <= j; ++k) r[idx[k]] = (i + j) / 2.0;
+    i = j + 1;
+  }
+  return r;
+}
+
+double spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  auto ra = ranks(a), rb = ranks(b);
+  double ma = 0, mb = 0;
+  for (size_t i = 0; i < ra.size(); ++i) ma += ra[i] / ra.size(), mb += rb[i] / rb.size();
+  double num = 0, da = 0, db = 0;
+  for (size_t i = 0; i < ra.size(); ++i) {
+    num += (ra[i] - ma) * (rb[i] - mb);
+    da += (ra[i] - ma) * (ra[i] - ma);
+    db += (rb[i] - mb) * (rb[i] - mb);
+  }
+  return da > 0 && db > 0 ? num / std::sqrt(da * db) : 0;
+}
+
+data::Dataset head(const data::Dataset& d, int64_t n) {
+  n = std::min(n, d.size());
+  return {d.images.slice(0, 0, n), d.labels.slice(0, 0, n)};
+}
+
+void train_epochs(SupernetTrainer& t, int64_t epochs) {
+  while (t.epoch() < epochs) t.step();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string root = ".", space_file = "tests/data/design_mobile_tiny.yaml";
+  int64_t archs = 20, train_n = 10000, valid_n = 2000, super_epochs = 6, alone_epochs = 2,
+          threads = 2;
+  uint64_t seed = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() { return std::string(i + 1 < argc ? argv[++i] : "0"); };
+    if (a == "--space") space_file = next();
+    else if (a == "--archs") archs = std::stoll(next());
+    else if (a == "--train") train_n = std::stoll(next());
+    else if (a == "--valid") valid_n = std::stoll(next());
+    else if (a == "--supernet-epochs") super_epochs = std::stoll(next());
+    else if (a == "--alone-epochs") alone_epochs = std::stoll(next());
+    else if (a == "--threads") threads = std::stoll(next());
+    else if (a == "--seed") seed = std::stoull(next());
+    else root = a;
+  }
+  torch::set_num_threads(static_cast<int>(threads));
+  Diagnostics d;
+  auto loaded = load_space(root + "/" + space_file, d);
+  if (!loaded) {
+    std::fputs(d.str().c_str(), stderr);
+    return 1;
+  }
+  auto space = std::make_shared<const SearchSpace>(std::move(*loaded));
+  auto full = data::load_fashion_mnist(data::kFashionMnistDir, {10000, seed});
+  if (!full.ok()) {
+    std::fprintf(stderr, "%s\n", full.status().message().c_str());
+    return 1;
+  }
+  data::Splits data = *full;
+  data.train = head(data.train, train_n);
+  data.valid = head(data.valid, valid_n);
+  auto start = std::chrono::steady_clock::now();
+  auto minutes = [&]() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60;
+  };
+  std::printf("space %s, Fashion-MNIST %lld train / %lld valid images, %lld threads\n",
+              space->name().c_str(), static_cast<long long>(data.train.size()),
+              static_cast<long long>(data.valid.size()), static_cast<long long>(threads));
+
+  TrainConfig config;
+  config.epochs = super_epochs;
+  config.batch_size = 128;
+  config.warmup_epochs = 0.5;
+  config.seed = seed;
+  SupernetTrainer trainer(Supernet(space, SupernetOptions().seed(seed)), data, config);
+  train_epochs(trainer, super_epochs);
+  std::printf("supernet: %lld epochs of uniform single paths (SPOS) in %.1f min\n",
+              static_cast<long long>(super_epochs), minutes());
+
+  Rng rng(seed + 1);
+  std::vector<double> recal, raw, alone;
+  std::printf("%-56s %9s %9s %9s\n", "architecture", "inherit", "no-recal", "alone");
+  for (int64_t k = 0; k < archs; ++k) {
+    Architecture a = space->sample(rng, SampleMode::kUniformDecision);
+    recal.push_back(trainer.evaluate(a, data.valid, true).accuracy);
+    raw.push_back(trainer.evaluate(a, data.valid, false).accuracy);
+    TrainConfig solo = config;
+    solo.epochs = alone_epochs;
+    SupernetTrainer t(Supernet(space, SupernetOptions().seed(seed + 100 + k)), data, solo);
+    t.fix_path(a);
+    train_epochs(t, alone_epochs);
+    alone.push_back(t.evaluate(a, data.valid, false).accuracy);
+    std::printf("%-56s %9.4f %9.4f %9.4f   (%.1f min)\n", space->to_string(a).c_str(), recal.back(),
+                raw.back(), alone.back(), minutes());
+    std::fflush(stdout);
+  }
+  std::printf("Kendall tau, inherited vs stand-alone: %.3f with BN recalibration, %.3f without\n",
+              kendall(recal, alone), kendall(raw, alone));
+  std::printf("Spearman rho, inherited vs stand-alone: %.3f with BN recalibration, %.3f without\n",
+              spearman(recal, alone), spearman(raw, alone));
+  return 0;
+}
