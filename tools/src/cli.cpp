@@ -89,4 +89,15 @@ std::optional<uint64_t> parse_count(const std::string& name, const std::string& 
   return std::stoull(text);
 }
 
+std::optional<SearchSpace> load_space_or_report(const std::string& path, Diagnostics* out) {
+  Diagnostics local;
+  Diagnostics& diags = out ? *out : local;
+  auto space = load_space(path, diags);
+  if (!space) {
+    std::cerr << diags.str() << diags.size() << (diags.size() == 1 ? " error" : " errors") << " in "
+              << path << "\n";
+  }
+  return space;
+}
+
 }  // namespace nasforge::cli

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "nasforge/searchspace/dsl.h"
+
 namespace nasforge::cli {
 
 // Parsed `POSITIONAL... --key value --flag`. Only the flags a command declares are accepted.
@@ -58,5 +60,9 @@ std::optional<Args> parse_args(const Command& cmd, const std::vector<std::string
 std::string command_help(const Command& cmd);
 // Parses a non-negative integer option; prints "--NAME: expected ..." on failure.
 std::optional<uint64_t> parse_count(const std::string& name, const std::string& text);
+
+// Loads a space, or prints its diagnostics and their count to stderr (keeping them in *out).
+std::optional<SearchSpace> load_space_or_report(const std::string& path,
+                                                Diagnostics* out = nullptr);
 
 }  // namespace nasforge::cli

@@ -13,19 +13,6 @@
 namespace nasforge::cli {
 namespace {
 
-// Loads a space or prints its diagnostics to stderr (and keeps them in *out when given).
-std::optional<SearchSpace> load_or_report(const std::string& path, Diagnostics* out = nullptr) {
-  Diagnostics local;
-  Diagnostics& diags = out ? *out : local;
-  auto space = load_space(path, diags);
-  if (!space) {
-    std::cerr << diags.str();
-    std::cerr << diags.size() << (diags.size() == 1 ? " error" : " errors") << " in " << path
-              << "\n";
-  }
-  return space;
-}
-
 bool one_file(const Command& cmd, const Args& a) {
   if (a.positional.size() == 1) return true;
   std::cerr << "nasforge " << cmd.name << ": expected one space FILE, got " << a.positional.size()
@@ -37,7 +24,7 @@ bool one_file(const Command& cmd, const Args& a) {
 int run_check(const Command& cmd, const Args& a) {
   if (!one_file(cmd, a)) return 1;
   Diagnostics diags;
-  auto space = load_or_report(a.positional[0], &diags);
+  auto space = load_space_or_report(a.positional[0], &diags);
   if (!space) {
     if (a.has("json")) {  // for editors and scripts: the same diagnostics, structured
       std::cout << "{\"errors\":[";
@@ -67,7 +54,7 @@ int run_check(const Command& cmd, const Args& a) {
 
 int run_size(const Command& cmd, const Args& a) {
   if (!one_file(cmd, a)) return 1;
-  auto space = load_or_report(a.positional[0]);
+  auto space = load_space_or_report(a.positional[0]);
   if (!space) return 1;
   if (a.has("log10")) {
     std::printf("%.6f\n", space->log10_size());
@@ -104,7 +91,7 @@ int run_sample(const Command& cmd, const Args& a) {
     return 1;
   }
   std::string format = a.get("format", "string");
-  auto space = load_or_report(a.positional[0]);
+  auto space = load_space_or_report(a.positional[0]);
   if (!space) return 1;
   Rng rng(*seed);
   for (uint64_t i = 0; i < *n; ++i) {
@@ -122,7 +109,7 @@ int run_arch(const Command& cmd, const Args& a) {
               << command_help(cmd);
     return 1;
   }
-  auto space = load_or_report(a.positional[0]);
+  auto space = load_space_or_report(a.positional[0]);
   if (!space) return 1;
   const std::string& text = a.positional[1];
   bool mapping = !text.empty() && (text[0] == '{' || text.find(": ") != std::string::npos);

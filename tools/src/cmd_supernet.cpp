@@ -30,14 +30,9 @@ int fail(const std::string& cmd, const std::string& message) {
   return 1;
 }
 
-std::shared_ptr<const SearchSpace> load_space_or_report(const std::string& path) {
-  Diagnostics d;
-  auto s = load_space(path, d);
-  if (!s) {
-    std::cerr << d.str();
-    return nullptr;
-  }
-  return std::make_shared<const SearchSpace>(std::move(*s));
+std::shared_ptr<const SearchSpace> shared_space(const std::string& path) {
+  auto s = load_space_or_report(path);
+  return s ? std::make_shared<const SearchSpace>(std::move(*s)) : nullptr;
 }
 
 std::string read_file(const fs::path& p) {
@@ -47,10 +42,19 @@ std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
-void set_threads(const Args& a) {
-  int64_t n = std::max<int64_t>(1, std::thread::hardware_concurrency());
-  if (a.has("threads")) n = std::stoll(a.get("threads"));
+// --threads N, or every core. False after printing an error.
+bool set_threads(const Args& a) {
+  uint64_t n = std::max(1u, std::thread::hardware_concurrency());
+  if (a.has("threads")) {
+    auto t = parse_count("threads", a.get("threads"));
+    if (!t || *t == 0 || *t > 1024) {
+      if (t) std::cerr << "--threads: expected an integer in [1, 1024], got " << *t << "\n";
+      return false;
+    }
+    n = *t;
+  }
   torch::set_num_threads(static_cast<int>(n));
+  return true;
 }
 
 // The data, shaped like the space's input for synthetic data, and checked against it.
@@ -90,7 +94,7 @@ StatusOr<Run> load_run(const fs::path& dir) {
       return NotFound(dir.string() + ": expected a run folder of train-supernet with " + f +
                       ", got none");
   Run run;
-  run.space = load_space_or_report((dir / "space.yaml").string());
+  run.space = shared_space((dir / "space.yaml").string());
   if (!run.space) return InvalidArgument((dir / "space.yaml").string() + " does not check");
   Diagnostics d;
   auto config = supernet::load_train_config((dir / "train.yaml").string(), d);
@@ -101,8 +105,12 @@ StatusOr<Run> load_run(const fs::path& dir) {
   const AstNode* valid = meta ? meta->find("valid_size") : nullptr;
   if (!data || !valid)
     return InvalidArgument((dir / "run.yaml").string() + ": expected keys data and valid_size");
+  auto size = parse_number(valid->scalar);
+  if (!size || *size < 0)
+    return InvalidArgument((dir / "run.yaml").string() +
+                           ": valid_size: expected an integer, got '" + valid->scalar + "'");
   run.data = data->scalar;
-  run.valid_size = std::stoll(valid->scalar);
+  run.valid_size = static_cast<int64_t>(*size);
   return run;
 }
 
@@ -196,8 +204,8 @@ int run_train_supernet(const Command& cmd, const Args& a) {
   for (const char* need : {"space", "data", "out"})
     if (!a.has(need))
       return fail(cmd.name, std::string("expected --") + need + "\n" + command_help(cmd));
-  set_threads(a);
-  auto space = load_space_or_report(a.get("space"));
+  if (!set_threads(a)) return 1;
+  auto space = shared_space(a.get("space"));
   if (!space) return 1;
   const fs::path dir = a.get("out");
   const fs::path checkpoint = dir / "checkpoint.pt";
@@ -277,7 +285,7 @@ std::optional<LoadedRun> open_run(const Command& cmd, const Args& a, bool need_d
 }
 
 int run_eval(const Command& cmd, const Args& a) {
-  set_threads(a);
+  if (!set_threads(a)) return 1;
   auto r = open_run(cmd, a, true);
   if (!r) return 1;
   const std::string split = a.get("split", "valid");
@@ -325,8 +333,8 @@ int run_train(const Command& cmd, const Args& a) {
   for (const char* need : {"space", "arch", "data"})
     if (!a.has(need))
       return fail(cmd.name, std::string("expected --") + need + "\n" + command_help(cmd));
-  set_threads(a);
-  auto space = load_space_or_report(a.get("space"));
+  if (!set_threads(a)) return 1;
+  auto space = shared_space(a.get("space"));
   if (!space) return 1;
   auto arch = space->parse(a.get("arch"));
   if (!arch.ok()) return fail(cmd.name, "--arch: invalid architecture: " + arch.status().message());
