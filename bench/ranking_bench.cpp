@@ -13,7 +13,7 @@
 #include <cstdio>
 #include <string>
 
-#include "nasforge/searchspace/dsl.h"
+#include "bench_flags.h"
 #include "nasforge/supernet/train.h"
 
 using namespace nasforge;
@@ -28,10 +28,14 @@ double kendall(const std::vector<double>& a, const std::vector<double>& b) {
     for (size_t j = i + 1; j < a.size(); ++j) {
       const double x = a[i] - a[j], y = b[i] - b[j];
       if (x == 0 && y == 0) continue;
-      if (x == 0) ties_a += 1;
-      else if (y == 0) ties_b += 1;
-      else if ((x > 0) == (y > 0)) concordant += 1;
-      else discordant += 1;
+      if (x == 0)
+        ties_a += 1;
+      else if (y == 0)
+        ties_b += 1;
+      else if ((x > 0) == (y > 0))
+        concordant += 1;
+      else
+        discordant += 1;
     }
   const double n1 = concordant + discordant + ties_a, n2 = concordant + discordant + ties_b;
   return n1 > 0 && n2 > 0 ? (concordant - discordant) / std::sqrt(n1 * n2) : 0;
@@ -76,31 +80,21 @@ void train_epochs(SupernetTrainer& t, int64_t epochs) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string root = ".", space_file = "tests/data/design_mobile_tiny.yaml";
-  int64_t archs = 20, train_n = 10000, valid_n = 2000, super_epochs = 6, alone_epochs = 2,
-          threads = 2;
-  uint64_t seed = 0;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() { return std::string(i + 1 < argc ? argv[++i] : "0"); };
-    if (a == "--space") space_file = next();
-    else if (a == "--archs") archs = std::stoll(next());
-    else if (a == "--train") train_n = std::stoll(next());
-    else if (a == "--valid") valid_n = std::stoll(next());
-    else if (a == "--supernet-epochs") super_epochs = std::stoll(next());
-    else if (a == "--alone-epochs") alone_epochs = std::stoll(next());
-    else if (a == "--threads") threads = std::stoll(next());
-    else if (a == "--seed") seed = std::stoull(next());
-    else root = a;
-  }
+  const bench::BenchFlags flags(argc, argv,
+                                {{"space", "tests/data/design_mobile_tiny.yaml"},
+                                 {"archs", "20"},
+                                 {"train", "10000"},
+                                 {"valid", "2000"},
+                                 {"supernet-epochs", "6"},
+                                 {"alone-epochs", "2"},
+                                 {"threads", "2"},
+                                 {"seed", "0"}});
+  const int64_t archs = flags.num("archs"), train_n = flags.num("train"),
+                valid_n = flags.num("valid"), super_epochs = flags.num("supernet-epochs"),
+                alone_epochs = flags.num("alone-epochs"), threads = flags.num("threads");
+  const uint64_t seed = static_cast<uint64_t>(flags.num("seed"));
   torch::set_num_threads(static_cast<int>(threads));
-  Diagnostics d;
-  auto loaded = load_space(root + "/" + space_file, d);
-  if (!loaded) {
-    std::fputs(d.str().c_str(), stderr);
-    return 1;
-  }
-  auto space = std::make_shared<const SearchSpace>(std::move(*loaded));
+  auto space = flags.space();
   auto full = data::load_fashion_mnist(data::kFashionMnistDir, {10000, seed});
   if (!full.ok()) {
     std::fprintf(stderr, "%s\n", full.status().message().c_str());

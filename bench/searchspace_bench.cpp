@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
     row("to_string", per_second(n, [&](int i) { sink = space->to_string(archs[i]).size(); }));
     row("parse", per_second(n, [&](int i) { sink = space->parse(strings[i]).ok(); }));
     row("canonical_hash", per_second(n, [&](int i) { sink = space->canonical_hash(archs[i]); }));
-    row("encode_onehot", per_second(n, [&](int i) { sink = space->encode_onehot(archs[i]).size(); }));
+    row("encode_onehot",
+        per_second(n, [&](int i) { sink = space->encode_onehot(archs[i]).size(); }));
   }
   Diagnostics d;
   auto nb = load_space(root + "/zoo/nb201.yaml", d);
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
   std::unordered_set<uint64_t> distinct;
   for (const auto& a : *all) distinct.insert(nb->canonical_hash(a));
   double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  std::printf("nb201: enumerate + hash all %zu architectures: %.1f ms, %zu distinct\n",
-              all->size(), ms, distinct.size());
+  std::printf("nb201: enumerate + hash all %zu architectures: %.1f ms, %zu distinct\n", all->size(),
+              ms, distinct.size());
   return 0;
 }

@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <string>
 
-#include "nasforge/searchspace/dsl.h"
+#include "bench_flags.h"
 #include "nasforge/supernet/data.h"
 #include "nasforge/supernet/supernet.h"
 
@@ -36,26 +36,16 @@ double time_ms(F&& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string root = ".", space_file = "zoo/mobilenet.yaml";
-  int64_t batch = 128, steps = 30, threads = 2, npaths = 3;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
-    if (a == "--space") space_file = next();
-    else if (a == "--batch") batch = std::stoll(next());
-    else if (a == "--steps") steps = std::stoll(next());
-    else if (a == "--threads") threads = std::stoll(next());
-    else if (a == "--paths") npaths = std::stoll(next());
-    else root = a;
-  }
+  const bench::BenchFlags flags(argc, argv,
+                                {{"space", "zoo/mobilenet.yaml"},
+                                 {"batch", "128"},
+                                 {"steps", "30"},
+                                 {"threads", "2"},
+                                 {"paths", "3"}});
+  const int64_t batch = flags.num("batch"), steps = flags.num("steps"),
+                threads = flags.num("threads"), npaths = flags.num("paths");
   torch::set_num_threads(static_cast<int>(threads));
-  Diagnostics d;
-  auto loaded = load_space(root + "/" + space_file, d);
-  if (!loaded) {
-    std::fputs(d.str().c_str(), stderr);
-    return 1;
-  }
-  auto space = std::make_shared<const SearchSpace>(std::move(*loaded));
+  auto space = flags.space();
   // A real Fashion-MNIST batch where the space takes 28x28 grey images, synthetic otherwise.
   data::Batch b;
   {
@@ -92,9 +82,8 @@ int main(int argc, char** argv) {
       double t_fb = 0;
       all.push_back(time_ms([&] {
         opt.zero_grad();
-        t_fb = time_ms([&] {
-          torch::nn::functional::cross_entropy(forward(), b.labels).backward();
-        });
+        t_fb =
+            time_ms([&] { torch::nn::functional::cross_entropy(forward(), b.labels).backward(); });
         opt.step();
       }));
       fb.push_back(t_fb);
@@ -115,7 +104,8 @@ int main(int argc, char** argv) {
     std::printf("%-64s %10.1f %10.1f %7.3f %10.1f %10.1f %7.3f\n", space->to_string(arch).c_str(),
                 median(sup), median(sta), r, median(sup_fb), median(sta_fb), rfb);
   }
-  std::printf("supernet step / static step (median over paths): %.3f  (forward+backward only: %.3f)\n",
-              median(ratios), median(fb_ratios));
+  std::printf(
+      "supernet step / static step (median over paths): %.3f  (forward+backward only: %.3f)\n",
+      median(ratios), median(fb_ratios));
   return 0;
 }
