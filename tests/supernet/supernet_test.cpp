@@ -59,9 +59,9 @@ TEST_P(SupernetZoo, ExtractedPathComputesWhatTheSupernetComputes) {
 
 INSTANTIATE_TEST_SUITE_P(Zoo, SupernetZoo,
                          ::testing::Values(SpaceCase{"zoo/nb201.yaml", 200},
-                                           SpaceCase{"zoo/darts.yaml", 100},
+                                           SpaceCase{"zoo/darts.yaml", 200},
                                            SpaceCase{"zoo/mobilenet.yaml", 200},
-                                           SpaceCase{"zoo/mobilenet32.yaml", 100},
+                                           SpaceCase{"zoo/mobilenet32.yaml", 200},
                                            SpaceCase{"zoo/transformer.yaml", 200},
                                            SpaceCase{"tests/data/design_mobile_tiny.yaml", 200}));
 
