@@ -156,6 +156,43 @@ struct CellShape {
   bool older_reduced = false;  // the older input has twice the resolution
 };
 
+// A cell's node values during one forward pass: the inputs (preprocessed for two-input cells),
+// sums of edge outputs, and zero for a node that nothing reached.
+class CellNodes {
+ public:
+  CellNodes(const CellTemplate& cell, const CellShape& shape, CellOpModule* pre0,
+            CellOpModule* pre1, const at::Tensor& x, const at::Tensor& older)
+      : cell_(cell), nodes_(cell.nodes), x_(x) {
+    if (cell.inputs == 1) {
+      nodes_[0] = x;
+    } else {
+      nodes_[0] = pre0->forward(older);
+      nodes_[1] = pre1->forward(x);
+    }
+    zero_shape_ = {x.size(0), shape.width, (x.size(2) + shape.stride - 1) / shape.stride,
+                   (x.size(3) + shape.stride - 1) / shape.stride};
+  }
+  at::Tensor get(int j) const {
+    return nodes_[j].defined() ? nodes_[j] : torch::zeros(zero_shape_, x_.options());
+  }
+  void add(int to, const at::Tensor& term) {
+    nodes_[to] = nodes_[to].defined() ? nodes_[to] + term : term;
+  }
+  // The last node (combine: sum) or every non-input node concatenated (combine: concat).
+  at::Tensor output() const {
+    if (cell_.combine == Combine::kSum) return get(cell_.nodes - 1);
+    std::vector<at::Tensor> parts;
+    for (int n = cell_.inputs; n < cell_.nodes; ++n) parts.push_back(get(n));
+    return torch::cat(parts, 1);
+  }
+
+ private:
+  const CellTemplate& cell_;
+  std::vector<at::Tensor> nodes_;
+  at::Tensor x_;
+  std::vector<int64_t> zero_shape_;
+};
+
 // What runs in a cell on one path: preprocessing, the live edges' ops, the output rule. Both the
 // supernet cell (which picks ops per architecture) and the extracted cell run through this.
 struct CellPath {
@@ -166,28 +203,9 @@ struct CellPath {
   std::vector<std::pair<const SearchSpace::LiveEdge*, CellOpModule*>> edges;
 
   at::Tensor run(const at::Tensor& x, const at::Tensor& older) const {
-    std::vector<at::Tensor> nodes(cell->nodes);
-    if (cell->inputs == 1) {
-      nodes[0] = x;
-    } else {
-      nodes[0] = pre0->forward(older);
-      nodes[1] = pre1->forward(x);
-    }
-    for (const auto& [e, op] : edges) {
-      auto y = op->forward(nodes[e->from]);
-      nodes[e->to] = nodes[e->to].defined() ? nodes[e->to] + y : y;
-    }
-    const int64_t h = (x.size(2) + shape.stride - 1) / shape.stride;
-    const int64_t w = (x.size(3) + shape.stride - 1) / shape.stride;
-    auto zeros = [&]() { return torch::zeros({x.size(0), shape.width, h, w}, x.options()); };
-    if (cell->combine == Combine::kSum) {
-      const auto& out = nodes[cell->nodes - 1];
-      return out.defined() ? out : zeros();
-    }
-    std::vector<at::Tensor> parts;
-    for (int n = cell->inputs; n < cell->nodes; ++n)
-      parts.push_back(nodes[n].defined() ? nodes[n] : zeros());
-    return torch::cat(parts, 1);
+    CellNodes nodes(*cell, shape, pre0, pre1, x, older);
+    for (const auto& [e, op] : edges) nodes.add(e->to, op->forward(nodes.get(e->from)));
+    return nodes.output();
   }
 };
 
@@ -257,27 +275,12 @@ class CellModule : public LayerModule {
   // weighs sum over the input sets s that hold j of p(s) * p(op o in j's slot of s).
   at::Tensor run_relaxed(const at::Tensor& x, const at::Tensor& older, const PathContext&,
                          const ArchWeights& w) override {
-    std::vector<at::Tensor> nodes(cell_.nodes);
-    if (cell_.inputs == 1) {
-      nodes[0] = x;
-    } else {
-      nodes[0] = pre0_->forward(older);
-      nodes[1] = pre1_->forward(x);
-    }
-    const int64_t h = (x.size(2) + shape_.stride - 1) / shape_.stride;
-    const int64_t wd = (x.size(3) + shape_.stride - 1) / shape_.stride;
-    auto node = [&](int j) {  // a node nothing reached is zero
-      return nodes[j].defined() ? nodes[j]
-                                : torch::zeros({x.size(0), shape_.width, h, wd}, x.options());
-    };
-    auto add = [&](int to, const at::Tensor& term) {
-      nodes[to] = nodes[to].defined() ? nodes[to] + term : term;
-    };
+    CellNodes nodes(cell_, shape_, pre0_.get(), pre1_.get(), x, older);
     auto mix = [&](int from, int to, const std::vector<std::string>& names,
                    const at::Tensor& coef) {
       for (size_t o = 0; o < names.size(); ++o) {
         auto it = ops_.find({from, to, names[o]});
-        if (it != ops_.end()) add(to, coef[o] * it->second->forward(node(from)));
+        if (it != ops_.end()) nodes.add(to, coef[o] * it->second->forward(nodes.get(from)));
       }
     };
     if (cell_.choose == 0) {
@@ -299,10 +302,7 @@ class CellModule : public LayerModule {
         }
       }
     }
-    if (cell_.combine == Combine::kSum) return node(cell_.nodes - 1);
-    std::vector<at::Tensor> parts;
-    for (int n = cell_.inputs; n < cell_.nodes; ++n) parts.push_back(node(n));
-    return torch::cat(parts, 1);
+    return nodes.output();
   }
 
   Extracted extract(const PathContext& ctx, Widths) const override {
