@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include "internal/layers.h"
+#include "nasforge/searchspace/units.h"
 
 namespace nasforge::supernet {
 
@@ -47,8 +48,6 @@ class ConvBNAct : public BlockModule {
   ElasticConv2d conv_{nullptr};
   ElasticBatchNorm2d bn_{nullptr};
 };
-
-int64_t se_width(int64_t mid) { return make_divisible(mid / 4.0); }
 
 class StaticMBConv : public StaticLayer {
  public:

@@ -347,6 +347,28 @@ class CellModule : public LayerModule {
 
 }  // namespace
 
+namespace {
+class StaticCellOp : public StaticLayer {
+ public:
+  explicit StaticCellOp(std::shared_ptr<CellOpModule> op) : op_(register_module("op", op)) {}
+  at::Tensor run(const at::Tensor& x, const at::Tensor&) override { return op_->forward(x); }
+
+ private:
+  std::shared_ptr<CellOpModule> op_;
+};
+}  // namespace
+
+std::shared_ptr<StaticLayer> make_cell_unit(const Unit& u) {
+  if (u.kind == UnitKind::kCellPre) {
+    if (u.op == "factorized_reduce")
+      return std::make_shared<StaticCellOp>(std::make_shared<FactorizedReduce>(u.in, u.out));
+    return std::make_shared<StaticCellOp>(std::make_shared<ReluConvBn>(u.in, u.out, 1, 1));
+  }
+  auto op = make_op(u.op, u.in, u.out, u.stride);
+  NF_CHECK(op != nullptr, "units never hold the none op");
+  return std::make_shared<StaticCellOp>(op);
+}
+
 std::shared_ptr<LayerModule> make_cell_layer(const SearchSpace& space, const CellLayer& spec,
                                              const Shape& in, const Shape& older,
                                              const SupernetOptions&) {

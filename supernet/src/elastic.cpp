@@ -22,13 +22,6 @@ at::Tensor activate(const at::Tensor& x, Activation act) {
   return x;
 }
 
-int64_t make_divisible(double v, int64_t divisor) {
-  int64_t r =
-      std::max<int64_t>(divisor, static_cast<int64_t>(v + divisor / 2.0) / divisor * divisor);
-  if (r < 0.9 * v) r += divisor;
-  return r;
-}
-
 ElasticConv2dImpl::ElasticConv2dImpl(int64_t max_in_, int64_t max_out_, int64_t max_kernel_,
                                      int64_t stride_, bool depthwise_, int64_t dilation_,
                                      bool kernel_transform, int64_t padding_)

@@ -161,6 +161,25 @@ class EncoderModule : public LayerModule {
 
 }  // namespace
 
+std::shared_ptr<StaticLayer> make_transformer_unit(const Unit& u) {
+  const int64_t d = u.in;
+  auto norm = [&] { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})); };
+  if (u.kind == UnitKind::kLayerNorm) return std::make_shared<StaticLayerNorm>(norm());
+  NF_CHECK(u.kind == UnitKind::kEncoder, "an encoder or layer-norm unit");
+  auto s = std::make_shared<StaticEncoderLayer>();
+  s->heads = u.heads;
+  auto linear = [](int64_t in, int64_t out) { return torch::nn::Linear(in, out); };
+  s->ln1 = s->register_module("ln1", norm());
+  s->q = s->register_module("q", linear(d, d));
+  s->k = s->register_module("k", linear(d, d));
+  s->v = s->register_module("v", linear(d, d));
+  s->o = s->register_module("o", linear(d, d));
+  s->ln2 = s->register_module("ln2", norm());
+  s->fc1 = s->register_module("fc1", linear(d, u.ffn));
+  s->fc2 = s->register_module("fc2", linear(u.ffn, d));
+  return s;
+}
+
 std::shared_ptr<LayerModule> make_patch_embed(const SearchSpace& space, const PatchEmbedLayer& spec,
                                               const Shape& in) {
   return std::make_shared<PatchEmbedModule>(space, spec, in);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nasforge/searchspace/search_space.h"
+#include "nasforge/searchspace/units.h"
 #include "nasforge/supernet/elastic.h"
 #include "nasforge/supernet/supernet.h"
 
@@ -84,5 +85,11 @@ std::shared_ptr<BlockModule> make_block(const SearchSpace& space, const Block& b
 // Builds the module of one layer of the space's template.
 std::shared_ptr<LayerModule> make_layer(const SearchSpace& space, const Layer& layer,
                                         const Shape& older, const SupernetOptions& options);
+
+// Standalone modules for single units (zero weights; the caller draws them): one cell edge's
+// op or a cell's preprocessing (cells.cpp), one encoder layer or the final norm
+// (transformer.cpp).
+std::shared_ptr<StaticLayer> make_cell_unit(const Unit& u);
+std::shared_ptr<StaticLayer> make_transformer_unit(const Unit& u);
 
 }  // namespace nasforge::supernet

@@ -74,7 +74,4 @@ class ElasticLayerNormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ElasticLayerNorm);
 
-// Round channels to a multiple of 8, never below 90% of the value (MobileNet's rule).
-int64_t make_divisible(double v, int64_t divisor = 8);
-
 }  // namespace nasforge::supernet

@@ -1,0 +1,68 @@
+// The concrete operations one architecture runs, with their shapes: the seam between a search
+// space and everything that costs it (exact params and MACs, latency tables, device backends).
+// A unit is what a latency table keys on: a block, one cell edge's op, a pool, a head, one
+// encoder layer. Computed from the template alone, no tensors.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nasforge/searchspace/search_space.h"
+
+namespace nasforge {
+
+enum class UnitKind {
+  kConv,        // conv -> BN -> act (ConvBlock)
+  kMBConv,      // inverted residual (MBConvBlock)
+  kResBlock,    // two conv-BN layers plus a shortcut (ResBlock)
+  kCellOp,      // one live edge of a cell: op is the cell op's name
+  kCellPre,     // a two-input cell's preprocessing: ReLU-conv1x1-BN, or factorized reduce
+  kPool,        // max or avg pooling layer
+  kPatchEmbed,  // patch x patch conv to `out` features, plus position embeddings
+  kEncoder,     // one pre-norm encoder layer
+  kLayerNorm,   // the encoder's final norm
+  kHead,        // global pool -> [hidden linear -> ReLU] -> classifier
+};
+const char* unit_kind_name(UnitKind k);
+
+struct Unit {
+  UnitKind kind = UnitKind::kConv;
+  std::string op;                   // cell op name; kCellPre: "relu_conv_bn" or "factorized_reduce"
+  int64_t in = 0, out = 0;          // channels (features for tokens)
+  int64_t height = 0, width = 0;    // input spatial size; tokens: (count, 1)
+  int64_t kernel = 0, stride = 1;   // conv-like units; kPool: window; kPatchEmbed: patch
+  int64_t expand = 0, se = 0;       // kMBConv
+  int64_t heads = 0, ffn = 0;       // kEncoder
+  int64_t hidden = 0, classes = 0;  // kHead
+  int64_t terms = 0;                // kHead: pooled positions
+  Activation act = Activation::kNone;
+  PoolKind pool = PoolKind::kMax;        // kPool
+  GlobalPool global = GlobalPool::kAvg;  // kHead
+  bool residual = false;                 // kMBConv: adds its input
+  bool expand_conv = false;  // kMBConv: has the 1x1 expansion (expand may be a decision)
+  bool projection = false;   // kResBlock: 1x1 shortcut
+  bool tokens = false;       // the input is N x T x D tokens (height = T, width = 1)
+  bool max_pool = false;     // kCellOp pools
+
+  // Output spatial size (same padding): ceil(in / stride), or in / patch for patch embedding.
+  int64_t out_height() const;
+  int64_t out_width() const;
+  // Everything that changes the unit's cost, as a stable string: the latency table's key.
+  std::string key() const;
+};
+
+// The units `a` runs, in execution order.
+std::vector<Unit> units(const SearchSpace& space, const Architecture& a);
+
+// Every distinct unit (by key) that some architecture of the space runs, in a stable order,
+// found without enumerating architectures: per layer, the product of the values that layer's
+// units can see (input widths, the layer's own decisions). Fails when that exceeds `limit`.
+StatusOr<std::vector<Unit>> distinct_units(const SearchSpace& space, size_t limit = 200000);
+
+// The squeeze-excite width of an MBConv block whose hidden width is `mid` (mid / 4 rounded to
+// a multiple of 8, MobileNetV3's rule). The supernet and the cost models share it.
+int64_t se_width(int64_t mid);
+int64_t make_divisible(double v, int64_t divisor = 8);
+
+}  // namespace nasforge

@@ -1,0 +1,440 @@
+// The units an architecture runs, and every distinct unit a space can produce.
+#include "nasforge/searchspace/units.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "nasforge/searchspace/ops.h"
+
+namespace nasforge {
+
+const char* unit_kind_name(UnitKind k) {
+  switch (k) {
+    case UnitKind::kConv:
+      return "conv";
+    case UnitKind::kMBConv:
+      return "mbconv";
+    case UnitKind::kResBlock:
+      return "resblock";
+    case UnitKind::kCellOp:
+      return "cell_op";
+    case UnitKind::kCellPre:
+      return "cell_pre";
+    case UnitKind::kPool:
+      return "pool";
+    case UnitKind::kPatchEmbed:
+      return "patch_embed";
+    case UnitKind::kEncoder:
+      return "encoder";
+    case UnitKind::kLayerNorm:
+      return "layer_norm";
+    case UnitKind::kHead:
+      return "head";
+  }
+  return "?";
+}
+
+int64_t make_divisible(double v, int64_t divisor) {
+  int64_t r =
+      std::max<int64_t>(divisor, static_cast<int64_t>(v + divisor / 2.0) / divisor * divisor);
+  if (static_cast<double>(r) < 0.9 * v) r += divisor;
+  return r;
+}
+
+int64_t se_width(int64_t mid) { return make_divisible(static_cast<double>(mid) / 4.0); }
+
+namespace {
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+}  // namespace
+
+int64_t Unit::out_height() const {
+  if (kind == UnitKind::kPatchEmbed) return height / kernel;
+  if (kind == UnitKind::kCellPre && op == "factorized_reduce") return ceil_div(height, 2);
+  return ceil_div(height, stride);
+}
+
+int64_t Unit::out_width() const {
+  if (kind == UnitKind::kPatchEmbed) return width / kernel;
+  if (kind == UnitKind::kCellPre && op == "factorized_reduce") return ceil_div(width, 2);
+  return ceil_div(width, stride);
+}
+
+std::string Unit::key() const {
+  std::ostringstream o;
+  o << unit_kind_name(kind);
+  if (!op.empty()) o << ' ' << op;
+  o << " in=" << in << " out=" << out << " hw=" << height << 'x' << width;
+  switch (kind) {
+    case UnitKind::kConv:
+      o << " k=" << kernel << " s=" << stride << " act=" << activation_name(act);
+      break;
+    case UnitKind::kMBConv:
+      o << " k=" << kernel << " s=" << stride << " e=" << expand << (expand_conv ? "" : "(no1x1)")
+        << " se=" << se << " act=" << activation_name(act) << (residual ? " res" : "");
+      break;
+    case UnitKind::kResBlock:
+      o << " k=" << kernel << " s=" << stride << (projection ? " proj" : "");
+      break;
+    case UnitKind::kCellOp:
+    case UnitKind::kCellPre:
+      o << " s=" << stride;
+      break;
+    case UnitKind::kPool:
+      o << (pool == PoolKind::kMax ? " max" : " avg") << " k=" << kernel << " s=" << stride;
+      break;
+    case UnitKind::kPatchEmbed:
+      o << " patch=" << kernel;
+      break;
+    case UnitKind::kEncoder:
+      o << " heads=" << heads << " ffn=" << ffn;
+      break;
+    case UnitKind::kLayerNorm:
+      break;
+    case UnitKind::kHead:
+      o << " pool="
+        << (global == GlobalPool::kAvg   ? "avg"
+            : global == GlobalPool::kMax ? "max"
+                                         : "flatten")
+        << " hidden=" << hidden << " classes=" << classes << (tokens ? " tokens" : "");
+      break;
+  }
+  return o.str();
+}
+
+namespace {
+
+// Input of a layer on one path.
+struct Flow {
+  int64_t channels = 0, height = 0, width = 0;
+};
+
+Unit block_unit(const SearchSpace& space, const Architecture& a, const Block& block,
+                const Flow& in) {
+  Unit u;
+  u.in = in.channels;
+  u.height = in.height;
+  u.width = in.width;
+  if (const auto* c = std::get_if<ConvBlock>(&block)) {
+    u.kind = UnitKind::kConv;
+    u.out = space.value(a, c->out);
+    u.kernel = space.value(a, c->kernel);
+    u.stride = c->stride;
+    u.act = c->act;
+  } else if (const auto* m = std::get_if<MBConvBlock>(&block)) {
+    u.kind = UnitKind::kMBConv;
+    u.out = space.value(a, m->out);
+    u.kernel = space.value(a, m->kernel);
+    u.expand = space.value(a, m->expand);
+    u.se = space.value(a, m->se);
+    u.stride = m->stride;
+    u.act = m->act;
+    u.expand_conv = m->expand.is_decision() || m->expand.fixed != 1;
+    u.residual = m->stride == 1 && u.in == u.out;
+  } else {
+    const auto& r = std::get<ResBlock>(block);
+    u.kind = UnitKind::kResBlock;
+    u.out = space.value(a, r.out);
+    u.kernel = r.kernel;
+    u.stride = r.stride;
+    u.projection = r.shortcut != Shortcut::kIdentity && (r.stride != 1 || u.in != u.out);
+  }
+  return u;
+}
+
+Flow after(const Unit& u) { return {u.out, u.out_height(), u.out_width()}; }
+
+// The ops on a cell's edges, as units, plus its preprocessing.
+struct CellGeometry {
+  const CellTemplate* cell;
+  const CellLayer* spec;
+  Flow in, older;
+};
+
+Unit cell_pre(const CellGeometry& g, bool first) {
+  Unit u;
+  u.kind = UnitKind::kCellPre;
+  const Flow& f = first ? g.older : g.in;
+  u.in = f.channels;
+  u.out = g.spec->width;
+  u.height = f.height;
+  u.width = f.width;
+  u.kernel = 1;
+  const bool reduce = first && g.older.height != g.in.height;
+  u.op = reduce ? "factorized_reduce" : "relu_conv_bn";
+  u.stride = reduce ? 2 : 1;
+  return u;
+}
+
+Unit cell_edge(const CellGeometry& g, int from, const std::string& op) {
+  const CellTemplate& c = *g.cell;
+  const bool from_input = from < c.inputs;
+  Unit u;
+  u.kind = UnitKind::kCellOp;
+  u.op = op;
+  u.in = from_input && c.inputs == 1 ? g.in.channels : g.spec->width;
+  u.out = g.spec->width;
+  u.stride = from_input ? g.spec->stride : 1;
+  u.height = from_input ? g.in.height : ceil_div(g.in.height, g.spec->stride);
+  u.width = from_input ? g.in.width : ceil_div(g.in.width, g.spec->stride);
+  const CellOp* info = find_cell_op(op);
+  u.kernel = info ? info->kernel : 0;
+  u.max_pool = info && info->kind == CellOpKind::kMaxPool;
+  return u;
+}
+
+Unit pool_unit(const PoolLayer& p, const Flow& in) {
+  Unit u;
+  u.kind = UnitKind::kPool;
+  u.in = u.out = in.channels;
+  u.height = in.height;
+  u.width = in.width;
+  u.kernel = p.kernel;
+  u.stride = p.stride;
+  u.pool = p.kind;
+  return u;
+}
+
+Unit head_unit(const SearchSpace& space, const Architecture& a, const HeadLayer& h, const Flow& in,
+               bool tokens) {
+  Unit u;
+  u.kind = UnitKind::kHead;
+  u.in = in.channels;
+  u.height = in.height;
+  u.width = in.width;
+  u.global = h.pool;
+  u.hidden = space.value(a, h.hidden);
+  u.classes = h.classes;
+  u.out = h.classes;
+  u.terms = tokens ? in.height : in.height * in.width;
+  u.tokens = tokens;
+  return u;
+}
+
+Unit encoder_unit(const SearchSpace& space, const Architecture& a, const EncoderBlock& b,
+                  const Flow& in) {
+  Unit u;
+  u.kind = UnitKind::kEncoder;
+  u.in = u.out = in.channels;
+  u.height = in.height;
+  u.width = 1;
+  u.tokens = true;
+  u.heads = space.value(a, b.heads);
+  u.ffn = space.value(a, b.ffn);
+  return u;
+}
+
+Unit norm_unit(const Flow& in) {
+  Unit u;
+  u.kind = UnitKind::kLayerNorm;
+  u.tokens = true;
+  u.in = u.out = in.channels;
+  u.height = in.height;
+  u.width = 1;
+  return u;
+}
+
+Unit patch_unit(const SearchSpace& space, const Architecture& a, const PatchEmbedLayer& p,
+                const Flow& in) {
+  Unit u;
+  u.kind = UnitKind::kPatchEmbed;
+  u.in = in.channels;
+  u.out = space.value(a, p.dim);
+  u.height = in.height;
+  u.width = in.width;
+  u.kernel = p.patch;
+  u.stride = p.patch;
+  return u;
+}
+
+CellGeometry geometry(const SearchSpace& space, size_t i, const Flow& cur, const Flow& older) {
+  const auto& spec = std::get<CellLayer>(space.layers()[i].spec);
+  return {&space.cells()[spec.cell], &spec, cur, older};
+}
+
+Flow flow_of(const Shape& s, int64_t channels) { return {channels, s.height, s.width}; }
+
+}  // namespace
+
+std::vector<Unit> units(const SearchSpace& space, const Architecture& a) {
+  std::vector<Unit> out;
+  const auto& layers = space.layers();
+  Flow cur{space.input().channels, space.input().height, space.input().width};
+  Flow older = cur;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Layer& layer = layers[i];
+    Flow next = cur;
+    std::visit(
+        [&](const auto& spec) {
+          using T = std::decay_t<decltype(spec)>;
+          if constexpr (std::is_same_v<T, ConvBlock> || std::is_same_v<T, MBConvBlock> ||
+                        std::is_same_v<T, ResBlock>) {
+            out.push_back(block_unit(space, a, spec, cur));
+            next = after(out.back());
+          } else if constexpr (std::is_same_v<T, StageLayer>) {
+            const int64_t depth = space.value(a, spec.depth);
+            for (int64_t b = 0; b < depth; ++b) {
+              out.push_back(block_unit(space, a, spec.blocks[b], next));
+              next = after(out.back());
+            }
+          } else if constexpr (std::is_same_v<T, CellLayer>) {
+            CellGeometry g = geometry(space, i, cur, older);
+            if (g.cell->inputs == 2) {
+              out.push_back(cell_pre(g, true));
+              out.push_back(cell_pre(g, false));
+            }
+            for (const auto& e : space.live_edges(a, spec.cell))
+              out.push_back(cell_edge(g, e.from, e.op));
+            const int64_t n =
+                g.cell->combine == Combine::kConcat ? g.cell->nodes - g.cell->inputs : 1;
+            next = {spec.width * n, ceil_div(cur.height, spec.stride),
+                    ceil_div(cur.width, spec.stride)};
+          } else if constexpr (std::is_same_v<T, PoolLayer>) {
+            out.push_back(pool_unit(spec, cur));
+            next = after(out.back());
+          } else if constexpr (std::is_same_v<T, PatchEmbedLayer>) {
+            out.push_back(patch_unit(space, a, spec, cur));
+            next = {out.back().out, out.back().out_height() * out.back().out_width(), 1};
+          } else if constexpr (std::is_same_v<T, EncoderLayer>) {
+            const int64_t n = space.value(a, spec.layers);
+            for (int64_t l = 0; l < n; ++l)
+              out.push_back(encoder_unit(space, a, spec.blocks[l], cur));
+            out.push_back(norm_unit(cur));
+          } else {
+            out.push_back(head_unit(space, a, spec, cur, layer.in.tokens));
+            next = {spec.classes, 1, 1};
+          }
+        },
+        layer.spec);
+    older = i == 0 ? next : cur;
+    cur = next;
+  }
+  return out;
+}
+
+namespace {
+
+// Calls f for every assignment of `decisions` (the others stay 0).
+void for_each_assignment(const SearchSpace& space, std::vector<int> decisions,
+                         const std::function<void(const Architecture&)>& f) {
+  std::sort(decisions.begin(), decisions.end());
+  decisions.erase(std::unique(decisions.begin(), decisions.end()), decisions.end());
+  decisions.erase(std::remove(decisions.begin(), decisions.end(), -1), decisions.end());
+  Architecture a(std::vector<uint32_t>(space.decisions().size(), 0));
+  while (true) {
+    f(a);
+    size_t i = 0;
+    for (; i < decisions.size(); ++i) {
+      const int d = decisions[i];
+      if (++a[d] < space.decisions()[d].domain.size()) break;
+      a[d] = 0;
+    }
+    if (i == decisions.size()) return;
+  }
+}
+
+std::vector<int> block_decisions(const Block& block) {
+  if (const auto* c = std::get_if<ConvBlock>(&block)) return {c->out.decision, c->kernel.decision};
+  if (const auto* m = std::get_if<MBConvBlock>(&block))
+    return {m->out.decision, m->kernel.decision, m->expand.decision, m->se.decision};
+  return {std::get<ResBlock>(block).out.decision};
+}
+
+IntParam block_out(const Block& block) {
+  if (const auto* c = std::get_if<ConvBlock>(&block)) return c->out;
+  if (const auto* m = std::get_if<MBConvBlock>(&block)) return m->out;
+  return std::get<ResBlock>(block).out;
+}
+
+}  // namespace
+
+StatusOr<std::vector<Unit>> distinct_units(const SearchSpace& space, size_t limit) {
+  std::vector<Unit> found;
+  std::set<std::string> seen;
+  size_t visited = 0;
+  bool over = false;
+  auto add = [&](const Unit& u) {
+    if (++visited > limit * 8) over = true;
+    if (seen.insert(u.key()).second) found.push_back(u);
+    if (found.size() > limit) over = true;
+  };
+  const auto& layers = space.layers();
+  // The widths a layer's input (and a two-input cell's older input) can have.
+  for (size_t i = 0; i < layers.size() && !over; ++i) {
+    const Layer& layer = layers[i];
+    const Shape& older_shape = i == 0 ? layers[0].in : i == 1 ? layers[0].out : layers[i - 1].in;
+    std::visit(
+        [&](const auto& spec) {
+          using T = std::decay_t<decltype(spec)>;
+          for (int64_t w : layer.in.channels) {
+            const Flow in = flow_of(layer.in, w);
+            if constexpr (std::is_same_v<T, ConvBlock> || std::is_same_v<T, MBConvBlock> ||
+                          std::is_same_v<T, ResBlock>) {
+              for_each_assignment(space, block_decisions(spec), [&](const Architecture& a) {
+                add(block_unit(space, a, spec, in));
+              });
+            } else if constexpr (std::is_same_v<T, StageLayer>) {
+              // Block b > 0 reads block b - 1's output, at the stage's reduced resolution.
+              for (size_t b = 0; b < spec.blocks.size() && !over; ++b) {
+                auto ds = block_decisions(spec.blocks[b]);
+                if (b > 0) ds.push_back(block_out(spec.blocks[b - 1]).decision);
+                for_each_assignment(space, ds, [&](const Architecture& a) {
+                  Flow f = in;
+                  if (b > 0) {
+                    f = {space.value(a, block_out(spec.blocks[b - 1])),
+                         ceil_div(in.height, spec.stride), ceil_div(in.width, spec.stride)};
+                  }
+                  add(block_unit(space, a, spec.blocks[b], f));
+                });
+              }
+            } else if constexpr (std::is_same_v<T, CellLayer>) {
+              for (int64_t ow : older_shape.channels) {
+                CellGeometry g = geometry(space, i, in, flow_of(older_shape, ow));
+                if (g.cell->inputs == 2) {
+                  add(cell_pre(g, true));
+                  add(cell_pre(g, false));
+                }
+                if (g.cell->choose == 0) {
+                  for (const auto& e : g.cell->edges) {
+                    for (const auto& name : space.decisions()[e.op].domain.names)
+                      if (name != "none") add(cell_edge(g, e.from, name));
+                  }
+                } else {
+                  for (const auto& ch : g.cell->choices)
+                    for (int from = 0; from < ch.node; ++from)
+                      for (const auto& name : space.decisions()[ch.ops[0]].domain.names)
+                        if (name != "none") add(cell_edge(g, from, name));
+                }
+              }
+            } else if constexpr (std::is_same_v<T, PoolLayer>) {
+              add(pool_unit(spec, in));
+            } else if constexpr (std::is_same_v<T, PatchEmbedLayer>) {
+              for_each_assignment(space, {spec.dim.decision}, [&](const Architecture& a) {
+                add(patch_unit(space, a, spec, in));
+              });
+            } else if constexpr (std::is_same_v<T, EncoderLayer>) {
+              const Flow tokens{w, layer.in.height, 1};
+              for (const auto& b : spec.blocks)
+                for_each_assignment(
+                    space, {b.heads.decision, b.ffn.decision},
+                    [&](const Architecture& a) { add(encoder_unit(space, a, b, tokens)); });
+              add(norm_unit(tokens));
+            } else {
+              for_each_assignment(space, {spec.hidden.decision}, [&](const Architecture& a) {
+                add(head_unit(space, a, spec, in, layer.in.tokens));
+              });
+            }
+          }
+        },
+        layer.spec);
+  }
+  if (over)
+    return FailedPrecondition("the space has more than " + std::to_string(limit) +
+                              " distinct units; profile a smaller space or raise the limit");
+  return found;
+}
+
+}  // namespace nasforge
