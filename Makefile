@@ -8,7 +8,8 @@ NASFORGE := $(BUILD)/bin/nasforge
 # libopenblas0-openmp switches LibTorch's BLAS from the reference one (20x slower matmul);
 DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config zlib1g-dev \
   libyaml-cpp-dev libboost-graph-dev libgtest-dev libgmock-dev \
-  libtorch-dev libopenblas0-openmp dataset-fashion-mnist
+  libtorch-dev libopenblas0-openmp dataset-fashion-mnist \
+  ocl-icd-opencl-dev libdnnl-dev libtbb-dev
 
 .PHONY: deps build test demo clean format
 

@@ -14,59 +14,15 @@
 #include <string>
 
 #include "bench_flags.h"
+#include "nasforge/predictors/quality.h"
 #include "nasforge/supernet/train.h"
 
 using namespace nasforge;
 using namespace nasforge::supernet;
+using nasforge::predictors::kendall;
+using nasforge::predictors::spearman;
 
 namespace {
-
-// Kendall's tau-b.
-double kendall(const std::vector<double>& a, const std::vector<double>& b) {
-  double concordant = 0, discordant = 0, ties_a = 0, ties_b = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    for (size_t j = i + 1; j < a.size(); ++j) {
-      const double x = a[i] - a[j], y = b[i] - b[j];
-      if (x == 0 && y == 0) continue;
-      if (x == 0)
-        ties_a += 1;
-      else if (y == 0)
-        ties_b += 1;
-      else if ((x > 0) == (y > 0))
-        concordant += 1;
-      else
-        discordant += 1;
-    }
-  const double n1 = concordant + discordant + ties_a, n2 = concordant + discordant + ties_b;
-  return n1 > 0 && n2 > 0 ? (concordant - discordant) / std::sqrt(n1 * n2) : 0;
-}
-
-std::vector<double> ranks(const std::vector<double>& v) {
-  std::vector<size_t> idx(v.size());
-  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  std::sort(idx.begin(), idx.end(), [&](size_t x, size_t y) { return v[x] < v[y]; });
-  std::vector<double> r(v.size());
-  for (size_t i = 0; i < idx.size();) {
-    size_t j = i;
-    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
-    for (size_t k = i; k <= j; ++k) r[idx[k]] = (i + j) / 2.0;
-    i = j + 1;
-  }
-  return r;
-}
-
-double spearman(const std::vector<double>& a, const std::vector<double>& b) {
-  auto ra = ranks(a), rb = ranks(b);
-  double ma = 0, mb = 0;
-  for (size_t i = 0; i < ra.size(); ++i) ma += ra[i] / ra.size(), mb += rb[i] / rb.size();
-  double num = 0, da = 0, db = 0;
-  for (size_t i = 0; i < ra.size(); ++i) {
-    num += (ra[i] - ma) * (rb[i] - mb);
-    da += (ra[i] - ma) * (ra[i] - ma);
-    db += (rb[i] - mb) * (rb[i] - mb);
-  }
-  return da > 0 && db > 0 ? num / std::sqrt(da * db) : 0;
-}
 
 data::Dataset head(const data::Dataset& d, int64_t n) {
   n = std::min(n, d.size());

@@ -105,6 +105,22 @@ std::string Unit::key() const {
   return o.str();
 }
 
+uint64_t Unit::id() const {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 1099511628211ull;
+  };
+  for (char c : op) mix(static_cast<unsigned char>(c));
+  for (int64_t v : {static_cast<int64_t>(kind), in, out, height, width, kernel, stride, expand, se,
+                    heads, ffn, hidden, classes, terms, static_cast<int64_t>(act),
+                    static_cast<int64_t>(pool), static_cast<int64_t>(global)})
+    mix(static_cast<uint64_t>(v));
+  mix((residual ? 1u : 0u) | (expand_conv ? 2u : 0u) | (projection ? 4u : 0u) | (tokens ? 8u : 0u) |
+      (max_pool ? 16u : 0u));
+  return h;
+}
+
 namespace {
 
 // Input of a layer on one path.

@@ -85,10 +85,12 @@ StaticNetwork SupernetImpl::extract(const Architecture& arch) const {
   return net;
 }
 
-void SupernetImpl::initialize(uint64_t seed) {
+void SupernetImpl::initialize(uint64_t seed) { initialize_weights(*this, seed); }
+
+void initialize_weights(torch::nn::Module& module, uint64_t seed) {
   torch::NoGradGuard no_grad;
   at::Generator gen = at::detail::createCPUGenerator(seed);
-  for (auto& p : named_parameters(true)) {
+  for (auto& p : module.named_parameters(true)) {
     const std::string& name = p.key();
     at::Tensor& t = p.value();
     auto ends_with = [&](const std::string& suffix) {
@@ -111,7 +113,7 @@ void SupernetImpl::initialize(uint64_t seed) {
       t.fill_(1.0);
     }
   }
-  for (auto& b : named_buffers(true)) {
+  for (auto& b : module.named_buffers(true)) {
     if (b.key().find("running_var") != std::string::npos) {
       b.value().fill_(1);
     } else {

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "internal/layers.h"
+#include "nasforge/supernet/supernet.h"
 
 namespace nasforge::supernet {
 
@@ -79,9 +80,7 @@ UnitNetImpl::UnitNetImpl(const Unit& unit, uint64_t seed) : unit_(unit) {
   auto layer = build(unit);
   register_module("unit", layer);
   run_ = [layer](const at::Tensor& x) { return layer->run(x, x); };
-  torch::NoGradGuard no_grad;
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  for (auto& p : parameters()) p.normal_(0.0, 0.1, gen);
+  initialize_weights(*this, seed);  // as the supernet draws them, so timings see alike values
   eval();
 }
 

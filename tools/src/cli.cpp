@@ -100,4 +100,9 @@ std::optional<SearchSpace> load_space_or_report(const std::string& path, Diagnos
   return space;
 }
 
+int fail(const std::string& cmd, const std::string& message) {
+  std::cerr << "nasforge " << cmd << ": error: " << message << "\n";
+  return 1;
+}
+
 }  // namespace nasforge::cli

@@ -61,6 +61,9 @@ std::string command_help(const Command& cmd);
 // Parses a non-negative integer option; prints "--NAME: expected ..." on failure.
 std::optional<uint64_t> parse_count(const std::string& name, const std::string& text);
 
+// Prints "nasforge CMD: error: MESSAGE" and returns 1.
+int fail(const std::string& cmd, const std::string& message);
+
 // Loads a space, or prints its diagnostics and their count to stderr (keeping them in *out).
 std::optional<SearchSpace> load_space_or_report(const std::string& path,
                                                 Diagnostics* out = nullptr);

@@ -197,10 +197,6 @@ NF_CMD(kList, "list", "List what is registered: commands, ops, devices, metrics,
 
 // Later components; listed so that users see the whole pipeline, refused plainly until built.
 int not_built(const Command&, const Args&) { return 2; }
-NF_CMD(kProfile, "profile", "Measure a device's latency lookup table for a space.", "...", {},
-       not_built, false)
-NF_CMD(kLatency, "latency", "Predict or measure an architecture's latency on a device.", "...", {},
-       not_built, false)
 NF_CMD(kSearch, "search", "Search a space under hard constraints; write the Pareto front.", "...",
        {}, not_built, false)
 NF_CMD(kExport, "export", "Export a found network to ONNX, TorchScript or a frozen YAML.", "...",

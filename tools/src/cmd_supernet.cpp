@@ -25,11 +25,6 @@ using supernet::SupernetOptions;
 using supernet::SupernetTrainer;
 using supernet::TrainConfig;
 
-int fail(const std::string& cmd, const std::string& message) {
-  std::cerr << "nasforge " << cmd << ": error: " << message << "\n";
-  return 1;
-}
-
 std::shared_ptr<const SearchSpace> shared_space(const std::string& path) {
   auto s = load_space_or_report(path);
   return s ? std::make_shared<const SearchSpace>(std::move(*s)) : nullptr;

@@ -16,6 +16,7 @@ enum class StatusCode {
   kNotFound,
   kFailedPrecondition,
   kOutOfRange,
+  kUnimplemented,
   kInternal
 };
 
@@ -47,6 +48,9 @@ inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move
 inline Status FailedPrecondition(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
 }
+
+// Something nasforge does not do yet (the CLI exits 2 and says so).
+inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
 
 // A value or the Status that explains why there is none.
 template <typename T>

@@ -50,6 +50,8 @@ struct Unit {
   int64_t out_width() const;
   // Everything that changes the unit's cost, as a stable string: the latency table's key.
   std::string key() const;
+  // A 64-bit hash of the same fields as key(), without building a string: for fast lookups.
+  uint64_t id() const;
 };
 
 // The units `a` runs, in execution order.

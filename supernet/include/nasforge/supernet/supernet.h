@@ -86,4 +86,8 @@ class SupernetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Supernet);
 
+// The supernet's initialisation for any module (a unit, a standalone network): He-normal
+// convolutions, uniform linear layers, identity norms, from a generator seeded with `seed`.
+void initialize_weights(torch::nn::Module& module, uint64_t seed);
+
 }  // namespace nasforge::supernet

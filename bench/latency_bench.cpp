@@ -1,0 +1,240 @@
+// Latency-predictor figures (issue C):
+//   --part cpu        profile --space on the cpu device, measure --calibrate architectures end to
+//                     end to fit lut+residual, then --heldout other architectures: within 10%,
+//                     Spearman and RMSE of lut and lut+residual against measurement.
+//   --part published  nb201_latency_ms.csv: the `table` predictor fitted on N = 10, 20, 50 rows
+//                     of each device, Spearman over all 15,625 cells, mean of --seeds seeds; with
+//                     transfer from the other devices and with the MACs/params prior alone.
+//   --part speed      lut queries per second, batched through TBB.
+#include <tbb/global_control.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+#include "bench_flags.h"
+#include "nasforge/hardware/profile.h"
+#include "nasforge/predictors/predictor.h"
+#include "nasforge/predictors/quality.h"
+#include "nasforge/searchspace/rng.h"
+
+using namespace nasforge;
+
+namespace {
+
+void report(const char* name, const std::vector<double>& pred, const std::vector<double>& meas) {
+  std::printf("| %s | %.1f%% | %.4f | %.4f | %.3f |\n", name,
+              100 * predictors::within(pred, meas, 0.10), predictors::spearman(pred, meas),
+              predictors::kendall(pred, meas), predictors::rmse(pred, meas));
+}
+
+int cpu_part(const bench::BenchFlags& f) {
+  auto space = f.space();
+  hardware::DeviceOptions o;
+  o.threads = static_cast<int>(f.num("threads"));
+  auto dev = hardware::make_device(f.str("device"), o);
+  if (!dev.ok()) {
+    std::fprintf(stderr, "%s\n", dev.status().message().c_str());
+    return 2;
+  }
+  const std::string path = f.str("profile");
+  const auto t0 = std::chrono::steady_clock::now();
+  auto profile =
+      hardware::build_profile(*space, **dev, path, [](const hardware::ProfileProgress& p) {
+        if (p.done % 50 == 0) std::fprintf(stderr, "profile %zu/%zu\n", p.done, p.total);
+      });
+  if (!profile.ok()) {
+    std::fprintf(stderr, "%s\n", profile.status().message().c_str());
+    return 1;
+  }
+  const double t_profile =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (Status st = hardware::calibrate_profile(*space, **dev, *profile,
+                                              static_cast<size_t>(f.num("calibrate")), 1, path);
+      !st.ok()) {
+    std::fprintf(stderr, "%s\n", st.message().c_str());
+    return 1;
+  }
+  predictors::PredictorContext ctx;
+  ctx.space = space.get();
+  ctx.profile = &*profile;
+  auto lut = predictors::make_predictor("lut", ctx);
+  auto res = predictors::make_predictor("lut+residual", ctx);
+  if (!lut.ok() || !res.ok()) {
+    std::fprintf(stderr, "%s\n", (lut.ok() ? res.status() : lut.status()).message().c_str());
+    return 1;
+  }
+  std::vector<Architecture> cal;
+  std::vector<double> cal_y;
+  for (const auto& [a, v] : profile->calibration) {
+    cal.push_back(*space->parse(a));
+    cal_y.push_back(v);
+  }
+  if (Status st = (*res)->fit(cal, cal_y); !st.ok()) {
+    std::fprintf(stderr, "%s\n", st.message().c_str());
+    return 1;
+  }
+  // Held-out architectures: another seed, none of the calibration set.
+  std::set<std::string> seen;
+  for (const auto& c : profile->calibration) seen.insert(c.first);
+  Rng rng(777);
+  std::vector<double> meas, p_lut, p_res;
+  const auto t1 = std::chrono::steady_clock::now();
+  while (static_cast<int64_t>(meas.size()) < f.num("heldout")) {
+    Architecture a = space->sample(rng);
+    if (!seen.insert(space->to_string(a)).second) continue;
+    auto m = (*dev)->measure_network(*space, a);
+    if (!m.ok()) return 1;
+    meas.push_back(m->median_ms);
+    p_lut.push_back((*lut)->predict(a).mean);
+    p_res.push_back((*res)->predict(a).mean);
+    if (meas.size() % 25 == 0) std::fprintf(stderr, "held-out %zu\n", meas.size());
+  }
+  const double t_measure =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  std::printf(
+      "space %s, device %s (%s), batch 1, %d thread(s): %zu units profiled in %.0f s; "
+      "lut+residual fitted on %zu architectures; %zu held-out architectures measured in "
+      "%.0f s (%.2f-%.2f ms)\n\n",
+      space->name().c_str(), f.str("device").c_str(), profile->environment.cpu_model.c_str(),
+      o.threads, profile->entries.size(), t_profile, cal.size(), meas.size(), t_measure,
+      *std::min_element(meas.begin(), meas.end()), *std::max_element(meas.begin(), meas.end()));
+  std::printf(
+      "| predictor | within 10%% | Spearman | Kendall | RMSE ms |\n|---|---|---|---|---|\n");
+  report("lut", p_lut, meas);
+  report("lut+residual", p_res, meas);
+  return 0;
+}
+
+int published_part(const bench::BenchFlags& f) {
+  auto space = f.space();
+  auto table = predictors::ArchTable::load(f.root() + "/" + f.str("table"), *space);
+  if (!table.ok()) {
+    std::fprintf(stderr, "%s\n", table.status().message().c_str());
+    return 1;
+  }
+  const int seeds = static_cast<int>(f.num("seeds"));
+  std::printf(
+      "Spearman over all %zu cells, mean (min) of %d seeds; `transfer` = the other "
+      "devices' columns offered (auto), `prior` = MACs/params only\n\n",
+      table->rows(), seeds);
+  std::printf(
+      "| device | N=10 transfer | N=10 prior | N=20 transfer | N=20 prior | N=50 transfer | "
+      "N=50 prior |\n|---|---|---|---|---|---|---|\n");
+  for (size_t c = 0; c < table->columns.size(); ++c) {
+    const std::string dev = table->columns[c];
+    if (dev == "index") continue;
+    std::printf("| %s |", dev.c_str());
+    for (size_t n : {10, 20, 50}) {
+      for (bool transfer : {true, false}) {
+        double sum = 0, lo = 1;
+        for (int s = 0; s < seeds; ++s) {
+          std::vector<size_t> rows(table->rows());
+          for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+          Rng rng(static_cast<uint64_t>(s));
+          for (size_t i = 0; i < n; ++i) std::swap(rows[i], rows[i + rng.uniform(rows.size() - i)]);
+          std::vector<Architecture> archs;
+          std::vector<double> y;
+          for (size_t i = 0; i < n; ++i) {
+            archs.push_back(table->archs[rows[i]]);
+            y.push_back(table->values[c][rows[i]]);
+          }
+          predictors::PredictorContext ctx;
+          ctx.space = space.get();
+          ctx.side = &*table;
+          ctx.target_column = dev;
+          if (transfer) ctx.transfer = {"auto"};
+          auto p = predictors::make_predictor("table", ctx);
+          if (!p.ok() || !(*p)->fit(archs, y).ok()) return 1;
+          auto preds = (*p)->predict_batch(table->archs);
+          std::vector<double> pm;
+          for (const auto& q : preds) pm.push_back(q.mean);
+          const double rho = predictors::spearman(pm, table->values[c]);
+          sum += rho;
+          lo = std::min(lo, rho);
+        }
+        std::printf(" %.3f (%.3f) |", sum / seeds, lo);
+        std::fflush(stdout);
+      }
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
+
+int speed_part(const bench::BenchFlags& f) {
+  auto space = f.space();
+  auto profile = hardware::Profile::load(f.str("profile"));
+  if (!profile.ok()) {
+    std::fprintf(stderr, "%s (run --part cpu first)\n", profile.status().message().c_str());
+    return 1;
+  }
+  predictors::PredictorContext ctx;
+  ctx.space = space.get();
+  ctx.profile = &*profile;
+  auto lut = predictors::make_predictor("lut", ctx);
+  if (!lut.ok()) return 1;
+  Rng rng(5);
+  std::vector<Architecture> archs;
+  for (int64_t i = 0; i < f.num("queries"); ++i) archs.push_back(space->sample(rng));
+  for (int threads : {1, 2}) {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+    (*lut)->predict_batch(archs);  // warm
+    double best = 0;
+    for (int rep = 0; rep < 3; ++rep) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto out = (*lut)->predict_batch(archs);
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      best = std::max(best, static_cast<double>(archs.size()) / s);
+    }
+    std::printf("lut queries per second, %d TBB thread(s): %.0f\n", threads, best);
+  }
+  return 0;
+}
+
+// Where the table errs for one architecture: each unit timed alone, against the whole network.
+int units_part(const bench::BenchFlags& f) {
+  auto space = f.space();
+  hardware::DeviceOptions o;
+  o.threads = static_cast<int>(f.num("threads"));
+  auto dev = hardware::make_device(f.str("device"), o);
+  if (!dev.ok()) return 2;
+  Rng rng(static_cast<uint64_t>(f.num("seeds")));
+  Architecture a = space->sample(rng);
+  std::printf("%s\n", space->to_string(a).c_str());
+  double sum = 0;
+  for (const Unit& u : units(*space, a)) {
+    auto m = (*dev)->measure_unit(u);
+    if (!m.ok()) return 1;
+    sum += m->median_ms;
+    std::printf("%8.4f ms  %s\n", m->median_ms, u.key().c_str());
+  }
+  auto net = (*dev)->measure_network(*space, a);
+  if (!net.ok()) return 1;
+  std::printf("sum of units %.4f ms, network %.4f ms\n", sum, net->median_ms);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bench::BenchFlags f(argc, argv,
+                      {{"part", "cpu"},
+                       {"space", "zoo/mobilenet.yaml"},
+                       {"device", "cpu"},
+                       {"threads", "1"},
+                       {"profile", "runs/bench/mobilenet_cpu_profile.json"},
+                       {"calibrate", "100"},
+                       {"heldout", "200"},
+                       {"table", "../shared/benchmarks/nb201_latency_ms.csv"},
+                       {"seeds", "10"},
+                       {"queries", "1000000"}});
+  std::filesystem::create_directories(std::filesystem::path(f.str("profile")).parent_path());
+  if (f.str("part") == "cpu") return cpu_part(f);
+  if (f.str("part") == "published") return published_part(f);
+  if (f.str("part") == "speed") return speed_part(f);
+  if (f.str("part") == "units") return units_part(f);
+  std::fprintf(stderr, "--part: expected cpu, published or speed\n");
+  return 2;
+}

@@ -1,0 +1,112 @@
+// The LibTorch devices: `cpu` (eager inference on the CPU) and `cuda` (the same on a GPU).
+#include <malloc.h>
+#include <torch/torch.h>
+
+#include <map>
+
+#include "nasforge/hardware/device.h"
+#include "nasforge/supernet/supernet.h"
+#include "nasforge/supernet/unit_net.h"
+
+namespace nasforge::hardware {
+
+namespace {
+
+class TorchDevice : public Device {
+ public:
+  TorchDevice(std::string name, torch::Device where, DeviceOptions o)
+      : Device(o), name_(std::move(name)), where_(where) {
+    torch::set_num_threads(options_.threads);
+    // Random weights drive some activations towards denormal floats, which x86 computes up to
+    // 100x slower; trained networks rarely do, and deployments flush them. Timings flush too.
+    at::globalContext().setFlushDenormal(true);
+    // LibTorch's CPU allocator is plain malloc. glibc serves blocks over 128 KiB (a 64x28x28
+    // activation) with fresh mmap pages and returns them on free, so every forward pays page
+    // faults - unless an earlier free happened to raise glibc's adaptive threshold. That made
+    // the same unit time 0.08 ms or 1.3 ms depending on history. Keep freed memory in the
+    // process, as a deployment's warmed allocator does, so timings are steady and comparable.
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  }
+  std::string name() const override { return name_; }
+
+  StatusOr<Measurement> measure_unit(const Unit& unit) override {
+    supernet::UnitNet net(unit, options_.seed);
+    net->to(where_);
+    auto x = input(net->input_shape(options_.batch));
+    return time([&] { return net->forward(x); });
+  }
+
+  StatusOr<Measurement> measure_network(const SearchSpace& space,
+                                        const Architecture& arch) override {
+    NF_RETURN_IF_ERROR(space.validate(arch));
+    auto& net = supernet_for(space);
+    auto extracted = net->extract(arch);
+    extracted->eval();
+    extracted->to(where_);
+    const auto& in = space.input();
+    auto x = input({options_.batch, in.channels, in.height, in.width});
+    return time([&] { return extracted->forward(x); });
+  }
+
+ private:
+  at::Tensor input(const std::vector<int64_t>& shape) {
+    at::Generator gen = at::detail::createCPUGenerator(options_.seed + 1);
+    return torch::randn(shape, gen).to(where_);
+  }
+
+  template <typename F>
+  Measurement time(F&& forward) {
+    c10::InferenceMode guard;
+    const bool gpu = where_.is_cuda();
+    return measure(
+        [&] {
+          at::Tensor y = forward();
+          if (gpu) y.sum().to(torch::kCPU);  // waits for the GPU's queue
+        },
+        options_.measure);
+  }
+
+  supernet::Supernet& supernet_for(const SearchSpace& space) {
+    auto it = nets_.find(space.fingerprint());
+    if (it == nets_.end()) {
+      auto shared = std::make_shared<const SearchSpace>(space);
+      it = nets_
+               .emplace(space.fingerprint(),
+                        supernet::Supernet(shared, supernet::SupernetOptions().seed(options_.seed)))
+               .first;
+      it->second->eval();
+    }
+    return it->second;
+  }
+
+  std::string name_;
+  torch::Device where_;
+  std::map<std::string, supernet::Supernet> nets_;
+};
+
+}  // namespace
+
+std::vector<std::string> device_names() { return {"cpu", "onednn", "cuda"}; }
+
+StatusOr<std::unique_ptr<Device>> make_device(const std::string& name, const DeviceOptions& o) {
+  if (o.batch < 1 || o.threads < 1)
+    return InvalidArgument("device options: batch and threads must be at least 1");
+  if (name == "cpu") return std::unique_ptr<Device>(new TorchDevice("cpu", torch::kCPU, o));
+  if (name == "cuda") {
+    if (!torch::cuda::is_available())
+      return FailedPrecondition(
+          "device 'cuda': LibTorch sees no CUDA GPU here (Debian's LibTorch is CPU-only, or "
+          "no GPU is present); use 'cpu' or 'onednn'");
+    return std::unique_ptr<Device>(new TorchDevice("cuda", torch::kCUDA, o));
+  }
+  if (name == "onednn")
+    return Unimplemented(
+        "device 'onednn' (networks lowered to oneDNN primitives) is not built yet; use 'cpu', "
+        "which runs the same oneDNN convolution kernels through LibTorch");
+  std::string list;
+  for (const auto& d : device_names()) list += (list.empty() ? "" : ", ") + d;
+  return NotFound("unknown device '" + name + "'; the devices are " + list);
+}
+
+}  // namespace nasforge::hardware

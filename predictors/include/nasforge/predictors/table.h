@@ -1,0 +1,28 @@
+// A CSV of architectures and numeric columns (latency per device, accuracy, ...), keyed by the
+// architecture's canonical string: how measurements made elsewhere reach nasforge.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "nasforge/searchspace/search_space.h"
+
+namespace nasforge::predictors {
+
+struct ArchTable {
+  std::string file;
+  std::vector<std::string> columns;                // numeric columns, in file order
+  std::vector<Architecture> archs;                 // one per row
+  std::vector<std::vector<double>> values;         // values[column][row]
+  std::unordered_map<std::string, size_t> row_of;  // by space.to_string(arch)
+
+  // Reads FILE: a header naming an `arch` column and numeric columns; other text columns are
+  // ignored. Every arch must parse in `space`; errors name the file, line and column.
+  static StatusOr<ArchTable> load(const std::string& path, const SearchSpace& space);
+  // Index of a numeric column, or an error listing them.
+  StatusOr<size_t> column(const std::string& name) const;
+  size_t rows() const { return archs.size(); }
+};
+
+}  // namespace nasforge::predictors

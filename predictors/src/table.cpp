@@ -1,0 +1,91 @@
+#include "nasforge/predictors/table.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "nasforge/searchspace/metrics.h"
+
+namespace nasforge::predictors {
+
+namespace {
+
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      out.push_back(cur);
+      cur.clear();
+    } else if (c != '\r') {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+}  // namespace
+
+StatusOr<ArchTable> ArchTable::load(const std::string& path, const SearchSpace& space) {
+  std::ifstream f(path);
+  if (!f) return NotFound(path + ": cannot open the table");
+  ArchTable t;
+  t.file = path;
+  std::string line;
+  if (!std::getline(f, line))
+    return InvalidArgument(path + ":1: expected a CSV header, got an empty file");
+  const auto header = split_csv(line);
+  int arch_col = -1;
+  std::vector<int> numeric;  // header indices of numeric columns, decided by the first row
+  for (size_t i = 0; i < header.size(); ++i)
+    if (header[i] == "arch") arch_col = static_cast<int>(i);
+  if (arch_col < 0)
+    return InvalidArgument(path + ":1: expected a column named 'arch' in the header, got '" +
+                           line.substr(0, 120) + "'");
+  size_t lineno = 1;
+  while (std::getline(f, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    const auto cells = split_csv(line);
+    const std::string at = path + ":" + std::to_string(lineno);
+    if (cells.size() != header.size())
+      return InvalidArgument(at + ": expected " + std::to_string(header.size()) + " fields, got " +
+                             std::to_string(cells.size()));
+    if (t.archs.empty()) {  // the first row decides which columns are numeric
+      for (size_t i = 0; i < cells.size(); ++i)
+        if (static_cast<int>(i) != arch_col && parse_number(cells[i])) {
+          numeric.push_back(static_cast<int>(i));
+          t.columns.push_back(header[i]);
+        }
+      t.values.resize(numeric.size());
+    }
+    auto arch = space.parse(cells[arch_col]);
+    if (!arch.ok())
+      return InvalidArgument(at + ": column 'arch': not an architecture of space '" + space.name() +
+                             "': " + arch.status().message());
+    for (size_t c = 0; c < numeric.size(); ++c) {
+      auto v = parse_number(cells[numeric[c]]);
+      if (!v)
+        return InvalidArgument(at + ": column '" + t.columns[c] + "': expected a number, got '" +
+                               cells[numeric[c]] + "'");
+      t.values[c].push_back(*v);
+    }
+    t.row_of.emplace(space.to_string(*arch), t.archs.size());
+    t.archs.push_back(std::move(*arch));
+  }
+  if (t.archs.empty()) return InvalidArgument(path + ": expected rows after the header, got none");
+  return t;
+}
+
+StatusOr<size_t> ArchTable::column(const std::string& name) const {
+  for (size_t i = 0; i < columns.size(); ++i)
+    if (columns[i] == name) return i;
+  std::string list;
+  for (const auto& c : columns) list += (list.empty() ? "" : ", ") + c;
+  return NotFound(file + ": no numeric column '" + name + "'; it has " + list);
+}
+
+}  // namespace nasforge::predictors

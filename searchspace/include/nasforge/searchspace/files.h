@@ -1,0 +1,15 @@
+// Writing files so that a crash or a kill never leaves half of one: profiles, predictors and
+// other state nasforge resumes from.
+#pragma once
+
+#include <string>
+
+#include "nasforge/searchspace/status.h"
+
+namespace nasforge {
+
+// Writes `text` to PATH.tmp and renames it over `path`. `what` names the file in errors.
+Status write_atomically(const std::string& path, const std::string& text,
+                        const std::string& what = "file");
+
+}  // namespace nasforge

@@ -1,0 +1,183 @@
+// Predictors: quality metrics against brute force, lut sums, lut+residual recovering a known
+// overhead, table learning from 10 rows with transfer, and the JSON round trip.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "../searchspace/test_util.h"
+#include "nasforge/hardware/counts.h"
+#include "nasforge/predictors/predictor.h"
+#include "nasforge/predictors/quality.h"
+#include "nasforge/searchspace/rng.h"
+
+namespace nasforge::predictors {
+namespace {
+
+double kendall_brute(const std::vector<double>& a, const std::vector<double>& b) {
+  double conc = 0, ta = 0, tb = 0, n0 = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    for (size_t j = i + 1; j < a.size(); ++j) {
+      const double s = (a[i] - a[j]) * (b[i] - b[j]);
+      conc += s > 0 ? 1 : s < 0 ? -1 : 0;
+      ta += a[i] == a[j];
+      tb += b[i] == b[j];
+      ++n0;
+    }
+  return conc / std::sqrt((n0 - ta) * (n0 - tb));
+}
+
+TEST(Quality, RankCorrelationsWithinAndRmse) {
+  Rng rng(2);
+  std::vector<double> a, b;
+  for (int i = 0; i < 300; ++i) {
+    a.push_back(static_cast<double>(rng.uniform(20)));  // many ties
+    b.push_back(a.back() + static_cast<double>(rng.uniform(7)));
+  }
+  EXPECT_NEAR(kendall(a, b), kendall_brute(a, b), 1e-12);
+  EXPECT_DOUBLE_EQ(spearman({1, 2, 3, 4}, {10, 20, 30, 40}), 1);
+  EXPECT_DOUBLE_EQ(spearman({1, 2, 3, 4}, {4, 3, 2, 1}), -1);
+  EXPECT_DOUBLE_EQ(within({1.05, 1.2, 0.95}, {1, 1, 1}, 0.1), 2.0 / 3);
+  EXPECT_DOUBLE_EQ(rmse({1, 3}, {1, 1}), std::sqrt(2.0));
+}
+
+// A profile whose unit latencies are a known function of their MACs.
+hardware::Profile fake_profile(const SearchSpace& space) {
+  hardware::Profile p;
+  p.space_name = space.name();
+  p.space_fingerprint = space.fingerprint();
+  p.device = "cpu";
+  const auto all = *distinct_units(space);
+  for (const Unit& u : all) {
+    hardware::Measurement m;
+    m.median_ms = 0.02 + 1e-6 * static_cast<double>(hardware::unit_cost(u).macs);
+    p.entries[u.key()] = m;
+  }
+  p.expected = p.entries.size();
+  return p;
+}
+
+std::string temp_file(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("nasforge_test_" + name)).string();
+}
+
+TEST(LutPredictors, SumRecoverOverheadAndRoundTrip) {
+  auto space = testing::load("tests/data/design_mobile_tiny.yaml");
+  auto profile = fake_profile(space);
+  PredictorContext ctx;
+  ctx.space = &space;
+  ctx.profile = &profile;
+  auto lut = make_predictor("lut", ctx);
+  ASSERT_TRUE(lut.ok()) << lut.status().message();
+  Rng rng(4);
+  std::vector<Architecture> train, test;
+  for (int i = 0; i < 40; ++i) train.push_back(space.sample(rng));
+  for (int i = 0; i < 40; ++i) test.push_back(space.sample(rng));
+  // End to end = 1.3 x the table's sum + 0.01 ms per unit + 0.2 ms.
+  auto truth = [&](const Architecture& a) {
+    double sum = 0;
+    for (const Unit& u : units(space, a)) sum += *profile.lookup(u.key());
+    return 1.3 * sum + 0.01 * static_cast<double>(units(space, a).size()) + 0.2;
+  };
+  for (const auto& a : test) {
+    double sum = 0;
+    for (const Unit& u : units(space, a)) sum += *profile.lookup(u.key());
+    EXPECT_NEAR((*lut)->predict(a).mean, sum, 1e-9);
+  }
+  auto res = make_predictor("lut+residual", ctx);
+  ASSERT_TRUE(res.ok());
+  std::vector<double> y;
+  for (const auto& a : train) y.push_back(truth(a));
+  ASSERT_TRUE((*res)->fit(train, y).ok());
+  for (const auto& a : test) EXPECT_NEAR((*res)->predict(a).mean, truth(a), 0.01 * truth(a));
+  EXPECT_FALSE((*res)->fit({train[0]}, {y[0]}).ok());  // too few to fit
+
+  for (auto* p : {&*lut, &*res}) {
+    const std::string path = temp_file("lut.json");
+    ASSERT_TRUE((*p)->save(path).ok());
+    auto loaded = load_predictor(path, ctx);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    EXPECT_EQ((*loaded)->name(), (*p)->name());
+    for (const auto& a : test) EXPECT_DOUBLE_EQ((*loaded)->predict(a).mean, (*p)->predict(a).mean);
+  }
+  // Incomplete tables and other spaces are refused with the reason.
+  auto partial = profile;
+  partial.entries.erase(partial.entries.begin());
+  ctx.profile = &partial;
+  auto refused = make_predictor("lut", ctx);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("lacks 1 of"), std::string::npos);
+  auto nb201 = testing::load("zoo/nb201.yaml");
+  PredictorContext other;
+  other.space = &nb201;
+  auto wrong = load_predictor(temp_file("lut.json"), other);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("another space"), std::string::npos);
+}
+
+TEST(TablePredictor, LearnsFromTenRowsWithTransferAndRoundTrips) {
+  auto space = testing::load("zoo/nb201.yaml");
+  // A CSV of 300 cells: device `b` is 3x device `a` plus a per-cell jitter; `a` is MAC-driven.
+  const std::string csv = temp_file("lat.csv");
+  Rng rng(9);
+  std::vector<Architecture> archs;
+  {
+    std::ofstream f(csv);
+    f << "index,arch,a,b\n";
+    for (int i = 0; i < 300; ++i) {
+      Architecture x = space.sample(rng);
+      archs.push_back(x);
+      const double a = 0.5 + 1e-8 * static_cast<double>(hardware::count(space, x).macs) +
+                       0.05 * static_cast<double>(rng.uniform(10));
+      f << i << "," << space.to_string(x) << "," << a << "," << 3 * a * (1 + 0.01 * (i % 3))
+        << "\n";
+    }
+  }
+  auto table = ArchTable::load(csv, space);
+  ASSERT_TRUE(table.ok()) << table.status().message();
+  EXPECT_EQ(table->columns, (std::vector<std::string>{"index", "a", "b"}));
+  PredictorContext ctx;
+  ctx.space = &space;
+  ctx.side = &*table;
+  ctx.target_column = "b";
+  ctx.transfer = {"a"};
+  auto p = make_predictor("table", ctx);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  std::vector<Architecture> fit_archs(table->archs.begin(), table->archs.begin() + 10);
+  std::vector<double> fit_y(table->values[2].begin(), table->values[2].begin() + 10);
+  ASSERT_TRUE((*p)->fit(fit_archs, fit_y).ok());
+  std::vector<double> pred;
+  for (const auto& q : (*p)->predict_batch(table->archs)) pred.push_back(q.mean);
+  EXPECT_GT(spearman(pred, table->values[2]), 0.95);
+  EXPECT_GT(within(pred, table->values[2], 0.10), 0.9);
+
+  const std::string path = temp_file("table.json");
+  ASSERT_TRUE((*p)->save(path).ok());
+  auto loaded = load_predictor(path, ctx);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  for (size_t i = 0; i < 20; ++i)
+    EXPECT_NEAR((*loaded)->predict(table->archs[i]).mean, pred[i], 1e-9 * pred[i]);
+  PredictorContext no_side;
+  no_side.space = &space;
+  auto needs_side = load_predictor(path, no_side);
+  ASSERT_FALSE(needs_side.ok());
+  EXPECT_NE(needs_side.status().message().find("--side"), std::string::npos);
+}
+
+TEST(ArchTable, ErrorsNameTheLine) {
+  auto space = testing::load("zoo/nb201.yaml");
+  const std::string csv = temp_file("bad.csv");
+  {
+    std::ofstream f(csv);
+    f << "arch,ms\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,1.5\n|bogus~0|,2\n";
+  }
+  auto t = ArchTable::load(csv, space);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find(csv + ":3: column 'arch'"), std::string::npos)
+      << t.status().message();
+  EXPECT_FALSE(ArchTable::load(temp_file("missing.csv"), space).ok());
+}
+
+}  // namespace
+}  // namespace nasforge::predictors

@@ -1,0 +1,348 @@
+// Hardware commands: profile (a device's latency table for a space), latency (predict and
+// measure one architecture), fit-latency (a latency predictor from a CSV of measurements).
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "cli.h"
+#include "nasforge/hardware/counts.h"
+#include "nasforge/hardware/profile.h"
+#include "nasforge/predictors/predictor.h"
+#include "nasforge/predictors/quality.h"
+#include "nasforge/searchspace/metrics.h"
+#include "nasforge/searchspace/rng.h"
+#include "progress.h"
+
+namespace nasforge::cli {
+namespace {
+
+using hardware::Device;
+using hardware::DeviceOptions;
+using hardware::Profile;
+
+std::string ms(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f ms", v);
+  return buf;
+}
+
+// Exit code for a status: 2 for what is not built yet, else 1.
+int fail_status(const std::string& cmd, const Status& st) {
+  fail(cmd, st.message());
+  return st.code() == StatusCode::kUnimplemented ? 2 : 1;
+}
+
+std::optional<DeviceOptions> device_options(const std::string& cmd, const Args& a) {
+  DeviceOptions o;
+  for (const auto& [flag, field] : {std::pair<const char*, int64_t*>{"batch", &o.batch}}) {
+    if (!a.has(flag)) continue;
+    auto v = parse_count(flag, a.get(flag));
+    if (!v || *v == 0) {
+      if (v) fail(cmd, std::string("--") + flag + ": expected at least 1");
+      return std::nullopt;
+    }
+    *field = static_cast<int64_t>(*v);
+  }
+  if (a.has("threads")) {
+    auto v = parse_count("threads", a.get("threads"));
+    if (!v || *v == 0 || *v > 256) {
+      if (v) fail(cmd, "--threads: expected 1 to 256");
+      return std::nullopt;
+    }
+    o.threads = static_cast<int>(*v);
+  }
+  if (a.has("seed")) {
+    auto v = parse_count("seed", a.get("seed"));
+    if (!v) return std::nullopt;
+    o.seed = *v;
+  }
+  if (a.has("rel-ci")) {
+    auto v = parse_number(a.get("rel-ci"));
+    if (!v || *v <= 0 || *v >= 1) {
+      fail(cmd, "--rel-ci: expected a fraction in (0, 1), got '" + a.get("rel-ci") + "'");
+      return std::nullopt;
+    }
+    o.measure.rel_ci = *v;
+  }
+  if (a.has("time-limit")) {
+    auto v = parse_number(a.get("time-limit"));
+    if (!v || *v <= 0) {
+      fail(cmd, "--time-limit: expected seconds > 0, got '" + a.get("time-limit") + "'");
+      return std::nullopt;
+    }
+    o.measure.time_limit_s = *v;
+  }
+  return o;
+}
+
+int run_profile(const Command& cmd, const Args& a) {
+  for (const char* f : {"space", "device", "out"})
+    if (!a.has(f)) return fail(cmd.name, std::string("--") + f + " is required");
+  auto space = load_space_or_report(a.get("space"));
+  if (!space) return 1;
+  auto opts = device_options(cmd.name, a);
+  if (!opts) return 1;
+  auto device = hardware::make_device(a.get("device"), *opts);
+  if (!device.ok()) return fail_status(cmd.name, device.status());
+  uint64_t calibrate = 50;
+  if (a.has("calibrate")) {
+    auto v = parse_count("calibrate", a.get("calibrate"));
+    if (!v) return 1;
+    calibrate = *v;
+  }
+  const std::string out = a.get("out");
+  auto units = distinct_units(*space);
+  if (!units.ok()) return fail_status(cmd.name, units.status());
+  std::cerr << "profiling " << units->size() << " distinct units of '" << space->name() << "' on "
+            << (*device)->name() << " (batch " << opts->batch << ", " << opts->threads << " thread"
+            << (opts->threads > 1 ? "s" : "") << ")\n";
+  ProgressBar bar("profile", static_cast<int64_t>(units->size()));
+  size_t noisy = 0;
+  auto profile =
+      hardware::build_profile(*space, **device, out, [&](const hardware::ProfileProgress& p) {
+        if (p.last && p.last->noisy) ++noisy;
+        bar.update(static_cast<int64_t>(p.done),
+                   p.last ? ms(p.last->median_ms) + "  " + *p.key : "");
+      });
+  if (!profile.ok()) return fail_status(cmd.name, profile.status());
+  bar.finish(std::to_string(profile->entries.size()) + " units");
+  if (calibrate > 0) {
+    ProgressBar cal("calibrate", static_cast<int64_t>(calibrate));
+    Status st = hardware::calibrate_profile(
+        *space, **device, *profile, calibrate, opts->seed, out,
+        [&](size_t done, size_t) { cal.update(static_cast<int64_t>(done), "end to end"); });
+    if (!st.ok()) return fail_status(cmd.name, st);
+    cal.finish(std::to_string(profile->calibration.size()) + " architectures");
+  }
+  std::cout << "wrote " << out << ": " << profile->entries.size() << " units"
+            << (noisy ? " (" + std::to_string(noisy) + " still noisy after re-runs)" : "") << ", "
+            << profile->calibration.size() << " architectures measured end to end\n";
+  return 0;
+}
+
+// The predictor named by --predictor: a saved predictor file, or lut / lut+residual built from
+// --profile (lut+residual fitted on the profile's calibration set).
+StatusOr<std::unique_ptr<predictors::Predictor>> predictor_from_flags(
+    const Args& a, const SearchSpace& space, const Profile* profile,
+    const predictors::ArchTable* side) {
+  predictors::PredictorContext ctx;
+  ctx.space = &space;
+  ctx.profile = profile;
+  ctx.side = side;
+  const std::string name = a.get("predictor", "lut");
+  if (name != "lut" && name != "lut+residual") return predictors::load_predictor(name, ctx);
+  auto p = predictors::make_predictor(name, ctx);
+  if (!p.ok()) return p;
+  if (name == "lut+residual") {
+    std::vector<Architecture> archs;
+    std::vector<double> y;
+    for (const auto& [arch, v] : profile->calibration) {
+      auto parsed = space.parse(arch);
+      if (!parsed.ok()) return parsed.status().WithContext("profile calibration");
+      archs.push_back(*parsed);
+      y.push_back(v);
+    }
+    NF_RETURN_IF_ERROR((*p)->fit(archs, y));
+  }
+  return p;
+}
+
+int run_latency(const Command& cmd, const Args& a) {
+  for (const char* f : {"space", "arch"})
+    if (!a.has(f)) return fail(cmd.name, std::string("--") + f + " is required");
+  auto space = load_space_or_report(a.get("space"));
+  if (!space) return 1;
+  auto arch = space->parse(a.get("arch"));
+  if (!arch.ok()) return fail(cmd.name, "--arch: " + arch.status().message());
+  auto opts = device_options(cmd.name, a);
+  if (!opts) return 1;
+  const std::string device_name = a.get("device", "cpu");
+  const auto cost = hardware::count(*space, *arch);
+  std::cout << "arch      " << space->to_string(*arch) << "\nparams    " << cost.params
+            << "\nMACs      " << cost.macs << "\n";
+  std::optional<Profile> profile;
+  if (a.has("profile")) {
+    auto p = Profile::load(a.get("profile"));
+    if (!p.ok()) return fail(cmd.name, p.status().message());
+    if (p->device != device_name)
+      return fail(cmd.name, a.get("profile") + " was measured on '" + p->device + "', not on '" +
+                                device_name + "' (--device)");
+    profile = std::move(*p);
+  }
+  std::optional<predictors::ArchTable> side;
+  if (a.has("side")) {
+    auto t = predictors::ArchTable::load(a.get("side"), *space);
+    if (!t.ok()) return fail(cmd.name, t.status().message());
+    side = std::move(*t);
+  }
+  std::optional<double> predicted;
+  if (profile || a.has("predictor")) {
+    auto p =
+        predictor_from_flags(a, *space, profile ? &*profile : nullptr, side ? &*side : nullptr);
+    if (!p.ok()) return fail_status(cmd.name, p.status());
+    auto pred = (*p)->predict(*arch);
+    predicted = pred.mean;
+    std::cout << "predicted " << ms(pred.mean) << " +- " << ms(pred.std) << "  (" << (*p)->name()
+              << ", " << device_name << ")\n";
+  }
+  if (a.has("measure")) {
+    auto device = hardware::make_device(device_name, *opts);
+    if (!device.ok()) return fail_status(cmd.name, device.status());
+    auto m = (*device)->measure_network(*space, *arch);
+    if (!m.ok()) return fail_status(cmd.name, m.status());
+    std::cout << "measured  " << ms(m->median_ms) << "  (median of " << m->repeats << ", MAD "
+              << ms(m->mad_ms) << (m->noisy ? ", noisy" : "") << "; " << device_name << ", batch "
+              << opts->batch << ", " << opts->threads << " thread" << (opts->threads > 1 ? "s" : "")
+              << ")\n";
+    if (predicted) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%+.1f%%", 100 * (*predicted - m->median_ms) / m->median_ms);
+      std::cout << "error     " << buf << " (predicted against measured)\n";
+    }
+  }
+  if (!predicted && !a.has("measure"))
+    std::cout << "(pass --profile P to predict the latency, --measure to measure it)\n";
+  return 0;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+int run_fit_latency(const Command& cmd, const Args& a) {
+  for (const char* f : {"space", "table", "column", "out"})
+    if (!a.has(f)) return fail(cmd.name, std::string("--") + f + " is required");
+  auto space = load_space_or_report(a.get("space"));
+  if (!space) return 1;
+  auto table = predictors::ArchTable::load(a.get("table"), *space);
+  if (!table.ok()) return fail(cmd.name, table.status().message());
+  auto col = table->column(a.get("column"));
+  if (!col.ok()) return fail(cmd.name, col.status().message());
+  uint64_t samples = 20, seed = 0;
+  if (a.has("samples")) {
+    auto v = parse_count("samples", a.get("samples"));
+    if (!v) return 1;
+    samples = *v;
+  }
+  if (a.has("seed")) {
+    auto v = parse_count("seed", a.get("seed"));
+    if (!v) return 1;
+    seed = *v;
+  }
+  if (samples < 3 || samples > table->rows())
+    return fail(cmd.name, "--samples: expected 3 to " + std::to_string(table->rows()) +
+                              " (the table's rows), got " + std::to_string(samples));
+  // N distinct rows, seeded (a partial Fisher-Yates shuffle).
+  std::vector<size_t> rows(table->rows());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  Rng rng(seed);
+  for (size_t i = 0; i < samples; ++i) std::swap(rows[i], rows[i + rng.uniform(rows.size() - i)]);
+  std::vector<Architecture> archs;
+  std::vector<double> y;
+  for (size_t i = 0; i < samples; ++i) {
+    archs.push_back(table->archs[rows[i]]);
+    y.push_back(table->values[*col][rows[i]]);
+  }
+  predictors::PredictorContext ctx;
+  ctx.space = &*space;
+  ctx.side = &*table;
+  ctx.target_column = a.get("column");
+  ctx.transfer = split_commas(a.get("transfer", ""));
+  auto p = predictors::make_predictor("table", ctx);
+  if (!p.ok()) return fail_status(cmd.name, p.status());
+  if (Status st = (*p)->fit(archs, y); !st.ok()) return fail_status(cmd.name, st);
+  if (Status st = (*p)->save(a.get("out")); !st.ok()) return fail_status(cmd.name, st);
+  if (!a.has("eval-table")) {
+    std::cout << "fitted on " << samples << " rows of " << a.get("table") << "; wrote "
+              << a.get("out") << "\n";
+    return 0;
+  }
+  std::optional<predictors::ArchTable> eval_store;
+  const predictors::ArchTable* eval = &*table;
+  if (a.get("eval-table") != a.get("table")) {
+    auto t = predictors::ArchTable::load(a.get("eval-table"), *space);
+    if (!t.ok()) return fail(cmd.name, t.status().message());
+    eval_store = std::move(*t);
+    eval = &*eval_store;
+  }
+  auto ecol = eval->column(a.get("eval-column", a.get("column")));
+  if (!ecol.ok()) return fail(cmd.name, ecol.status().message());
+  auto preds = (*p)->predict_batch(eval->archs);
+  std::vector<double> pm;
+  for (const auto& q : preds) pm.push_back(q.mean);
+  const auto& truth = eval->values[*ecol];
+  const double rho = predictors::spearman(pm, truth), tau = predictors::kendall(pm, truth);
+  const double w10 = predictors::within(pm, truth, 0.10), err = predictors::rmse(pm, truth);
+  if (a.has("json")) {
+    std::printf(
+        "{\"spearman\": %.4f, \"kendall\": %.4f, \"within10\": %.4f, \"rmse_ms\": %.4f, "
+        "\"fitted_on\": %llu, \"evaluated_on\": %zu}\n",
+        rho, tau, w10, err, static_cast<unsigned long long>(samples), truth.size());
+  } else {
+    std::printf(
+        "fitted on %llu rows, evaluated on %zu: Spearman %.4f  Kendall %.4f  within 10%% "
+        "%.1f%%  RMSE %.4f ms\n",
+        static_cast<unsigned long long>(samples), truth.size(), rho, tau, 100 * w10, err);
+  }
+  return 0;
+}
+
+const std::vector<Flag> kDeviceFlags = {
+    {"batch", true, "batch size of the timed input (default 1)"},
+    {"threads", true, "intra-op threads, pinned (default 1)"},
+    {"seed", true, "seed of the random weights and inputs timed (default 0)"},
+    {"rel-ci", true, "stop repeating when the median's 95% CI is within this fraction (0.02)"},
+    {"time-limit", true, "seconds per measurement attempt before giving up on the bound (2)"}};
+
+std::vector<Flag> with_device_flags(std::vector<Flag> f) {
+  f.insert(f.end(), kDeviceFlags.begin(), kDeviceFlags.end());
+  return f;
+}
+
+NF_CMD(kProfile, "profile",
+       "Measure a device's latency lookup table for a space (resumable), plus end-to-end "
+       "calibration architectures.",
+       "--space FILE --device cpu|onednn|cuda --out PROFILE.json [--calibrate N] [--batch B] "
+       "[--threads T]",
+       with_device_flags({{"space", true, "the search space"},
+                          {"device", true, "cpu, onednn or cuda"},
+                          {"out", true, "the profile (resumed when it exists and matches)"},
+                          {"calibrate", true,
+                           "architectures to measure end to end for lut+residual (default 50)"}}),
+       run_profile)
+NF_CMD(kLatency, "latency", "Predict and/or measure an architecture's latency on a device.",
+       "--space FILE --arch STRING [--device DEV] [--profile P] [--predictor lut|lut+residual|"
+       "PRED.json] [--side CSV] [--measure]",
+       with_device_flags({{"space", true, "the search space"},
+                          {"arch", true, "the architecture's string"},
+                          {"device", true, "cpu (default), onednn or cuda"},
+                          {"profile", true, "the device's profile (from nasforge profile)"},
+                          {"predictor", true,
+                           "lut (default), lut+residual, or a saved predictor's JSON"},
+                          {"side", true, "the CSV a table predictor transfers from"},
+                          {"measure", false, "also measure it end to end on the device"}}),
+       run_latency)
+NF_CMD(kFitLatency, "fit-latency",
+       "Fit a latency predictor from N random rows of a CSV of measured architectures.",
+       "--space FILE --table CSV --column COL --samples N --seed S --out PRED.json "
+       "[--transfer COL,...|auto] [--eval-table CSV [--eval-column COL]] [--json]",
+       {{"space", true, "the search space"},
+        {"table", true, "CSV with an arch column and numeric latency columns"},
+        {"column", true, "the latency column to learn (ms)"},
+        {"samples", true, "rows to fit on, drawn with the seed (default 20)"},
+        {"seed", true, "seed of the draw (default 0)"},
+        {"out", true, "where to write the fitted predictor"},
+        {"transfer", true,
+         "columns of other devices to transfer from, or auto (every other column)"},
+        {"eval-table", true, "predict every row of this CSV and report the quality"},
+        {"eval-column", true, "its column of measured latency (default: --column)"},
+        {"json", false, "print the quality as JSON"}},
+       run_fit_latency)
+
+}  // namespace
+}  // namespace nasforge::cli
