@@ -50,12 +50,36 @@ int cpu_part(const bench::BenchFlags& f) {
   }
   const double t_profile =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (Status st = hardware::calibrate_profile(*space, **dev, *profile,
-                                              static_cast<size_t>(f.num("calibrate")), 1, path);
-      !st.ok()) {
-    std::fprintf(stderr, "%s\n", st.message().c_str());
-    return 1;
+  // Calibration and held-out architectures are measured interleaved (every third one
+  // calibrates), so that both see the same machine: this VM's speed drifts by 10-20% over
+  // minutes, which would otherwise show up as predictor error.
+  Rng rng(777);
+  std::set<std::string> seen;
+  std::vector<Architecture> cal, held;
+  std::vector<double> cal_y, meas;
+  const int64_t want_cal = f.num("calibrate"), want_held = f.num("heldout");
+  const auto t1 = std::chrono::steady_clock::now();
+  auto reference = space->sample(rng);
+  auto ref_before = (*dev)->measure_network(*space, reference);
+  while (static_cast<int64_t>(held.size()) < want_held ||
+         static_cast<int64_t>(cal.size()) < want_cal) {
+    Architecture a = space->sample(rng);
+    if (!seen.insert(space->to_string(a)).second) continue;
+    auto m = (*dev)->measure_network(*space, a);
+    if (!m.ok()) return 1;
+    const bool calibrates =
+        static_cast<int64_t>(cal.size()) < want_cal &&
+        (seen.size() % 3 == 0 || static_cast<int64_t>(held.size()) >= want_held);
+    (calibrates ? cal : held).push_back(a);
+    (calibrates ? cal_y : meas).push_back(m->median_ms);
+    if ((cal.size() + held.size()) % 50 == 0)
+      std::fprintf(stderr, "measured %zu\n", cal.size() + held.size());
   }
+  auto ref_after = (*dev)->measure_network(*space, reference);
+  profile->calibration.clear();
+  for (size_t i = 0; i < cal.size(); ++i)
+    profile->calibration.emplace_back(space->to_string(cal[i]), cal_y[i]);
+  if (!profile->save(path).ok()) return 1;
   predictors::PredictorContext ctx;
   ctx.space = space.get();
   ctx.profile = &*profile;
@@ -65,38 +89,24 @@ int cpu_part(const bench::BenchFlags& f) {
     std::fprintf(stderr, "%s\n", (lut.ok() ? res.status() : lut.status()).message().c_str());
     return 1;
   }
-  std::vector<Architecture> cal;
-  std::vector<double> cal_y;
-  for (const auto& [a, v] : profile->calibration) {
-    cal.push_back(*space->parse(a));
-    cal_y.push_back(v);
-  }
   if (Status st = (*res)->fit(cal, cal_y); !st.ok()) {
     std::fprintf(stderr, "%s\n", st.message().c_str());
     return 1;
   }
-  // Held-out architectures: another seed, none of the calibration set.
-  std::set<std::string> seen;
-  for (const auto& c : profile->calibration) seen.insert(c.first);
-  Rng rng(777);
-  std::vector<double> meas, p_lut, p_res;
-  const auto t1 = std::chrono::steady_clock::now();
-  while (static_cast<int64_t>(meas.size()) < f.num("heldout")) {
-    Architecture a = space->sample(rng);
-    if (!seen.insert(space->to_string(a)).second) continue;
-    auto m = (*dev)->measure_network(*space, a);
-    if (!m.ok()) return 1;
-    meas.push_back(m->median_ms);
+  std::vector<double> p_lut, p_res;
+  for (const auto& a : held) {
     p_lut.push_back((*lut)->predict(a).mean);
     p_res.push_back((*res)->predict(a).mean);
-    if (meas.size() % 25 == 0) std::fprintf(stderr, "held-out %zu\n", meas.size());
   }
   const double t_measure =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  std::printf("reference architecture before and after the end-to-end runs: %.3f ms, %.3f ms\n",
+              ref_before.ok() ? ref_before->median_ms : 0.0,
+              ref_after.ok() ? ref_after->median_ms : 0.0);
   std::printf(
       "space %s, device %s (%s), batch 1, %d thread(s): %zu units profiled in %.0f s; "
-      "lut+residual fitted on %zu architectures; %zu held-out architectures measured in "
-      "%.0f s (%.2f-%.2f ms)\n\n",
+      "lut+residual fitted on %zu architectures; %zu held-out architectures, measured "
+      "interleaved with those, in %.0f s (%.2f-%.2f ms)\n\n",
       space->name().c_str(), f.str("device").c_str(), profile->environment.cpu_model.c_str(),
       o.threads, profile->entries.size(), t_profile, cal.size(), meas.size(), t_measure,
       *std::min_element(meas.begin(), meas.end()), *std::max_element(meas.begin(), meas.end()));

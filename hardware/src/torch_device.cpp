@@ -4,11 +4,25 @@
 
 #include <map>
 
+#include "internal/networks.h"
 #include "nasforge/hardware/device.h"
 #include "nasforge/supernet/supernet.h"
 #include "nasforge/supernet/unit_net.h"
 
 namespace nasforge::hardware {
+
+void steady_cpu_timing() {
+  // Random weights drive some activations towards denormal floats, which x86 computes up to
+  // 100x slower; trained networks rarely do, and deployments flush them. Timings flush too.
+  at::globalContext().setFlushDenormal(true);
+  // LibTorch's CPU allocator is plain malloc. glibc serves blocks over 128 KiB (a 64x28x28
+  // activation) with fresh mmap pages and returns them on free, so every forward pays page
+  // faults - unless an earlier free happened to raise glibc's adaptive threshold. That made
+  // the same unit time 0.08 ms or 1.3 ms depending on history. Keep freed memory in the
+  // process, as a deployment's warmed allocator does, so timings are steady and comparable.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+}
 
 namespace {
 
@@ -17,16 +31,7 @@ class TorchDevice : public Device {
   TorchDevice(std::string name, torch::Device where, DeviceOptions o)
       : Device(o), name_(std::move(name)), where_(where) {
     torch::set_num_threads(options_.threads);
-    // Random weights drive some activations towards denormal floats, which x86 computes up to
-    // 100x slower; trained networks rarely do, and deployments flush them. Timings flush too.
-    at::globalContext().setFlushDenormal(true);
-    // LibTorch's CPU allocator is plain malloc. glibc serves blocks over 128 KiB (a 64x28x28
-    // activation) with fresh mmap pages and returns them on free, so every forward pays page
-    // faults - unless an earlier free happened to raise glibc's adaptive threshold. That made
-    // the same unit time 0.08 ms or 1.3 ms depending on history. Keep freed memory in the
-    // process, as a deployment's warmed allocator does, so timings are steady and comparable.
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    if (!where_.is_cuda()) steady_cpu_timing();
   }
   std::string name() const override { return name_; }
 
@@ -40,9 +45,7 @@ class TorchDevice : public Device {
   StatusOr<Measurement> measure_network(const SearchSpace& space,
                                         const Architecture& arch) override {
     NF_RETURN_IF_ERROR(space.validate(arch));
-    auto& net = supernet_for(space);
-    auto extracted = net->extract(arch);
-    extracted->eval();
+    auto extracted = nets_.extract(space, arch);
     extracted->to(where_);
     const auto& in = space.input();
     auto x = input({options_.batch, in.channels, in.height, in.width});
@@ -67,25 +70,14 @@ class TorchDevice : public Device {
         options_.measure);
   }
 
-  supernet::Supernet& supernet_for(const SearchSpace& space) {
-    auto it = nets_.find(space.fingerprint());
-    if (it == nets_.end()) {
-      auto shared = std::make_shared<const SearchSpace>(space);
-      it = nets_
-               .emplace(space.fingerprint(),
-                        supernet::Supernet(shared, supernet::SupernetOptions().seed(options_.seed)))
-               .first;
-      it->second->eval();
-    }
-    return it->second;
-  }
-
   std::string name_;
   torch::Device where_;
-  std::map<std::string, supernet::Supernet> nets_;
+  NetworkCache nets_{options_.seed};
 };
 
 }  // namespace
+
+StatusOr<std::unique_ptr<Device>> make_onednn_device(const DeviceOptions& o);
 
 std::vector<std::string> device_names() { return {"cpu", "onednn", "cuda"}; }
 
@@ -100,10 +92,7 @@ StatusOr<std::unique_ptr<Device>> make_device(const std::string& name, const Dev
           "no GPU is present); use 'cpu' or 'onednn'");
     return std::unique_ptr<Device>(new TorchDevice("cuda", torch::kCUDA, o));
   }
-  if (name == "onednn")
-    return Unimplemented(
-        "device 'onednn' (networks lowered to oneDNN primitives) is not built yet; use 'cpu', "
-        "which runs the same oneDNN convolution kernels through LibTorch");
+  if (name == "onednn") return make_onednn_device(o);
   std::string list;
   for (const auto& d : device_names()) list += (list.empty() ? "" : ", ") + d;
   return NotFound("unknown device '" + name + "'; the devices are " + list);

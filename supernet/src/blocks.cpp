@@ -16,6 +16,9 @@ class StaticConvBNAct : public StaticLayer {
   at::Tensor run(const at::Tensor& x, const at::Tensor&) override {
     return activate(bn_(conv_(x)), act_);
   }
+  int lower(GraphBuilder& g, int x, int) const override {
+    return g.act(g.conv_bn(x, conv_, bn_), act_);
+  }
 
  private:
   torch::nn::Conv2d conv_;
@@ -67,6 +70,17 @@ class StaticMBConv : public StaticLayer {
     }
     h = project_bn(project(h));
     return residual ? h + x : h;
+  }
+  int lower(GraphBuilder& g, int x, int) const override {
+    int h = x;
+    if (!expand.is_empty()) h = g.act(g.conv_bn(h, expand, expand_bn), act);
+    h = g.act(g.conv_bn(h, dw, dw_bn), act);
+    if (!se_reduce.is_empty()) {
+      int s = g.act(g.linear(g.global_pool(h, false), se_reduce), ActKind::kRelu);
+      h = g.mul(h, g.act(g.linear(s, se_expand), ActKind::kHsigmoid));
+    }
+    h = g.conv_bn(h, project, project_bn);
+    return residual ? g.add(h, x) : h;
   }
 };
 
@@ -144,6 +158,11 @@ class StaticResBlock : public StaticLayer {
   at::Tensor run(const at::Tensor& x, const at::Tensor&) override {
     auto h = bn_b(conv_b(torch::relu(bn_a(conv_a(x)))));
     return torch::relu(h + (shortcut.is_empty() ? x : shortcut_bn(shortcut(x))));
+  }
+  int lower(GraphBuilder& g, int x, int) const override {
+    int h = g.conv_bn(g.act(g.conv_bn(x, conv_a, bn_a), ActKind::kRelu), conv_b, bn_b);
+    return g.act(g.add(h, shortcut.is_empty() ? x : g.conv_bn(x, shortcut, shortcut_bn)),
+                 ActKind::kRelu);
   }
 };
 

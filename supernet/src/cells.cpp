@@ -16,6 +16,7 @@ namespace {
 class CellOpModule : public torch::nn::Module {
  public:
   virtual at::Tensor forward(const at::Tensor& x) = 0;
+  virtual int lower(GraphBuilder& g, int x) const = 0;
 };
 
 torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t dilation = 1,
@@ -35,6 +36,9 @@ class ReluConvBn : public CellOpModule {
       : conv_(register_module("conv", conv(in, out, k, stride))),
         bn_(register_module("bn", torch::nn::BatchNorm2d(out))) {}
   at::Tensor forward(const at::Tensor& x) override { return bn_(conv_(torch::relu(x))); }
+  int lower(GraphBuilder& g, int x) const override {
+    return g.conv_bn(g.act(x, ActKind::kRelu), conv_, bn_);
+  }
 
  private:
   torch::nn::Conv2d conv_;
@@ -53,6 +57,10 @@ class FactorizedReduce : public CellOpModule {
     auto shifted = torch::constant_pad_nd(r, {0, 1, 0, 1}).slice(2, 1).slice(3, 1);
     return bn_(torch::cat({a_(r), b_(shifted)}, 1));
   }
+  int lower(GraphBuilder& g, int x) const override {
+    const int r = g.act(x, ActKind::kRelu);
+    return g.batch_norm(g.concat({g.conv(r, a_), g.shifted_conv1x1_s2(r, b_)}), bn_);
+  }
 
  private:
   torch::nn::Conv2d a_, b_;
@@ -62,6 +70,7 @@ class FactorizedReduce : public CellOpModule {
 class Identity : public CellOpModule {
  public:
   at::Tensor forward(const at::Tensor& x) override { return x; }
+  int lower(GraphBuilder&, int x) const override { return x; }
 };
 
 class Pool : public CellOpModule {
@@ -73,6 +82,9 @@ class Pool : public CellOpModule {
     auto h = pre_ ? pre_->forward(x) : x;
     return max_ ? torch::max_pool2d(h, 3, stride_, 1)
                 : torch::avg_pool2d(h, 3, stride_, 1, false, /*count_include_pad=*/false);
+  }
+  int lower(GraphBuilder& g, int x) const override {
+    return g.pool(pre_ ? pre_->lower(g, x) : x, max_, 3, stride_, 1);
   }
 
  private:
@@ -95,6 +107,10 @@ class SepConv : public CellOpModule {
     auto h = bn1_(pw1_(dw1_(torch::relu(x))));
     return bn2_(pw2_(dw2_(torch::relu(h))));
   }
+  int lower(GraphBuilder& g, int x) const override {
+    int h = g.batch_norm(g.conv(g.conv(g.act(x, ActKind::kRelu), dw1_), pw1_), bn1_);
+    return g.batch_norm(g.conv(g.conv(g.act(h, ActKind::kRelu), dw2_), pw2_), bn2_);
+  }
 
  private:
   torch::nn::Conv2d dw1_, pw1_;
@@ -111,6 +127,9 @@ class DilConv : public CellOpModule {
         pw_(register_module("pw", conv(in, out, 1, 1))),
         bn_(register_module("bn", torch::nn::BatchNorm2d(out))) {}
   at::Tensor forward(const at::Tensor& x) override { return bn_(pw_(dw_(torch::relu(x)))); }
+  int lower(GraphBuilder& g, int x) const override {
+    return g.batch_norm(g.conv(g.conv(g.act(x, ActKind::kRelu), dw_), pw_), bn_);
+  }
 
  private:
   torch::nn::Conv2d dw_, pw_;
@@ -216,6 +235,30 @@ class StaticCell : public StaticLayer {
     CellPath path{&cell_, shape_, pre0_.get(), pre1_.get(), {}};
     for (size_t i = 0; i < edges_.size(); ++i) path.edges.emplace_back(&edges_[i], ops_[i].get());
     return path.run(x, older);
+  }
+  // The same node arithmetic as CellNodes, as graph ops.
+  int lower(GraphBuilder& g, int x, int older) const override {
+    std::vector<int> nodes(static_cast<size_t>(cell_.nodes), -1);
+    if (cell_.inputs == 1) {
+      nodes[0] = x;
+    } else {
+      nodes[0] = pre0_->lower(g, older);
+      nodes[1] = pre1_->lower(g, x);
+    }
+    const auto& in = g.shape(x);
+    const std::vector<int64_t> zero_shape = {in[0], shape_.width,
+                                             (in[2] + shape_.stride - 1) / shape_.stride,
+                                             (in[3] + shape_.stride - 1) / shape_.stride};
+    auto get = [&](int j) { return nodes[j] >= 0 ? nodes[j] : g.zero(zero_shape); };
+    for (size_t i = 0; i < edges_.size(); ++i) {
+      const int term = ops_[i]->lower(g, get(edges_[i].from));
+      int& to = nodes[edges_[i].to];
+      to = to >= 0 ? g.add(to, term) : term;
+    }
+    if (cell_.combine == Combine::kSum) return get(cell_.nodes - 1);
+    std::vector<int> parts;
+    for (int n = cell_.inputs; n < cell_.nodes; ++n) parts.push_back(get(n));
+    return g.concat(parts);
   }
 
   CellTemplate cell_;
@@ -352,6 +395,7 @@ class StaticCellOp : public StaticLayer {
  public:
   explicit StaticCellOp(std::shared_ptr<CellOpModule> op) : op_(register_module("op", op)) {}
   at::Tensor run(const at::Tensor& x, const at::Tensor&) override { return op_->forward(x); }
+  int lower(GraphBuilder& g, int x, int) const override { return op_->lower(g, x); }
 
  private:
   std::shared_ptr<CellOpModule> op_;

@@ -23,6 +23,11 @@ at::Tensor StaticSequence::run(const at::Tensor& x, const at::Tensor& older) {
   return h;
 }
 
+int StaticSequence::lower(GraphBuilder& g, int x, int older) const {
+  for (const auto& l : layers_) x = l->lower(g, x, older);
+  return x;
+}
+
 torch::nn::Conv2d copy_conv(const ElasticConv2dImpl& conv, int64_t in, int64_t out,
                             int64_t kernel) {
   torch::NoGradGuard no_grad;
@@ -127,6 +132,9 @@ class StaticPool : public StaticLayer {
  public:
   explicit StaticPool(PoolLayer spec) : spec_(spec) {}
   at::Tensor run(const at::Tensor& x, const at::Tensor&) override { return apply_pool(x, spec_); }
+  int lower(GraphBuilder& g, int x, int) const override {
+    return g.pool(x, spec_.kind == PoolKind::kMax, spec_.kernel, spec_.stride, spec_.kernel / 2);
+  }
 
  private:
   PoolLayer spec_;
@@ -174,6 +182,13 @@ class StaticHead : public StaticLayer {
     auto h = torch::dropout(global_pool(x, pool_), dropout_, is_training());
     if (!hidden_.is_empty()) h = torch::relu(hidden_(h));
     return classifier_(h);
+  }
+  int lower(GraphBuilder& g, int x, int) const override {
+    if (g.shape(x).size() != 4) GraphBuilder::unsupported("a head on tokens");
+    int h =
+        pool_ == GlobalPool::kFlatten ? g.flatten(x) : g.global_pool(x, pool_ == GlobalPool::kMax);
+    if (!hidden_.is_empty()) h = g.act(g.linear(h, hidden_), ActKind::kRelu);
+    return g.linear(h, classifier_);
   }
 
  private:

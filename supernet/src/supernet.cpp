@@ -39,6 +39,17 @@ at::Tensor StaticNetworkImpl::forward(const at::Tensor& x) {
                     });
 }
 
+Graph StaticNetworkImpl::lower(const std::vector<int64_t>& input_shape) const {
+  GraphBuilder g(input_shape);
+  int cur = 0, older = 0;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const int out = layers_[i]->lower(g, cur, older);
+    older = i == 0 ? out : cur;
+    cur = out;
+  }
+  return g.finish(cur);
+}
+
 SupernetImpl::SupernetImpl(std::shared_ptr<const SearchSpace> space, SupernetOptions options)
     : space_(std::move(space)), options_(options) {
   const auto& layers = space_->layers();

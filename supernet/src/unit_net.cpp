@@ -80,6 +80,10 @@ UnitNetImpl::UnitNetImpl(const Unit& unit, uint64_t seed) : unit_(unit) {
   auto layer = build(unit);
   register_module("unit", layer);
   run_ = [layer](const at::Tensor& x) { return layer->run(x, x); };
+  lower_ = [layer](const std::vector<int64_t>& shape) {
+    GraphBuilder g(shape);
+    return g.finish(layer->lower(g, 0, 0));
+  };
   initialize_weights(*this, seed);  // as the supernet draws them, so timings see alike values
   eval();
 }

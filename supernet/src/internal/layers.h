@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "internal/graph_builder.h"
 #include "nasforge/searchspace/search_space.h"
 #include "nasforge/searchspace/units.h"
 #include "nasforge/supernet/elastic.h"
@@ -29,6 +30,12 @@ class StaticLayer : public torch::nn::Module {
  public:
   // x: this layer's input; older: the previous layer's input (read by two-input cells).
   virtual at::Tensor run(const at::Tensor& x, const at::Tensor& older) = 0;
+  // Emits this layer's ops (eval semantics); returns its output's id.
+  virtual int lower(GraphBuilder&, int x, int older) const {
+    (void)x;
+    (void)older;
+    GraphBuilder::unsupported(name());
+  }
 };
 
 // Channel counts flowing into a layer on one path.
@@ -62,6 +69,7 @@ class StaticSequence : public StaticLayer {
  public:
   explicit StaticSequence(std::vector<std::shared_ptr<StaticLayer>> layers);
   at::Tensor run(const at::Tensor& x, const at::Tensor& older) override;
+  int lower(GraphBuilder& g, int x, int older) const override;
 
  private:
   std::vector<std::shared_ptr<StaticLayer>> layers_;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "nasforge/searchspace/search_space.h"
+#include "nasforge/supernet/graph.h"
 
 namespace nasforge::supernet {
 
@@ -52,6 +53,9 @@ class StaticNetworkImpl : public torch::nn::Module {
  public:
   explicit StaticNetworkImpl(std::vector<std::shared_ptr<StaticLayer>> layers);
   at::Tensor forward(const at::Tensor& x);
+  // The network as a flat graph of plain ops at this input shape (N x C x H x W). Throws
+  // std::invalid_argument naming the layer for what has no plain form yet (transformer layers).
+  Graph lower(const std::vector<int64_t>& input_shape) const;
 
  private:
   std::vector<std::shared_ptr<StaticLayer>> layers_;

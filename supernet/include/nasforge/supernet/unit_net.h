@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nasforge/searchspace/units.h"
+#include "nasforge/supernet/graph.h"
 
 namespace nasforge::supernet {
 
@@ -20,10 +21,13 @@ class UnitNetImpl : public torch::nn::Module {
   // The shape of the unit's input at this batch: N x C x H x W, or N x T x D for tokens.
   std::vector<int64_t> input_shape(int64_t batch) const;
   const Unit& unit() const { return unit_; }
+  // The unit as a plain graph at this batch (see graph.h); throws for what has no plain form.
+  Graph lower(int64_t batch) const { return lower_(input_shape(batch)); }
 
  private:
   Unit unit_;
   std::function<at::Tensor(const at::Tensor&)> run_;
+  std::function<Graph(const std::vector<int64_t>&)> lower_;
 };
 TORCH_MODULE(UnitNet);
 

@@ -1,0 +1,62 @@
+// The `onednn` device: each unit or network is lowered to a plain graph and run as oneDNN
+// primitives (see onednn.h). Inputs and weights are drawn from the device's seed, as on `cpu`.
+#include <torch/torch.h>
+
+#include <stdexcept>
+
+#include "internal/networks.h"
+#include "nasforge/hardware/device.h"
+#include "nasforge/hardware/onednn.h"
+#include "nasforge/supernet/unit_net.h"
+
+namespace nasforge::hardware {
+
+namespace {
+
+class OneDnnDevice : public Device {
+ public:
+  explicit OneDnnDevice(const DeviceOptions& o) : Device(o), nets_(o.seed) {
+    torch::set_num_threads(options_.threads);  // oneDNN shares LibTorch's OpenMP runtime
+    steady_cpu_timing();
+  }
+  std::string name() const override { return "onednn"; }
+
+  StatusOr<Measurement> measure_unit(const Unit& unit) override {
+    supernet::UnitNet net(unit, options_.seed);
+    return time([&] { return net->lower(options_.batch); }, net->input_shape(options_.batch),
+                unit.key());
+  }
+
+  StatusOr<Measurement> measure_network(const SearchSpace& space,
+                                        const Architecture& arch) override {
+    NF_RETURN_IF_ERROR(space.validate(arch));
+    auto net = nets_.extract(space, arch);
+    const auto& in = space.input();
+    const std::vector<int64_t> shape = {options_.batch, in.channels, in.height, in.width};
+    return time([&] { return net->lower(shape); }, shape, space.to_string(arch));
+  }
+
+ private:
+  template <typename Lower>
+  StatusOr<Measurement> time(Lower&& lower, const std::vector<int64_t>& shape,
+                             const std::string& what) {
+    try {
+      OneDnnProgram program(lower());
+      at::Generator gen = at::detail::createCPUGenerator(options_.seed + 1);
+      program.set_input(torch::randn(shape, gen));
+      return measure([&] { program.execute(); }, options_.measure);
+    } catch (const std::invalid_argument& e) {
+      return Unimplemented("device 'onednn': " + what + ": " + e.what());
+    }
+  }
+
+  NetworkCache nets_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Device>> make_onednn_device(const DeviceOptions& o) {
+  return std::unique_ptr<Device>(new OneDnnDevice(o));
+}
+
+}  // namespace nasforge::hardware
