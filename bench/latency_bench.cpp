@@ -9,6 +9,7 @@
 #include <tbb/global_control.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -103,6 +104,11 @@ int cpu_part(const bench::BenchFlags& f) {
   std::printf("reference architecture before and after the end-to-end runs: %.3f ms, %.3f ms\n",
               ref_before.ok() ? ref_before->median_ms : 0.0,
               ref_after.ok() ? ref_after->median_ms : 0.0);
+  if (ref_before.ok() && ref_after.ok() &&
+      std::abs(ref_after->median_ms / ref_before->median_ms - 1) > 0.05)
+    std::printf(
+        "WARNING: the reference moved by more than 5%%: the machine's speed changed "
+        "during the run; the figures below mix speeds, rerun on a quiet machine\n");
   std::printf(
       "space %s, device %s (%s), batch 1, %d thread(s): %zu units profiled in %.0f s; "
       "lut+residual fitted on %zu architectures; %zu held-out architectures, measured "
@@ -127,7 +133,7 @@ int published_part(const bench::BenchFlags& f) {
   const int seeds = static_cast<int>(f.num("seeds"));
   std::printf(
       "Spearman over all %zu cells, mean (min) of %d seeds; `transfer` = the other "
-      "devices' columns offered (auto), `prior` = MACs/params only\n\n",
+      "devices' columns offered (auto), `prior` = MACs/params and op counts only\n\n",
       table->rows(), seeds);
   std::printf(
       "| device | N=10 transfer | N=10 prior | N=20 transfer | N=20 prior | N=50 transfer | "

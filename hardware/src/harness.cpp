@@ -1,5 +1,6 @@
 #include "nasforge/hardware/harness.h"
 
+#include <sched.h>
 #include <sys/utsname.h>
 #include <torch/version.h>
 #include <dnnl.hpp>
@@ -91,10 +92,26 @@ Measurement measure(const std::function<void()>& fn, const MeasureOptions& o) {
 }
 
 std::string Environment::compatibility_key() const {
-  return cpu_model + "|torch " + torch_version + "|onednn " + onednn_version;
+  return cpu_model + (cpus.empty() ? "" : " (cores " + cpus + ")") + ", LibTorch " + torch_version +
+         ", oneDNN " + onednn_version;
 }
 
-Environment current_environment(int threads) {
+StatusOr<std::string> pin_to_cores(int first, int count) {
+  const int n = static_cast<int>(std::thread::hardware_concurrency());
+  if (first < 0 || count < 1 || first + count > n)
+    return InvalidArgument("cannot pin " + std::to_string(count) + " thread(s) from core " +
+                           std::to_string(first) + ": this machine has cores 0-" +
+                           std::to_string(n - 1));
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c = first; c < first + count; ++c) CPU_SET(c, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0)
+    return FailedPrecondition("sched_setaffinity failed: cores " + std::to_string(first) + "-" +
+                              std::to_string(first + count - 1));
+  return std::to_string(first) + "-" + std::to_string(first + count - 1);
+}
+
+Environment current_environment(int threads, const std::string& cpus) {
   Environment e;
   std::ifstream cpuinfo("/proc/cpuinfo");
   for (std::string line; std::getline(cpuinfo, line);) {
@@ -106,6 +123,7 @@ Environment current_environment(int threads) {
   if (e.cpu_model.empty()) e.cpu_model = "unknown";
   e.cores = static_cast<int>(std::thread::hardware_concurrency());
   e.threads = threads;
+  e.cpus = cpus;
   e.torch_version = TORCH_VERSION;
   const dnnl_version_t* v = dnnl_version();
   e.onednn_version =

@@ -43,7 +43,8 @@ std::string Profile::to_json() const {
     << ", \"cores\": " << environment.cores
     << ", \"torch\": " << json_quote(environment.torch_version)
     << ", \"onednn\": " << json_quote(environment.onednn_version)
-    << ", \"kernel\": " << json_quote(environment.kernel) << "},\n  \"units\": [";
+    << ", \"kernel\": " << json_quote(environment.kernel)
+    << ", \"cpus\": " << json_quote(environment.cpus) << "},\n  \"units\": [";
   bool first = true;
   for (const auto& [key, m] : entries) {
     o << (first ? "\n" : ",\n") << "    {\"key\": " << json_quote(key)
@@ -97,6 +98,7 @@ StatusOr<Profile> Profile::load(const std::string& path) {
     p.environment.torch_version = e.str("torch");
     p.environment.onednn_version = e.str("onednn");
     p.environment.kernel = e.str("kernel");
+    if (const AstNode* c = env->find("cpus"); c && c->is_scalar()) p.environment.cpus = c->scalar;
     p.environment.threads = p.threads;
   }
   if (const AstNode* units = r.get("units")) {

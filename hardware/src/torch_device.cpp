@@ -79,11 +79,25 @@ class TorchDevice : public Device {
 
 StatusOr<std::unique_ptr<Device>> make_onednn_device(const DeviceOptions& o);
 
+StatusOr<std::unique_ptr<Device>> make_named_device(const std::string& name,
+                                                    const DeviceOptions& o);
+
 std::vector<std::string> device_names() { return {"cpu", "onednn", "cuda"}; }
 
 StatusOr<std::unique_ptr<Device>> make_device(const std::string& name, const DeviceOptions& o) {
   if (o.batch < 1 || o.threads < 1)
     return InvalidArgument("device options: batch and threads must be at least 1");
+  DeviceOptions pinned = o;
+  if (o.first_core >= 0 && name != "cuda") {
+    auto cores = pin_to_cores(o.first_core, o.threads);
+    if (!cores.ok()) return cores.status();
+    pinned.pinned = *cores;
+  }
+  return make_named_device(name, pinned);
+}
+
+StatusOr<std::unique_ptr<Device>> make_named_device(const std::string& name,
+                                                    const DeviceOptions& o) {
   if (name == "cpu") return std::unique_ptr<Device>(new TorchDevice("cpu", torch::kCPU, o));
   if (name == "cuda") {
     if (!torch::cuda::is_available())

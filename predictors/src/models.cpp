@@ -79,6 +79,7 @@ Ridge Ridge::fit(const Matrix& x, const std::vector<double>& y,
     cholesky_solve(a, p, w);
     // Leave-one-out residuals: r_i / (1 - h_ii), h_ii = 1/n + z_i^T (Z^T Z + lambda)^-1 z_i.
     double sq = 0;
+    std::vector<double> held_out(n);
     for (size_t i = 0; i < n; ++i) {
       std::vector<double> zi = z[i];
       double fit = ymean;
@@ -87,6 +88,7 @@ Ridge Ridge::fit(const Matrix& x, const std::vector<double>& y,
       double h = 1.0 / static_cast<double>(n);
       for (size_t j = 0; j < p; ++j) h += z[i][j] * zi[j];
       const double r = (y[i] - fit) / std::max(1e-9, 1 - h);
+      held_out[i] = y[i] - r;
       sq += r * r;
     }
     const double loo = std::sqrt(sq / static_cast<double>(n));
@@ -97,6 +99,7 @@ Ridge Ridge::fit(const Matrix& x, const std::vector<double>& y,
       best.mean = mean;
       best.scale = scale;
       best.bias = ymean;
+      best.loo = std::move(held_out);
     }
   }
   return best;

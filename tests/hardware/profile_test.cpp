@@ -186,5 +186,23 @@ TEST(CpuDevice, TimesUnitsAndNetworks) {
   }
 }
 
+// Runs only where LibTorch has CUDA and a GPU (Debian's LibTorch is CPU-only): the cuda device
+// times what the cpu device times.
+TEST(CudaDevice, TimesUnitsAndNetworks_CUDA) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA GPU visible to LibTorch";
+  auto space = testing::load("tests/data/design_mobile_tiny.yaml");
+  DeviceOptions o;
+  o.measure.time_limit_s = 0.2;
+  auto dev = make_device("cuda", o);
+  ASSERT_TRUE(dev.ok()) << dev.status().message();
+  auto unit = (*dev)->measure_unit(distinct_units(space)->front());
+  ASSERT_TRUE(unit.ok()) << unit.status().message();
+  EXPECT_GT(unit->median_ms, 0);
+  Rng rng(1);
+  auto net = (*dev)->measure_network(space, space.sample(rng));
+  ASSERT_TRUE(net.ok()) << net.status().message();
+  EXPECT_GT(net->median_ms, 0);
+}
+
 }  // namespace
 }  // namespace nasforge::hardware

@@ -106,5 +106,42 @@ expect "train from scratch" 0 "valid accuracy " -- \
   "$NF" train --space tests/data/design_mobile_tiny.yaml --arch "$ARCH" --data synthetic \
   --config "$TMP/small.yaml" --epochs 1 --max-steps 4 --threads 2
 
+# Hardware: profile (resumable), latency (predict + measure), fit-latency on the shared CSV.
+TINY=tests/data/design_mobile_tiny.yaml
+expect "profile a space on cpu" 0 "units, 6 architectures measured end to end" -- \
+  "$NF" profile --space "$TINY" --device cpu --out "$TMP/cpu.json" --calibrate 6 --time-limit 0.05
+expect "profile again resumes, measuring nothing new" 0 "units, 6 architectures measured end to end" -- \
+  "$NF" profile --space "$TINY" --device cpu --out "$TMP/cpu.json" --calibrate 6 --time-limit 0.05
+expect "a profile of another space is refused" 1 "the profile was made for space 'mobile-tiny'" -- \
+  "$NF" profile --space zoo/mobilenet.yaml --device cpu --out "$TMP/cpu.json"
+expect "another batch is refused" 1 "measured at batch 1 with 1 threads, not batch 4 with 1" -- \
+  "$NF" profile --space "$TINY" --device cpu --out "$TMP/cpu.json" --batch 4
+expect "latency predicts and measures" 0 "error     " -- \
+  "$NF" latency --space "$TINY" --arch "$ARCH" --profile "$TMP/cpu.json" --predictor lut+residual \
+  --measure --time-limit 0.05
+expect "latency counts exactly" 0 "MACs      " -- "$NF" latency --space "$TINY" --arch "$ARCH"
+expect "profile on onednn" 0 "wrote $TMP/dnnl.json" -- \
+  "$NF" profile --space "$TINY" --device onednn --out "$TMP/dnnl.json" --calibrate 0 --time-limit 0.05
+expect "the cpu profile is not the onednn one" 1 "was measured on 'cpu', not on 'onednn'" -- \
+  "$NF" latency --space "$TINY" --arch "$ARCH" --device onednn --profile "$TMP/cpu.json"
+expect "onednn refuses the transformer plainly" 2 "cannot lower" -- \
+  "$NF" profile --space zoo/transformer.yaml --device onednn --out "$TMP/vit.json"
+expect "cuda without a GPU" 1 "LibTorch sees no CUDA GPU here" -- \
+  "$NF" profile --space "$TINY" --device cuda --out "$TMP/cuda.json"
+head -c 300 "$TMP/cpu.json" > "$TMP/cut.json"
+expect "a truncated profile is refused" 1 "cut.json" -- \
+  "$NF" latency --space "$TINY" --arch "$ARCH" --profile "$TMP/cut.json"
+CSV=../shared/benchmarks/nb201_latency_ms.csv
+if [[ -f $CSV ]]; then
+  expect "fit-latency with transfer" 0 '"spearman": 0.9' -- \
+    "$NF" fit-latency --space zoo/nb201.yaml --table "$CSV" --column raspi4 --samples 10 --seed 0 \
+    --transfer auto --out "$TMP/raspi4.json" --eval-table "$CSV" --json
+  expect "a fitted predictor is reused" 0 "(table, $TMP/raspi4.json)" -- \
+    "$NF" latency --space zoo/nb201.yaml --arch '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|skip_connect~1|skip_connect~2|' \
+    --predictor "$TMP/raspi4.json" --side "$CSV"
+  expect "fit-latency names a missing column" 1 "no numeric column 'raspi5'" -- \
+    "$NF" fit-latency --space zoo/nb201.yaml --table "$CSV" --column raspi5 --out "$TMP/x.json"
+fi
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -57,6 +57,15 @@ std::optional<DeviceOptions> device_options(const std::string& cmd, const Args& 
     if (!v) return std::nullopt;
     o.seed = *v;
   }
+  if (a.has("first-core")) {
+    if (a.get("first-core") == "none") {
+      o.first_core = -1;
+    } else {
+      auto v = parse_count("first-core", a.get("first-core"));
+      if (!v) return std::nullopt;
+      o.first_core = static_cast<int>(*v);
+    }
+  }
   if (a.has("rel-ci")) {
     auto v = parse_number(a.get("rel-ci"));
     if (!v || *v <= 0 || *v >= 1) {
@@ -183,8 +192,12 @@ int run_latency(const Command& cmd, const Args& a) {
     if (!p.ok()) return fail_status(cmd.name, p.status());
     auto pred = (*p)->predict(*arch);
     predicted = pred.mean;
+    const std::string source =
+        a.has("predictor") && a.get("predictor") != "lut" && a.get("predictor") != "lut+residual"
+            ? a.get("predictor")
+            : "profile of " + device_name;
     std::cout << "predicted " << ms(pred.mean) << " +- " << ms(pred.std) << "  (" << (*p)->name()
-              << ", " << device_name << ")\n";
+              << ", " << source << ")\n";
   }
   if (a.has("measure")) {
     auto device = hardware::make_device(device_name, *opts);
@@ -294,7 +307,8 @@ int run_fit_latency(const Command& cmd, const Args& a) {
 
 const std::vector<Flag> kDeviceFlags = {
     {"batch", true, "batch size of the timed input (default 1)"},
-    {"threads", true, "intra-op threads, pinned (default 1)"},
+    {"threads", true, "intra-op threads (default 1)"},
+    {"first-core", true, "pin the threads to cores from this one (default 0; none: do not pin)"},
     {"seed", true, "seed of the random weights and inputs timed (default 0)"},
     {"rel-ci", true, "stop repeating when the median's 95% CI is within this fraction (0.02)"},
     {"time-limit", true, "seconds per measurement attempt before giving up on the bound (2)"}};

@@ -23,7 +23,8 @@ struct Ridge {
   std::vector<double> mean, scale;  // feature standardisation
   std::vector<double> w;
   double bias = 0, lambda = 0;
-  double loo_rmse = 0;  // leave-one-out RMSE at the chosen lambda
+  double loo_rmse = 0;      // leave-one-out RMSE at the chosen lambda
+  std::vector<double> loo;  // each training point's leave-one-out prediction (not saved)
 
   // Fits y ~ w.x + bias, trying each lambda and keeping the lowest leave-one-out error.
   static Ridge fit(const Matrix& x, const std::vector<double>& y,

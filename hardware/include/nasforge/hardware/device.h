@@ -16,8 +16,10 @@ namespace nasforge::hardware {
 
 struct DeviceOptions {
   int64_t batch = 1;
-  int threads = 1;    // intra-op threads, pinned for the device's lifetime
-  uint64_t seed = 0;  // weights and inputs of what is timed
+  int threads = 1;     // intra-op threads, for the device's lifetime
+  int first_core = 0;  // the process is pinned to cores [first_core, first_core + threads); -1: not
+  std::string pinned;  // set by make_device: the cores it pinned to
+  uint64_t seed = 0;   // weights and inputs of what is timed
   MeasureOptions measure;
 };
 
@@ -26,7 +28,7 @@ class Device {
   virtual ~Device() = default;
   virtual std::string name() const = 0;
   const DeviceOptions& options() const { return options_; }
-  Environment environment() const { return current_environment(options_.threads); }
+  Environment environment() const { return current_environment(options_.threads, options_.pinned); }
 
   // One unit with fresh random weights, on an input of its shape at the device's batch.
   virtual StatusOr<Measurement> measure_unit(const Unit& unit) = 0;

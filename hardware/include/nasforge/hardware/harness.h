@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "nasforge/searchspace/status.h"
+
 namespace nasforge::hardware {
 
 struct MeasureOptions {
@@ -48,10 +50,16 @@ struct Environment {
   std::string cpu_model;
   int cores = 0;
   int threads = 0;
+  std::string cpus;  // the cores the measuring threads are pinned to ("0-1"), "" if not pinned
   std::string torch_version, onednn_version, kernel;
-  // Fields that must match for a profile to be reused (library versions and CPU model).
+  // Fields that must match for a profile to be reused (CPU model, pinned cores, library
+  // versions): cores of one machine can differ (this VM's second core runs 40% slower).
   std::string compatibility_key() const;
 };
-Environment current_environment(int threads);
+Environment current_environment(int threads, const std::string& cpus = "");
+
+// Pins the calling process to cores [first, first + count): the measuring threads, including
+// the OpenMP pool LibTorch and oneDNN start later, run there. Returns the range as "a-b".
+StatusOr<std::string> pin_to_cores(int first, int count);
 
 }  // namespace nasforge::hardware
