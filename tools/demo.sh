@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the main job as far as it is built. Check every zoo space and sample from it; then
 # train the mobile space's supernet on Fashion-MNIST for a few steps, evaluate two paths with
-# inherited weights and extract one as a standalone network. Later issues add search and export.
+# inherited weights and extract one as a standalone network; profile the CPU and predict and measure
+# that network's latency. Later issues add search and export.
 set -euo pipefail
 NASFORGE=${1:-build/bin/nasforge}
 OUT=runs/demo
@@ -24,3 +25,8 @@ echo "=== nasforge eval $ARCH (with and without BN recalibration)"
 "$NASFORGE" eval --checkpoint "$OUT/supernet" --arch "$ARCH" --no-recalibrate
 echo "=== nasforge extract"
 "$NASFORGE" extract --checkpoint "$OUT/supernet" --arch "$ARCH" --out "$OUT/subnet.pt"
+echo "=== nasforge profile: the mobile space's latency table on this CPU (resumes if it exists)"
+"$NASFORGE" profile --space zoo/mobilenet.yaml --device cpu --out "$OUT/cpu_profile.json" --calibrate 50
+echo "=== nasforge latency $ARCH: predicted by the table, then measured"
+"$NASFORGE" latency --space zoo/mobilenet.yaml --arch "$ARCH" --profile "$OUT/cpu_profile.json" \
+  --predictor lut+residual --measure

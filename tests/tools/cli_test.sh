@@ -74,6 +74,7 @@ expect "help" 0 "usage: nasforge COMMAND" -- "$NF" --help
 expect "command help" 0 "usage: nasforge sample FILE" -- "$NF" sample --help
 expect "list strategies is honest" 0 "(none registered yet: not built in this release)" -- \
   "$NF" list strategies
+expect "list predictors" 0 "  lut+residual" -- "$NF" list predictors
 expect "list ops" 0 "nor_conv_3x3" -- "$NF" list ops
 
 # The supernet commands, on synthetic data and a handful of small steps.

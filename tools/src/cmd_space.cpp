@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "cli.h"
+#include "nasforge/hardware/device.h"
+#include "nasforge/predictors/predictor.h"
 #include "nasforge/searchspace/dsl.h"
 #include "nasforge/searchspace/json.h"
 #include "nasforge/searchspace/metrics.h"
@@ -148,14 +150,22 @@ int run_list(const Command&, const Args& a) {
   }
   if (all || what == "devices") {
     known = true;
-    std::cout << "devices (for latency_ms@DEVICE):\n";
+    std::cout << "devices nasforge runs and times (profile, latency --measure):\n";
+    for (const auto& d : hardware::device_names()) std::cout << "  " << d << "\n";
+    std::cout << "device names for latency_ms@DEVICE (the above, plus devices measured "
+                 "elsewhere and brought as a CSV):\n";
     for (const auto& d : known_devices()) std::cout << "  " << d << "\n";
+  }
+  if (all || what == "predictors") {
+    known = true;
+    std::cout << "predictors:\n";
+    for (const auto& p : predictors::predictor_names()) std::cout << "  " << p << "\n";
   }
   if (all || what == "metrics") {
     known = true;
     std::cout << "metrics:\n  accuracy\n  latency_ms@DEVICE\n  params\n  macs\n";
   }
-  for (const char* later : {"strategies", "predictors", "evaluators"}) {
+  for (const char* later : {"strategies", "evaluators"}) {
     if (all || what == later) {
       known = true;
       std::cout << later << ":\n  (none registered yet: not built in this release)\n";
