@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -277,6 +278,7 @@ Flow flow_of(const Shape& s, int64_t channels) { return {channels, s.height, s.w
 
 std::vector<Unit> units(const SearchSpace& space, const Architecture& a) {
   std::vector<Unit> out;
+  std::vector<std::optional<std::vector<SearchSpace::LiveEdge>>> live_by_cell(space.cells().size());
   const auto& layers = space.layers();
   Flow cur{space.input().channels, space.input().height, space.input().width};
   Flow older = cur;
@@ -302,8 +304,10 @@ std::vector<Unit> units(const SearchSpace& space, const Architecture& a) {
               out.push_back(cell_pre(g, true));
               out.push_back(cell_pre(g, false));
             }
-            for (const auto& e : space.live_edges(a, spec.cell))
-              out.push_back(cell_edge(g, e.from, e.op));
+            // Layers of one cell template share its genotype: compute its live edges once.
+            auto& live = live_by_cell[spec.cell];
+            if (!live) live = space.live_edges(a, spec.cell);
+            for (const auto& e : *live) out.push_back(cell_edge(g, e.from, e.op));
             const int64_t n =
                 g.cell->combine == Combine::kConcat ? g.cell->nodes - g.cell->inputs : 1;
             next = {spec.width * n, ceil_div(cur.height, spec.stride),
