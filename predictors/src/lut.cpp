@@ -1,6 +1,8 @@
 // Latency from a device's lookup table: `lut` sums the measured units of an architecture;
 // `lut+residual` adds a ridge correction fitted on architectures measured end to end, for what
 // a sum of isolated units misses (per-op framework overhead, fusion, cache effects).
+#include <tbb/concurrent_unordered_map.h>
+
 #include <cmath>
 #include <sstream>
 #include <unordered_map>
@@ -35,6 +37,7 @@ class LutPredictor : public Predictor {
       if (!by_id_.emplace(u.id(), it->second).second)
         return Status(StatusCode::kInternal, "two units share an id: " + u.key());
     }
+    index_cells();
     if (missing)
       return FailedPrecondition("the latency table lacks " + std::to_string(missing) + " of " +
                                 std::to_string(all->size()) + " units of space '" + space_.name() +
@@ -48,13 +51,22 @@ class LutPredictor : public Predictor {
     return Status::Ok();  // the table is the model
   }
   Prediction predict(const Architecture& a) const override {
-    Prediction p;
-    double var = 0;
-    for (const Unit& u : units(space_, a)) {
-      auto it = by_id_.find(u.id());
-      if (it == by_id_.end()) return {std::nan(""), std::nan("")};
+    if (cell_templates_.empty()) return sum(units(space_, a));
+    // Cells are priced whole, per template and genotype, from a cache filled on first sight:
+    // a NAS-Bench-201 network is ~100 units, 90 of them in 15 cells sharing one genotype.
+    Prediction p = sum(units(space_, a, /*with_cells=*/false));
+    if (std::isnan(p.mean)) return p;
+    double var = p.std * p.std;
+    for (size_t k = 0; k < cell_templates_.size(); ++k) {
+      const uint64_t key = cell_key(k, a);
+      auto it = cell_cache_.find(key);
+      if (it == cell_cache_.end()) {
+        fill_cells(a);
+        it = cell_cache_.find(key);
+        if (it == cell_cache_.end()) return sum(units(space_, a));
+      }
       p.mean += it->second.first;
-      var += std::pow(1.4826 * it->second.second, 2);
+      var += it->second.second;
     }
     p.std = std::sqrt(var);
     return p;
@@ -79,6 +91,101 @@ class LutPredictor : public Predictor {
   }
 
  protected:
+  Prediction sum(const std::vector<Unit>& us) const {
+    Prediction p;
+    double var = 0;
+    for (const Unit& u : us) {
+      auto it = by_id_.find(u.id());
+      if (it == by_id_.end()) return {std::nan(""), std::nan("")};
+      p.mean += it->second.first;
+      var += std::pow(1.4826 * it->second.second, 2);
+    }
+    p.std = std::sqrt(var);
+    return p;
+  }
+
+  // Cell templates whose genotypes are few enough to cache all of them (NAS-Bench-201's
+  // 15,625; not DARTS's 10^9 per cell, where a cache would only grow), with their layers and
+  // decisions and each decision's bits in the cache key (8 bits of template index, then the
+  // genotype).
+  void index_cells() {
+    cell_templates_.clear();
+    std::vector<CellTemplateKey> found(space_.cells().size());
+    for (size_t c = 0; c < found.size(); ++c) found[c].cell = static_cast<int>(c);
+    for (size_t d = 0; d < space_.decisions().size(); ++d) {
+      const Section& s = space_.sections()[space_.decisions()[d].section];
+      if (s.kind == Section::Kind::kCell) found[s.cell].decisions.push_back(static_cast<int>(d));
+    }
+    const auto& layers = space_.layers();
+    for (size_t i = 0; i < layers.size(); ++i)
+      if (const auto* cell = std::get_if<nasforge::CellLayer>(&layers[i].spec))
+        found[cell->cell].layers.push_back(static_cast<int>(i));
+    for (auto& t : found) {
+      if (t.layers.empty()) continue;
+      int bits = 0;
+      double genotypes = 1;
+      for (int d : t.decisions) {
+        const size_t n = space_.decisions()[d].domain.size();
+        int b = 1;
+        while ((size_t{1} << b) < n) ++b;
+        t.bits.push_back(b);
+        bits += b;
+        genotypes *= static_cast<double>(n);
+      }
+      if (bits > 56 || t.cell > 255 || genotypes > static_cast<double>(kMaxCachedCells)) return;
+      cell_templates_.push_back(std::move(t));
+    }
+  }
+  uint64_t cell_key(size_t k, const Architecture& a) const {
+    const CellTemplateKey& t = cell_templates_[k];
+    uint64_t key = static_cast<uint64_t>(t.cell);
+    int shift = 8;
+    for (size_t j = 0; j < t.decisions.size(); ++j) {
+      key |= static_cast<uint64_t>(a[t.decisions[j]]) << shift;
+      shift += t.bits[j];
+    }
+    return key;
+  }
+  // Prices the cells of `a` unit by unit and caches each template's total.
+  void fill_cells(const Architecture& a) const {
+    std::vector<std::pair<double, double>> per_layer(space_.layers().size(), {0.0, 0.0});
+    for (const Unit& u : units(space_, a)) {
+      if (u.kind != UnitKind::kCellOp && u.kind != UnitKind::kCellPre) continue;
+      auto it = by_id_.find(u.id());
+      if (it == by_id_.end()) return;
+      per_layer[u.layer].first += it->second.first;
+      per_layer[u.layer].second += std::pow(1.4826 * it->second.second, 2);
+    }
+    for (size_t k = 0; k < cell_templates_.size(); ++k) {
+      std::pair<double, double> total{0.0, 0.0};
+      for (int layer : cell_templates_[k].layers) {
+        total.first += per_layer[layer].first;
+        total.second += per_layer[layer].second;
+      }
+      cell_cache_.insert({cell_key(k, a), total});
+    }
+  }
+
+  struct CellTemplateKey {
+    int cell = 0;
+    std::vector<int> layers, decisions, bits;
+  };
+  static constexpr size_t kMaxCachedCells = 1 << 20;
+  std::vector<CellTemplateKey> cell_templates_;
+  // template and genotype -> (ms, variance) over its layers; filled concurrently by
+  // predict_batch's threads, at most kMaxCachedCells entries per template.
+  // Keys differ mostly in their high bits; TBB buckets by the low bits of the hash, so mix.
+  struct MixHash {
+    size_t operator()(uint64_t k) const {
+      k ^= k >> 31;
+      k *= 0x7fb5d329728ea185ull;
+      k ^= k >> 27;
+      k *= 0x81dadef4bc2dd44dull;
+      return static_cast<size_t>(k ^ (k >> 33));
+    }
+  };
+  mutable tbb::concurrent_unordered_map<uint64_t, std::pair<double, double>, MixHash> cell_cache_;
+
   const SearchSpace& space_;
   std::string device_;
   std::unordered_map<std::string, std::pair<double, double>> table_;  // key -> (ms, mad)

@@ -276,7 +276,7 @@ Flow flow_of(const Shape& s, int64_t channels) { return {channels, s.height, s.w
 
 }  // namespace
 
-std::vector<Unit> units(const SearchSpace& space, const Architecture& a) {
+std::vector<Unit> units(const SearchSpace& space, const Architecture& a, bool with_cells) {
   std::vector<Unit> out;
   std::vector<std::optional<std::vector<SearchSpace::LiveEdge>>> live_by_cell(space.cells().size());
   const auto& layers = space.layers();
@@ -285,6 +285,7 @@ std::vector<Unit> units(const SearchSpace& space, const Architecture& a) {
   for (size_t i = 0; i < layers.size(); ++i) {
     const Layer& layer = layers[i];
     Flow next = cur;
+    const size_t first_of_layer = out.size();
     std::visit(
         [&](const auto& spec) {
           using T = std::decay_t<decltype(spec)>;
@@ -300,14 +301,16 @@ std::vector<Unit> units(const SearchSpace& space, const Architecture& a) {
             }
           } else if constexpr (std::is_same_v<T, CellLayer>) {
             CellGeometry g = geometry(space, i, cur, older);
-            if (g.cell->inputs == 2) {
+            if (with_cells && g.cell->inputs == 2) {
               out.push_back(cell_pre(g, true));
               out.push_back(cell_pre(g, false));
             }
             // Layers of one cell template share its genotype: compute its live edges once.
-            auto& live = live_by_cell[spec.cell];
-            if (!live) live = space.live_edges(a, spec.cell);
-            for (const auto& e : *live) out.push_back(cell_edge(g, e.from, e.op));
+            if (with_cells) {
+              auto& live = live_by_cell[spec.cell];
+              if (!live) live = space.live_edges(a, spec.cell);
+              for (const auto& e : *live) out.push_back(cell_edge(g, e.from, e.op));
+            }
             const int64_t n =
                 g.cell->combine == Combine::kConcat ? g.cell->nodes - g.cell->inputs : 1;
             next = {spec.width * n, ceil_div(cur.height, spec.stride),
@@ -329,6 +332,7 @@ std::vector<Unit> units(const SearchSpace& space, const Architecture& a) {
           }
         },
         layer.spec);
+    for (size_t k = first_of_layer; k < out.size(); ++k) out[k].layer = static_cast<int>(i);
     older = i == 0 ? next : cur;
     cur = next;
   }

@@ -116,6 +116,29 @@ TEST(LutPredictors, SumRecoverOverheadAndRoundTrip) {
   EXPECT_NE(wrong.status().message().find("another space"), std::string::npos);
 }
 
+TEST(LutPredictors, CachedCellsPriceExactlyTheirUnits) {
+  // NAS-Bench-201's cells are priced whole from a per-genotype cache; the answer must be the
+  // plain sum over units, on a cold cache and a warm one, serially and in parallel.
+  auto space = testing::load("zoo/nb201.yaml");
+  auto profile = fake_profile(space);
+  PredictorContext ctx;
+  ctx.space = &space;
+  ctx.profile = &profile;
+  auto lut = make_predictor("lut", ctx);
+  ASSERT_TRUE(lut.ok()) << lut.status().message();
+  Rng rng(12);
+  std::vector<Architecture> archs;
+  for (int i = 0; i < 300; ++i) archs.push_back(space.sample(rng));
+  archs.push_back(archs[0]);
+  auto batch = (*lut)->predict_batch(archs);
+  for (size_t i = 0; i < archs.size(); ++i) {
+    double sum = 0;
+    for (const Unit& u : units(space, archs[i])) sum += *profile.lookup(u.key());
+    EXPECT_NEAR((*lut)->predict(archs[i]).mean, sum, 1e-9 * sum);
+    EXPECT_NEAR(batch[i].mean, sum, 1e-9 * sum);
+  }
+}
+
 TEST(TablePredictor, LearnsFromTenRowsWithTransferAndRoundTrips) {
   auto space = testing::load("zoo/nb201.yaml");
   // A CSV of 300 cells: device `b` is 3x device `a` plus a per-cell jitter; `a` is MAC-driven.

@@ -43,6 +43,7 @@ struct Unit {
   bool expand_conv = false;  // kMBConv: has the 1x1 expansion (expand may be a decision)
   bool projection = false;   // kResBlock: 1x1 shortcut
   bool tokens = false;       // the input is N x T x D tokens (height = T, width = 1)
+  int layer = -1;            // index of the space's layer it belongs to (not part of the key)
   bool max_pool = false;     // kCellOp pools
 
   // Output spatial size (same padding): ceil(in / stride), or in / patch for patch embedding.
@@ -54,8 +55,9 @@ struct Unit {
   uint64_t id() const;
 };
 
-// The units `a` runs, in execution order.
-std::vector<Unit> units(const SearchSpace& space, const Architecture& a);
+// The units `a` runs, in execution order. Without `with_cells`, cell layers contribute none
+// (for callers that price a cell as a whole, by its genotype).
+std::vector<Unit> units(const SearchSpace& space, const Architecture& a, bool with_cells = true);
 
 // Every distinct unit (by key) that some architecture of the space runs, in a stable order,
 // found without enumerating architectures: per layer, the product of the values that layer's
