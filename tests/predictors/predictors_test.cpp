@@ -58,6 +58,13 @@ hardware::Profile fake_profile(const SearchSpace& space) {
   return p;
 }
 
+// The plain sum of the profile's entries for an architecture's units.
+double unit_sum(const SearchSpace& space, const hardware::Profile& profile, const Architecture& a) {
+  double sum = 0;
+  for (const Unit& u : units(space, a)) sum += *profile.lookup(u.key());
+  return sum;
+}
+
 std::string temp_file(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("nasforge_test_" + name)).string();
 }
@@ -76,15 +83,11 @@ TEST(LutPredictors, SumRecoverOverheadAndRoundTrip) {
   for (int i = 0; i < 40; ++i) test.push_back(space.sample(rng));
   // End to end = 1.3 x the table's sum + 0.01 ms per unit + 0.2 ms.
   auto truth = [&](const Architecture& a) {
-    double sum = 0;
-    for (const Unit& u : units(space, a)) sum += *profile.lookup(u.key());
-    return 1.3 * sum + 0.01 * static_cast<double>(units(space, a).size()) + 0.2;
+    return 1.3 * unit_sum(space, profile, a) + 0.01 * static_cast<double>(units(space, a).size()) +
+           0.2;
   };
-  for (const auto& a : test) {
-    double sum = 0;
-    for (const Unit& u : units(space, a)) sum += *profile.lookup(u.key());
-    EXPECT_NEAR((*lut)->predict(a).mean, sum, 1e-9);
-  }
+  for (const auto& a : test)
+    EXPECT_NEAR((*lut)->predict(a).mean, unit_sum(space, profile, a), 1e-9);
   auto res = make_predictor("lut+residual", ctx);
   ASSERT_TRUE(res.ok());
   std::vector<double> y;
@@ -121,19 +124,16 @@ TEST(LutPredictors, CachedCellsPriceExactlyTheirUnits) {
   // plain sum over units, on a cold cache and a warm one, serially and in parallel.
   auto space = testing::load("zoo/nb201.yaml");
   auto profile = fake_profile(space);
-  PredictorContext ctx;
-  ctx.space = &space;
-  ctx.profile = &profile;
+  PredictorContext ctx{&space, &profile};
   auto lut = make_predictor("lut", ctx);
   ASSERT_TRUE(lut.ok()) << lut.status().message();
   Rng rng(12);
-  std::vector<Architecture> archs;
-  for (int i = 0; i < 300; ++i) archs.push_back(space.sample(rng));
+  std::vector<Architecture> archs(300);
+  for (auto& a : archs) a = space.sample(rng);
   archs.push_back(archs[0]);
   auto batch = (*lut)->predict_batch(archs);
   for (size_t i = 0; i < archs.size(); ++i) {
-    double sum = 0;
-    for (const Unit& u : units(space, archs[i])) sum += *profile.lookup(u.key());
+    const double sum = unit_sum(space, profile, archs[i]);
     EXPECT_NEAR((*lut)->predict(archs[i]).mean, sum, 1e-9 * sum);
     EXPECT_NEAR(batch[i].mean, sum, 1e-9 * sum);
   }
