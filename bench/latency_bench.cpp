@@ -146,10 +146,7 @@ int published_part(const bench::BenchFlags& f) {
       for (bool transfer : {true, false}) {
         double sum = 0, lo = 1;
         for (int s = 0; s < seeds; ++s) {
-          std::vector<size_t> rows(table->rows());
-          for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-          Rng rng(static_cast<uint64_t>(s));
-          for (size_t i = 0; i < n; ++i) std::swap(rows[i], rows[i + rng.uniform(rows.size() - i)]);
+          const std::vector<size_t> rows = table->sample_rows(n, static_cast<uint64_t>(s));
           std::vector<Architecture> archs;
           std::vector<double> y;
           for (size_t i = 0; i < n; ++i) {

@@ -42,8 +42,7 @@ class OneDnnDevice : public Device {
                              const std::string& what) {
     try {
       OneDnnProgram program(lower());
-      at::Generator gen = at::detail::createCPUGenerator(options_.seed + 1);
-      program.set_input(torch::randn(shape, gen));
+      program.set_input(timing_input(shape, options_.seed));
       return measure([&] { program.execute(); }, options_.measure);
     } catch (const std::invalid_argument& e) {
       return Unimplemented("device 'onednn': " + what + ": " + e.what());

@@ -54,8 +54,7 @@ class TorchDevice : public Device {
 
  private:
   at::Tensor input(const std::vector<int64_t>& shape) {
-    at::Generator gen = at::detail::createCPUGenerator(options_.seed + 1);
-    return torch::randn(shape, gen).to(where_);
+    return timing_input(shape, options_.seed).to(where_);
   }
 
   template <typename F>

@@ -71,7 +71,6 @@ class LutPredictor : public Predictor {
     p.std = std::sqrt(var);
     return p;
   }
-  size_t units_of(const Architecture& a) const { return units(space_, a).size(); }
 
   std::string to_json() const override { return json_object("lut"); }
   std::string json_object(const std::string& name, const std::string& extra = "") const {
@@ -91,14 +90,21 @@ class LutPredictor : public Predictor {
   }
 
  protected:
+  // A unit's table time and variance (MAD scaled to a standard deviation), or {NaN, NaN}
+  // for a unit the table lacks.
+  std::pair<double, double> price(const Unit& u) const {
+    auto it = by_id_.find(u.id());
+    if (it == by_id_.end()) return {std::nan(""), std::nan("")};
+    return {it->second.first, std::pow(1.4826 * it->second.second, 2)};
+  }
   Prediction sum(const std::vector<Unit>& us) const {
     Prediction p;
     double var = 0;
     for (const Unit& u : us) {
-      auto it = by_id_.find(u.id());
-      if (it == by_id_.end()) return {std::nan(""), std::nan("")};
-      p.mean += it->second.first;
-      var += std::pow(1.4826 * it->second.second, 2);
+      const auto [ms, v] = price(u);
+      if (std::isnan(ms)) return {ms, ms};
+      p.mean += ms;
+      var += v;
     }
     p.std = std::sqrt(var);
     return p;
@@ -151,10 +157,10 @@ class LutPredictor : public Predictor {
     std::vector<std::pair<double, double>> per_layer(space_.layers().size(), {0.0, 0.0});
     for (const Unit& u : units(space_, a)) {
       if (u.kind != UnitKind::kCellOp && u.kind != UnitKind::kCellPre) continue;
-      auto it = by_id_.find(u.id());
-      if (it == by_id_.end()) return;
-      per_layer[u.layer].first += it->second.first;
-      per_layer[u.layer].second += std::pow(1.4826 * it->second.second, 2);
+      const auto [ms, v] = price(u);
+      if (std::isnan(ms)) return;
+      per_layer[u.layer].first += ms;
+      per_layer[u.layer].second += v;
     }
     for (size_t k = 0; k < cell_templates_.size(); ++k) {
       std::pair<double, double> total{0.0, 0.0};

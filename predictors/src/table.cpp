@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "nasforge/searchspace/metrics.h"
+#include "nasforge/searchspace/rng.h"
 
 namespace nasforge::predictors {
 
@@ -78,6 +79,16 @@ StatusOr<ArchTable> ArchTable::load(const std::string& path, const SearchSpace& 
   }
   if (t.archs.empty()) return InvalidArgument(path + ": expected rows after the header, got none");
   return t;
+}
+
+std::vector<size_t> ArchTable::sample_rows(size_t n, uint64_t seed) const {
+  std::vector<size_t> rows(archs.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  Rng rng(seed);
+  for (size_t i = 0; i < n && i < rows.size(); ++i)
+    std::swap(rows[i], rows[i + rng.uniform(rows.size() - i)]);
+  rows.resize(std::min(n, rows.size()));
+  return rows;
 }
 
 StatusOr<size_t> ArchTable::column(const std::string& name) const {

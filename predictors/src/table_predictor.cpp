@@ -77,9 +77,11 @@ class TablePredictor : public Predictor {
       for (const auto& c : candidates_) sets.push_back({additive, {c}});
       if (candidates_.size() > 1) sets.push_back({additive, candidates_});
     }
+    std::vector<Seen> seen;
+    for (const auto& a : archs) seen.push_back(look(a, !candidates_.empty()));
     std::vector<std::pair<double, Member>> scored;
     for (const auto& set : sets) {
-      Ridge r = fit_set(set, archs, y);
+      Ridge r = fit_set(set, seen, y);
       if (r.loo.empty()) continue;
       // Compare candidates on one scale: the RMS of log(prediction / measured), leave-one-out.
       double sq = 0;
@@ -108,7 +110,7 @@ class TablePredictor : public Predictor {
     std::vector<double> resid;
     for (size_t i = 0; i < archs.size(); ++i) {
       enc.push_back(encoding(archs[i]));
-      resid.push_back(std::log(y[i]) - log_mean(archs[i]));
+      resid.push_back(std::log(y[i]) - log_mean(seen[i]));
     }
     gp_ = GaussianProcess::fit(enc, resid);
     return Status::Ok();
@@ -117,12 +119,13 @@ class TablePredictor : public Predictor {
   Prediction predict(const Architecture& a) const override {
     bool needs_side = false;
     for (const auto& m : members_) needs_side |= !m.set.transfer.empty();
-    if (needs_side && row(a) < 0) {  // no side data for it: the prior alone
-      const double m = std::exp(prior_.predict(features(a, FeatureSet{})));
+    const Seen seen = look(a, needs_side);
+    if (needs_side && seen.row < 0) {  // no side data for it: the prior alone
+      const double m = std::exp(prior_.predict(features(seen, FeatureSet{})));
       return {m, m * prior_.loo_rmse};
     }
     auto [g, s] = gp_.predict(encoding(a));
-    const double m = std::exp(log_mean(a) + g);
+    const double m = std::exp(log_mean(seen) + g);
     return {m, m * s};
   }
 
@@ -195,11 +198,26 @@ class TablePredictor : public Predictor {
   };
   static constexpr size_t kMembers = 3;
 
+  // What every feature set reads from an architecture, looked up once: its units and, when
+  // transfer columns may be read, its row in the side table (-1: not there, or not looked up).
+  struct Seen {
+    std::vector<Unit> units;
+    long row = -1;
+  };
+  Seen look(const Architecture& a, bool need_row) const {
+    Seen seen{units(space_, a), -1};
+    if (need_row && side_ != nullptr) {
+      auto it = side_->row_of.find(space_.to_string(a));
+      if (it != side_->row_of.end()) seen.row = static_cast<long>(it->second);
+    }
+    return seen;
+  }
+
   // The members' average prediction, in log latency.
-  double log_mean(const Architecture& a) const {
+  double log_mean(const Seen& seen) const {
     double sum = 0, weights = 0;
     for (const auto& m : members_) {
-      const double t = m.ridge.predict(features(a, m.set));
+      const double t = m.ridge.predict(features(seen, m.set));
       sum += m.weight * (m.set.additive ? std::log(std::max(t, 1e-6)) : t);
       weights += m.weight;
     }
@@ -214,16 +232,11 @@ class TablePredictor : public Predictor {
   size_t features_size(const FeatureSet& set) const {
     return (set.additive ? 2 * classes_.size() : 2) + set.transfer.size();
   }
-  long row(const Architecture& a) const {
-    if (side_ == nullptr) return -1;
-    auto it = side_->row_of.find(space_.to_string(a));
-    return it == side_->row_of.end() ? -1 : static_cast<long>(it->second);
-  }
-  std::vector<double> features(const Architecture& a, const FeatureSet& set) const {
+  std::vector<double> features(const Seen& seen, const FeatureSet& set) const {
     std::vector<double> f;
     if (set.additive) {
       f.assign(2 * classes_.size(), 0.0);
-      for (const Unit& u : units(space_, a)) {
+      for (const Unit& u : seen.units) {
         const auto it = std::lower_bound(classes_.begin(), classes_.end(), unit_class(u));
         const size_t k = static_cast<size_t>(it - classes_.begin());
         if (k >= classes_.size()) continue;
@@ -231,11 +244,12 @@ class TablePredictor : public Predictor {
         f[2 * k + 1] += 1e-6 * static_cast<double>(hardware::unit_cost(u).macs);
       }
     } else {
-      const auto c = hardware::count(space_, a);
+      hardware::Cost c;
+      for (const Unit& u : seen.units) c += hardware::unit_cost(u);
       f = {std::log(std::max<double>(1, static_cast<double>(c.macs))),
            std::log(std::max<double>(1, static_cast<double>(c.params)))};
     }
-    const long r = set.transfer.empty() ? -1 : row(a);
+    const long r = seen.row;
     for (const auto& name : set.transfer) {
       const double v = r >= 0 ? side_->values[*side_->column(name)][static_cast<size_t>(r)] : 1;
       f.push_back(set.additive ? v : std::log(std::max(v, 1e-6)));
@@ -246,13 +260,13 @@ class TablePredictor : public Predictor {
     auto e = space_.encode_onehot(a);
     return {e.begin(), e.end()};
   }
-  Ridge fit_set(const FeatureSet& set, const std::vector<Architecture>& archs,
+  Ridge fit_set(const FeatureSet& set, const std::vector<Seen>& seen,
                 const std::vector<double>& y) const {
     Matrix x;
     std::vector<double> t;
-    for (size_t i = 0; i < archs.size(); ++i) {
-      if (!set.transfer.empty() && row(archs[i]) < 0) return Ridge{};
-      x.push_back(features(archs[i], set));
+    for (size_t i = 0; i < seen.size(); ++i) {
+      if (!set.transfer.empty() && seen[i].row < 0) return Ridge{};
+      x.push_back(features(seen[i], set));
       t.push_back(target(y[i], set));
     }
     return Ridge::fit(x, t);

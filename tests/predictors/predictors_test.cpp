@@ -124,7 +124,9 @@ TEST(LutPredictors, CachedCellsPriceExactlyTheirUnits) {
   // plain sum over units, on a cold cache and a warm one, serially and in parallel.
   auto space = testing::load("zoo/nb201.yaml");
   auto profile = fake_profile(space);
-  PredictorContext ctx{&space, &profile};
+  PredictorContext ctx;
+  ctx.space = &space;
+  ctx.profile = &profile;
   auto lut = make_predictor("lut", ctx);
   ASSERT_TRUE(lut.ok()) << lut.status().message();
   Rng rng(12);

@@ -11,7 +11,6 @@
 #include "nasforge/predictors/predictor.h"
 #include "nasforge/predictors/quality.h"
 #include "nasforge/searchspace/metrics.h"
-#include "nasforge/searchspace/rng.h"
 #include "progress.h"
 
 namespace nasforge::cli {
@@ -250,11 +249,7 @@ int run_fit_latency(const Command& cmd, const Args& a) {
   if (samples < 3 || samples > table->rows())
     return fail(cmd.name, "--samples: expected 3 to " + std::to_string(table->rows()) +
                               " (the table's rows), got " + std::to_string(samples));
-  // N distinct rows, seeded (a partial Fisher-Yates shuffle).
-  std::vector<size_t> rows(table->rows());
-  for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-  Rng rng(seed);
-  for (size_t i = 0; i < samples; ++i) std::swap(rows[i], rows[i + rng.uniform(rows.size() - i)]);
+  const std::vector<size_t> rows = table->sample_rows(samples, seed);
   std::vector<Architecture> archs;
   std::vector<double> y;
   for (size_t i = 0; i < samples; ++i) {

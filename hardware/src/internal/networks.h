@@ -2,6 +2,9 @@
 // kept so that timing many architectures of a space builds it once.
 #pragma once
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -32,6 +35,12 @@ class NetworkCache {
   uint64_t seed_;
   std::map<std::string, supernet::Supernet> nets_;
 };
+
+// The seeded random input every device times a unit or network on.
+inline at::Tensor timing_input(const std::vector<int64_t>& shape, uint64_t seed) {
+  at::Generator gen = at::detail::createCPUGenerator(seed + 1);
+  return torch::randn(shape, gen);
+}
 
 // Settings every CPU device applies before timing (see torch_device.cpp).
 void steady_cpu_timing();

@@ -23,6 +23,8 @@ struct ArchTable {
   // Index of a numeric column, or an error listing them.
   StatusOr<size_t> column(const std::string& name) const;
   size_t rows() const { return archs.size(); }
+  // `n` distinct row indices drawn with `seed` (a partial Fisher-Yates shuffle); n <= rows().
+  std::vector<size_t> sample_rows(size_t n, uint64_t seed) const;
 };
 
 }  // namespace nasforge::predictors
