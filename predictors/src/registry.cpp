@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "internal/accuracy.h"
 #include "internal/predictors.h"
 #include "nasforge/searchspace/ast_reader.h"
 #include "nasforge/searchspace/files.h"
@@ -23,13 +24,16 @@ Status Predictor::save(const std::string& path) const {
   return write_atomically(path, to_json(), "predictor");
 }
 
-std::vector<std::string> predictor_names() { return {"lut", "lut+residual", "table"}; }
+std::vector<std::string> predictor_names() {
+  return {"lut", "lut+residual", "table", "mlp", "gp", "wl-gp"};
+}
 
 StatusOr<std::unique_ptr<Predictor>> make_predictor(const std::string& name,
                                                     const PredictorContext& ctx) {
   if (ctx.space == nullptr) return InvalidArgument("a predictor needs its search space");
   if (name == "lut" || name == "lut+residual") return make_lut(name, ctx);
   if (name == "table") return make_table(ctx);
+  if (name == "mlp" || name == "gp" || name == "wl-gp") return make_accuracy(name, ctx);
   std::string list;
   for (const auto& n : predictor_names()) list += (list.empty() ? "" : ", ") + n;
   return NotFound("unknown predictor '" + name + "'; the predictors are " + list);
@@ -58,9 +62,11 @@ StatusOr<std::unique_ptr<Predictor>> load_predictor(const std::string& path,
     p = load_lut(*root, name, ctx, d);
   } else if (name == "table") {
     p = load_table(*root, ctx, d);
+  } else if (name == "mlp" || name == "gp" || name == "wl-gp") {
+    p = load_accuracy(*root, name, ctx, d);
   } else {
     d.error(root->find("predictor")->loc, "predictor",
-            "expected lut, lut+residual or table, got '" + name + "'");
+            "expected lut, lut+residual, table, mlp, gp or wl-gp, got '" + name + "'");
     return InvalidArgument(d.str());
   }
   if (!p.ok()) return p.status().WithContext(path);

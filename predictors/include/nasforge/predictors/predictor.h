@@ -1,7 +1,7 @@
 // Predictors: fit on measured architectures, then predict a mean and an uncertainty for any
-// architecture of the space. Latency predictors (`lut`, `lut+residual`, `table`) live here now;
-// accuracy predictors join them behind the same interface. Each registers by name and saves and
-// loads as JSON.
+// architecture of the space. Latency predictors (`lut`, `lut+residual`, `table`) and accuracy
+// predictors (`mlp`, `gp`, `wl-gp`, accuracy.h) share this interface. Each registers by name and
+// saves and loads as JSON.
 #pragma once
 
 #include <memory>
@@ -29,6 +29,7 @@ struct PredictorContext {
   const ArchTable* side = nullptr;
   std::vector<std::string> transfer;
   std::string target_column;
+  uint64_t seed = 0;  // for predictors that draw (the MLP ensemble's initialisation and batches)
 };
 
 class Predictor {

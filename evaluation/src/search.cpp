@@ -1,0 +1,383 @@
+// The search driver (search.h).
+#include "nasforge/evaluation/search.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <set>
+#include <unordered_map>
+
+#include "internal/feasibility.h"
+#include "nasforge/strategies/pareto.h"
+#include "nasforge/strategies/strategy.h"
+
+namespace nasforge::evaluation {
+
+std::string ConstraintSpec::str() const {
+  auto num = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return std::string(buf);
+  };
+  if (min && max) return num(*min) + " <= " + metric.name + " <= " + num(*max);
+  return metric.name + (max ? " <= " + num(*max) : " >= " + num(*min));
+}
+
+StatusOr<ConstraintSpec> ConstraintSpec::parse(const std::string& text) {
+  size_t at = std::string::npos, len = 2;
+  bool upper = true;
+  for (const char* op : {"<=", ">="}) {
+    size_t p = text.find(op);
+    if (p != std::string::npos) at = p, upper = op[0] == '<';
+  }
+  if (at == std::string::npos) {
+    if (text.find_first_of("<>=") != std::string::npos)
+      return InvalidArgument("constraint '" + text +
+                             "': use <= or >= (bounds are inclusive), e.g. latency_ms@cpu<=2.5");
+    return InvalidArgument("expected a constraint METRIC<=VALUE or METRIC>=VALUE, got '" + text +
+                           "'");
+  }
+  auto trim = [](std::string s) {
+    s.erase(0, s.find_first_not_of(' '));
+    s.erase(s.find_last_not_of(' ') + 1);
+    return s;
+  };
+  auto name = MetricName::parse(trim(text.substr(0, at)));
+  if (!name.ok()) return name.status().WithContext("constraint '" + text + "'");
+  const std::string num = trim(text.substr(at + len));
+  auto v = parse_number(num);
+  if (!v)
+    return InvalidArgument("constraint '" + text +
+                           "': expected a number after the operator, got '" + num + "'");
+  ConstraintSpec c;
+  c.metric = *name;
+  (upper ? c.max : c.min) = *v;
+  return c;
+}
+
+double ConstraintSpec::violation(double v) const {
+  if (!std::isfinite(v)) return 1;
+  double out = 0;
+  if (max && v > *max) out += (v - *max) / std::max(std::abs(*max), 1e-12);
+  if (min && v < *min) out += (*min - v) / std::max(std::abs(*min), 1e-12);
+  return out;
+}
+
+StatusOr<ObjectiveSpec> ObjectiveSpec::parse(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  const std::string dir = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (dir != "max" && dir != "min")
+    return InvalidArgument("expected an objective NAME:max or NAME:min, got '" + text + "'");
+  auto name = MetricName::parse(text.substr(0, colon));
+  if (!name.ok()) return name.status().WithContext("objective '" + text + "'");
+  return ObjectiveSpec{*name, dir == "max" ? Direction::kMaximize : Direction::kMinimize};
+}
+
+struct Search::Impl {
+  std::shared_ptr<SourceFactory> shared;
+  SourceFactory& factory;
+  std::map<std::string, std::shared_ptr<MetricSource>> sources;  // signal and constraint metrics
+  std::vector<std::pair<std::string, std::shared_ptr<MetricSource>>> reports;
+  std::unique_ptr<CheapFeasibility> cheap;
+  explicit Impl(std::shared_ptr<SourceFactory> f) : shared(std::move(f)), factory(*shared) {}
+};
+
+Search::Search(SearchConfig c) : config_(std::move(c)) {}
+Search::~Search() = default;
+
+StatusOr<std::unique_ptr<Search>> Search::create(SearchConfig c,
+                                                 std::shared_ptr<SourceFactory> factory) {
+  if (!c.space) return InvalidArgument("a search needs its space");
+  const SearchSpace& space = *c.space;
+  if (c.objectives.empty())
+    for (const Objective& o : space.objectives())
+      c.objectives.push_back({*MetricName::parse(o.metric.str()), o.direction});
+  if (c.objectives.empty())
+    return InvalidArgument("no objective: give --objective NAME:max|min, or objectives: in " +
+                           space.file());
+  for (const Constraint& k : space.constraints()) {
+    ConstraintSpec s;
+    s.metric = *MetricName::parse(k.metric.str());
+    s.min = k.min;
+    s.max = k.max;
+    c.constraints.push_back(s);
+  }
+  if (c.budget == 0) return InvalidArgument("--budget: expected at least 1");
+  if (c.batch == 0) c.batch = 1;
+  std::unique_ptr<Search> s(new Search(c));
+  SourceContext ctx;
+  ctx.space = c.space;
+  ctx.seed = c.seed;
+  ctx.data = c.data;
+  if (factory && factory->context().space->fingerprint() != c.space->fingerprint())
+    return InvalidArgument("a shared source factory must be made for the search's own space");
+  s->impl_ = std::make_unique<Impl>(factory ? factory : std::make_shared<SourceFactory>(ctx));
+  Impl& im = *s->impl_;
+  std::set<std::string> named;
+  for (const auto& m : c.metrics) {
+    if (!named.insert(m.metric.name).second)
+      return InvalidArgument("--metric " + m.metric.name + " is given twice");
+    auto src = im.factory.make(m);
+    if (!src.ok()) return src.status();
+    im.sources[m.metric.name] = *src;
+  }
+  auto need = [&](const MetricName& n, const std::string& role) -> Status {
+    if (im.sources.count(n.name)) return Status::Ok();
+    if (n.typed && (n.typed->kind == MetricKind::kParams || n.typed->kind == MetricKind::kMacs)) {
+      auto src = im.factory.make({n, "count"});
+      if (!src.ok()) return src.status();
+      im.sources[n.name] = *src;
+      return Status::Ok();
+    }
+    return InvalidArgument(role + " " + n.name + " has no source; add --metric " + n.name +
+                           "=SOURCE (table:CSV:COLUMN, predictor:FILE, measure:DEVICE, "
+                           "supernet:DIR, train:EPOCHS)");
+  };
+  std::set<std::string> objective_names;
+  for (const auto& o : c.objectives) {
+    if (!objective_names.insert(o.metric.name).second)
+      return InvalidArgument("objective " + o.metric.name + " is given twice");
+    NF_RETURN_IF_ERROR(need(o.metric, "objective"));
+  }
+  for (const auto& k : c.constraints) NF_RETURN_IF_ERROR(need(k.metric, "constraint"));
+  for (const auto& r : c.reports) {
+    if (im.sources.count(r.metric.name) || !named.insert(r.metric.name).second)
+      return InvalidArgument("--report " + r.metric.name +
+                             " is also a metric the search sees; give it another name");
+    auto src = im.factory.make(r);
+    if (!src.ok()) return src.status().WithContext("--report");
+    im.reports.emplace_back(r.metric.name, *src);
+  }
+  if (c.reference && c.reference->size() != c.objectives.size())
+    return InvalidArgument("--reference: expected one value per objective (" +
+                           std::to_string(c.objectives.size()) + "), got " +
+                           std::to_string(c.reference->size()));
+  std::vector<std::pair<ConstraintSpec, MetricSource*>> cheap;
+  for (const auto& k : c.constraints)
+    if (im.sources[k.metric.name]->cheap()) cheap.emplace_back(k, im.sources[k.metric.name].get());
+  if (!cheap.empty()) im.cheap = std::make_unique<CheapFeasibility>(space, std::move(cheap));
+  s->config_ = std::move(c);
+  return s;
+}
+
+FeasibilityReport Search::check_feasibility() {
+  std::vector<std::pair<ConstraintSpec, MetricSource*>> all;
+  for (const auto& k : config_.constraints)
+    all.emplace_back(k, impl_->sources[k.metric.name].get());
+  return evaluation::check_feasibility(*config_.space, all, impl_->cheap.get(), config_.seed);
+}
+
+namespace {
+
+std::string hex(uint64_t h) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::vector<std::pair<std::string, std::string>> config_lines(const SearchConfig& c) {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.emplace_back("space_fingerprint", c.space->fingerprint());
+  out.emplace_back("strategy", c.strategy);
+  std::string opts;
+  for (const auto& [k, v] : c.options) opts += k + "=" + v + " ";
+  out.emplace_back("strategy_options", opts);
+  out.emplace_back("seed", std::to_string(c.seed));
+  out.emplace_back("batch", std::to_string(c.batch));
+  std::string m, r, o, k;
+  for (const auto& x : c.metrics) m += x.metric.name + "=" + x.source + " ";
+  for (const auto& x : c.reports) r += x.metric.name + "=" + x.source + " ";
+  for (const auto& x : c.objectives)
+    o += x.metric.name + (x.direction == Direction::kMaximize ? ":max " : ":min ");
+  for (const auto& x : c.constraints) k += x.str() + "; ";
+  out.emplace_back("metrics", m);
+  out.emplace_back("reports", r);
+  out.emplace_back("objectives", o);
+  out.emplace_back("constraints", k);
+  out.emplace_back("budget", std::to_string(c.budget));
+  return out;
+}
+
+}  // namespace
+
+StatusOr<SearchResult> Search::run(
+    const std::function<void(uint64_t, uint64_t, const std::string&)>& progress) {
+  const SearchConfig& c = config_;
+  const SearchSpace& space = *c.space;
+  SearchResult res;
+  res.feasibility = check_feasibility();
+  if (!res.feasibility.feasible) return FailedPrecondition(res.feasibility.message);
+
+  std::unique_ptr<TrialStore> store;
+  std::unordered_map<std::string, TrialRecord> stored;  // by hash, from an earlier run
+  if (!c.out_dir.empty()) {
+    auto st = TrialStore::open(c.out_dir + "/trials.sqlite", config_lines(c), {"budget"});
+    if (!st.ok()) return st.status();
+    store = std::move(*st);
+    auto rows = store->all();
+    if (!rows.ok()) return rows.status();
+    for (auto& r : *rows) stored.emplace(r.hash, std::move(r));
+  }
+
+  strategies::Problem problem;
+  problem.space = c.space.get();
+  problem.objectives = c.objectives.size();
+  problem.feasibility = impl_->cheap.get();
+  if (impl_->cheap) problem.witness = res.feasibility.witness;
+  problem.seed = c.seed;
+  problem.options = c.options;
+  auto strategy = strategies::make_strategy(c.strategy, problem);
+  if (!strategy.ok()) return strategy.status();
+
+  std::unordered_map<std::string, size_t> index;  // hash -> position in res.trials
+  auto to_trial = [&](const TrialRecord& r, const Architecture& a) {
+    strategies::Trial t;
+    t.arch = a;
+    t.ok = r.status != "failed";
+    t.violation = r.violation;
+    if (t.ok)
+      for (const auto& o : c.objectives) {
+        double v = r.metrics.at(o.metric.name);
+        t.score.push_back(o.direction == Direction::kMaximize ? v : -v);
+      }
+    return t;
+  };
+  std::optional<double> best_value;
+  std::string best_line;
+  const uint64_t cap = 20 * c.budget + 1000;  // proposals, repeats included
+  while (res.evaluated < c.budget) {
+    if (res.proposals >= cap) {
+      res.stopped = "the strategy proposed " + std::to_string(res.proposals) +
+                    " architectures, only " + std::to_string(res.evaluated) +
+                    " of them new; stopping (the space may be nearly exhausted)";
+      break;
+    }
+    auto archs = (*strategy)->ask(std::min<uint64_t>(c.batch, c.budget - res.evaluated));
+    std::vector<strategies::Trial> told;
+    for (const Architecture& a : archs) {
+      ++res.proposals;
+      const std::string h = hex(space.canonical_hash(a));
+      if (auto it = index.find(h); it != index.end()) {  // a repeat: free, same result
+        ++res.repeats;
+        told.push_back(to_trial(res.trials[it->second], a));
+        continue;
+      }
+      if (res.evaluated >= c.budget) break;
+      TrialRecord r;
+      if (auto it = stored.find(h); it != stored.end()) {
+        r = it->second;  // evaluated by an earlier run: replayed, not re-evaluated
+        ++res.reused;
+      } else {
+        r.arch = space.to_string(a);
+        r.hash = h;
+        r.started_unix =
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        const auto t0 = std::chrono::steady_clock::now();
+        for (auto& [name, src] : impl_->sources) {
+          auto v = src->evaluate(a);
+          if (!v.ok()) {
+            r.status = "failed";
+            r.error = name + ": " + v.status().message();
+            break;
+          }
+          r.metrics[name] = *v;
+        }
+        if (r.status != "failed") {
+          for (const auto& k : c.constraints) r.violation += k.violation(r.metrics[k.metric.name]);
+          if (r.violation > 0) r.status = "infeasible";
+          for (auto& [name, src] : impl_->reports) {
+            auto v = src->evaluate(a);
+            r.report[name] = v.ok() ? *v : NAN;
+          }
+        }
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (store) NF_RETURN_IF_ERROR(store->insert(r));
+      }
+      ++res.evaluated;
+      if (r.id == 0) r.id = static_cast<int64_t>(res.evaluated);
+      index.emplace(h, res.trials.size());
+      res.trials.push_back(r);
+      told.push_back(to_trial(r, a));
+      if (r.status == "ok") {
+        const auto& o = c.objectives[0];
+        const double v = r.metrics[o.metric.name];
+        const bool better = !best_value || (o.direction == Direction::kMaximize ? v > *best_value
+                                                                                : v < *best_value);
+        if (better) {
+          best_value = v;
+          char buf[64];
+          std::snprintf(buf, sizeof buf, "best %s %.4g", o.metric.name.c_str(), v);
+          best_line = buf;
+        }
+      }
+      if (progress) progress(res.evaluated, c.budget, best_line);
+    }
+    (*strategy)->tell(told);
+  }
+
+  // The answer: feasible trials only.
+  std::vector<strategies::Point> pts;
+  std::vector<size_t> feasible;
+  for (size_t i = 0; i < res.trials.size(); ++i) {
+    if (res.trials[i].status != "ok") continue;
+    feasible.push_back(i);
+    strategies::Point p;
+    for (const auto& o : c.objectives) {
+      const double v = res.trials[i].metrics.at(o.metric.name);
+      p.push_back(o.direction == Direction::kMaximize ? v : -v);
+    }
+    pts.push_back(p);
+  }
+  for (size_t k : strategies::pareto_front(pts)) res.pareto.push_back(feasible[k]);
+  std::sort(res.pareto.begin(), res.pareto.end(), [&](size_t a, size_t b) {
+    return pts[std::find(feasible.begin(), feasible.end(), a) - feasible.begin()][0] >
+           pts[std::find(feasible.begin(), feasible.end(), b) - feasible.begin()][0];
+  });
+  if (!feasible.empty()) {
+    size_t b = 0;
+    for (size_t k = 1; k < pts.size(); ++k)
+      if (pts[k][0] > pts[b][0]) b = k;
+    res.best = feasible[b];
+  }
+  // Hypervolume against the given reference, else the worst feasible value of each objective.
+  strategies::Point ref(c.objectives.size(), 0.0);
+  for (size_t m = 0; m < c.objectives.size(); ++m) {
+    const double sign = c.objectives[m].direction == Direction::kMaximize ? 1 : -1;
+    if (c.reference) {
+      ref[m] = sign * (*c.reference)[m];
+    } else {
+      ref[m] = pts.empty() ? 0 : pts[0][m];
+      for (const auto& p : pts) ref[m] = std::min(ref[m], p[m]);
+    }
+    res.reference.push_back(sign * ref[m]);
+  }
+  res.hypervolume = strategies::hypervolume(pts, ref);
+  return res;
+}
+
+std::string result_json(const SearchConfig& c, const SearchResult& r) {
+  auto trial = [&](const TrialRecord& t) {
+    return "{\"arch\": \"" + t.arch + "\", \"hash\": \"" + t.hash +
+           "\", \"metrics\": " + metrics_json(t.metrics) +
+           ", \"report\": " + metrics_json(t.report) + "}";
+  };
+  std::string s = "{\"best\": ";
+  s += r.best ? trial(r.trials[*r.best]) : "null";
+  s += ", \"pareto\": [";
+  for (size_t i = 0; i < r.pareto.size(); ++i) s += (i ? ", " : "") + trial(r.trials[r.pareto[i]]);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", r.hypervolume);
+  s += "], \"hypervolume\": " + std::string(buf) + ", \"reference\": {";
+  for (size_t m = 0; m < r.reference.size(); ++m) {
+    std::snprintf(buf, sizeof buf, "%.17g", r.reference[m]);
+    s += (m ? ", \"" : "\"") + c.objectives[m].metric.name + "\": " + buf;
+  }
+  s += "}, \"trials\": " + std::to_string(r.trials.size()) +
+       ", \"reused\": " + std::to_string(r.reused) + ", \"repeats\": " + std::to_string(r.repeats) +
+       "}";
+  return s;
+}
+
+}  // namespace nasforge::evaluation

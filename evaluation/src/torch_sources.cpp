@@ -1,0 +1,150 @@
+// The sources that run networks: measure:DEVICE, supernet:DIR and train:EPOCHS.
+#include <torch/torch.h>
+
+#include "internal/sources.h"
+#include "nasforge/hardware/device.h"
+#include "nasforge/supernet/run.h"
+
+namespace nasforge::evaluation {
+namespace {
+
+class MeasureSource : public MetricSource {
+ public:
+  MeasureSource(std::unique_ptr<hardware::Device> d, const SearchSpace& s, std::string desc)
+      : device_(std::move(d)), space_(s), desc_(std::move(desc)) {}
+  std::string describe() const override { return desc_; }
+  bool cheap() const override { return false; }
+  StatusOr<double> evaluate(const Architecture& a) override {
+    auto m = device_->measure_network(space_, a);
+    if (!m.ok()) return m.status();
+    return m->median_ms;
+  }
+
+ private:
+  std::unique_ptr<hardware::Device> device_;
+  const SearchSpace& space_;
+  std::string desc_;
+};
+
+// A loaded train-supernet run: its data and its trained supernet, shared by every supernet:
+// source that names the folder.
+struct LoadedRun {
+  supernet::RunFolder run;
+  data::Splits data;
+  std::unique_ptr<supernet::SupernetTrainer> trainer;
+};
+
+class SupernetSource : public MetricSource {
+ public:
+  SupernetSource(std::shared_ptr<LoadedRun> r, bool test, std::string desc)
+      : r_(std::move(r)), test_(test), desc_(std::move(desc)) {}
+  std::string describe() const override { return desc_; }
+  bool cheap() const override { return false; }
+  StatusOr<double> evaluate(const Architecture& a) override {
+    auto res = r_->trainer->evaluate(a, test_ ? r_->data.test : r_->data.valid,
+                                     r_->run.config.bn_recalibration_batches > 0);
+    return 100.0 * res.accuracy;
+  }
+
+ private:
+  std::shared_ptr<LoadedRun> r_;
+  bool test_;
+  std::string desc_;
+};
+
+class TrainSource : public MetricSource {
+ public:
+  TrainSource(const SourceContext& ctx, SourceFactory::Shared& shared, int64_t epochs, bool test,
+              std::string desc)
+      : ctx_(ctx), shared_(shared), epochs_(epochs), test_(test), desc_(std::move(desc)) {}
+  std::string describe() const override { return desc_; }
+  bool cheap() const override { return false; }
+  StatusOr<double> evaluate(const Architecture& a) override {
+    const auto key = std::make_pair(ctx_.space->canonical_hash(a), epochs_);
+    auto it = shared_.trained.find(key);
+    if (it == shared_.trained.end()) {
+      if (!data_) {
+        auto d = supernet::load_data_for(ctx_.data, *ctx_.space, ctx_.seed, 10000);
+        if (!d.ok()) return d.status();
+        data_ = std::make_unique<data::Splits>(std::move(*d));
+      }
+      supernet::TrainConfig c;
+      c.epochs = epochs_;
+      c.seed = ctx_.seed;
+      c.bn_recalibration_batches = 0;
+      supernet::SupernetTrainer trainer(
+          supernet::Supernet(ctx_.space, supernet::SupernetOptions().seed(ctx_.seed)), *data_, c);
+      trainer.fix_path(a);
+      while (trainer.epoch() < c.epochs && trainer.step()) {
+      }
+      const double valid = 100.0 * trainer.evaluate(a, data_->valid, false).accuracy;
+      const double test = 100.0 * trainer.evaluate(a, data_->test, false).accuracy;
+      it = shared_.trained.emplace(key, std::make_pair(valid, test)).first;
+    }
+    return test_ ? it->second.second : it->second.first;
+  }
+
+ private:
+  const SourceContext& ctx_;
+  SourceFactory::Shared& shared_;
+  int64_t epochs_;
+  bool test_;
+  std::string desc_;
+  std::unique_ptr<data::Splits> data_;
+};
+
+}  // namespace
+
+StatusOr<std::shared_ptr<MetricSource>> make_measure_source(const MetricSpec& spec,
+                                                            const SourceContext& ctx,
+                                                            const std::string& device) {
+  hardware::DeviceOptions o;
+  o.threads = ctx.threads;
+  o.seed = ctx.seed;
+  auto d = hardware::make_device(device, o);
+  if (!d.ok()) return d.status().WithContext("--metric " + spec.metric.name + "=" + spec.source);
+  return std::shared_ptr<MetricSource>(
+      std::make_shared<MeasureSource>(std::move(*d), *ctx.space, spec.source));
+}
+
+StatusOr<std::shared_ptr<MetricSource>> make_supernet_source(const MetricSpec& spec,
+                                                             const SourceContext& ctx,
+                                                             SourceFactory::Shared& shared,
+                                                             const std::string& dir, bool test) {
+  const std::string where = "--metric " + spec.metric.name + "=" + spec.source;
+  if (!spec.metric.typed || spec.metric.typed->kind != MetricKind::kAccuracy) {
+    if (spec.metric.typed)
+      return InvalidArgument(where + ": supernet: gives accuracy, not " + spec.metric.name);
+  }
+  auto& slot = shared.runs[dir];
+  if (!slot) {
+    auto run = supernet::load_run(dir);
+    if (!run.ok()) return run.status().WithContext(where);
+    if (run->space->fingerprint() != ctx.space->fingerprint())
+      return FailedPrecondition(
+          where + ": the supernet in " + dir + " was trained on another space (fingerprint " +
+          run->space->fingerprint() + ", the search space has " + ctx.space->fingerprint() + ")");
+    auto data = supernet::load_data_for(run->data, *run->space, run->config.seed, run->valid_size);
+    if (!data.ok()) return data.status().WithContext(where);
+    auto loaded = std::make_shared<LoadedRun>();
+    loaded->run = *run;
+    loaded->data = std::move(*data);
+    loaded->trainer = std::make_unique<supernet::SupernetTrainer>(supernet::Supernet(run->space),
+                                                                  loaded->data, run->config);
+    if (Status st = loaded->trainer->load(run->checkpoint()); !st.ok())
+      return st.WithContext(where);
+    slot = loaded;
+  }
+  return std::shared_ptr<MetricSource>(std::make_shared<SupernetSource>(
+      std::static_pointer_cast<LoadedRun>(slot), test, spec.source));
+}
+
+StatusOr<std::shared_ptr<MetricSource>> make_train_source(const MetricSpec& spec,
+                                                          const SourceContext& ctx,
+                                                          SourceFactory::Shared& shared,
+                                                          int64_t epochs, bool test) {
+  return std::shared_ptr<MetricSource>(
+      std::make_shared<TrainSource>(ctx, shared, epochs, test, spec.source));
+}
+
+}  // namespace nasforge::evaluation
