@@ -9,7 +9,7 @@ NASFORGE := $(BUILD)/bin/nasforge
 DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config zlib1g-dev \
   libyaml-cpp-dev libboost-graph-dev libgtest-dev libgmock-dev \
   libtorch-dev libopenblas0-openmp dataset-fashion-mnist \
-  ocl-icd-opencl-dev libdnnl-dev libtbb-dev
+  ocl-icd-opencl-dev libdnnl-dev libtbb-dev libsqlite3-dev
 
 .PHONY: deps build test demo clean format
 

@@ -64,7 +64,7 @@ expect "arch from json" 0 "string:    embed1=w64/encoder1=l2:h2f128,h4f256" -- \
   "$NF" arch zoo/transformer.yaml '{"embed1.dim": 64, "encoder1.layers": 2, "encoder1.layer1.heads": 2, "encoder1.layer1.ffn": 128, "encoder1.layer2.heads": 4, "encoder1.layer2.ffn": 256}'
 expect "arch rejects a bad string" 1 "invalid architecture: search: expected 3 nodes separated by '+', got 1" -- \
   "$NF" arch zoo/nb201.yaml '|nor_conv_3x3~0|'
-expect "unbuilt command says so" 2 "nasforge search: not built yet" -- "$NF" search zoo/nb201.yaml
+expect "unbuilt command says so" 2 "nasforge export: not built yet" -- "$NF" export zoo/nb201.yaml
 expect "unknown command suggests" 1 "unknown command 'chek' (did you mean 'check'?)" -- "$NF" chek
 expect "unknown option suggests" 1 "unknown option '--sed' (did you mean '--seed'?)" -- \
   "$NF" sample zoo/nb201.yaml --sed 3

@@ -11,6 +11,11 @@ std::string Args::get(const std::string& key, const std::string& fallback) const
   return it == options.end() ? fallback : it->second;
 }
 
+std::vector<std::string> Args::all(const std::string& key) const {
+  auto it = values.find(key);
+  return it == values.end() ? std::vector<std::string>{} : it->second;
+}
+
 Registry& Registry::instance() {
   static Registry r;  // registration table only; holds no run state
   return r;
@@ -63,6 +68,7 @@ std::optional<Args> parse_args(const Command& cmd, const std::vector<std::string
       return std::nullopt;
     }
     args.options[name] = value;
+    args.values[name].push_back(value);
   }
   return args;
 }

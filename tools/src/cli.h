@@ -16,10 +16,12 @@ namespace nasforge::cli {
 class Args {
  public:
   std::vector<std::string> positional;
-  std::map<std::string, std::string> options;
+  std::map<std::string, std::string> options;              // the last value of each flag
+  std::map<std::string, std::vector<std::string>> values;  // every value, for repeated flags
 
   bool has(const std::string& key) const { return options.count(key) > 0; }
   std::string get(const std::string& key, const std::string& fallback = "") const;
+  std::vector<std::string> all(const std::string& key) const;
 };
 
 struct Flag {

@@ -11,6 +11,7 @@
 #include "nasforge/searchspace/json.h"
 #include "nasforge/searchspace/metrics.h"
 #include "nasforge/searchspace/ops.h"
+#include "nasforge/strategies/strategy.h"
 
 namespace nasforge::cli {
 namespace {
@@ -165,15 +166,26 @@ int run_list(const Command&, const Args& a) {
     known = true;
     std::cout << "metrics:\n  accuracy\n  latency_ms@DEVICE\n  params\n  macs\n";
   }
-  for (const char* later : {"strategies", "evaluators"}) {
-    if (all || what == later) {
-      known = true;
-      std::cout << later << ":\n  (none registered yet: not built in this release)\n";
+  if (all || what == "strategies") {
+    known = true;
+    std::cout << "strategies (nasforge search --strategy NAME [--option KNOB=VALUE]):\n";
+    for (const auto& s : strategies::strategy_infos()) {
+      std::cout << "  " << s.name << (s.multi_objective ? "" : "  [one objective]") << "\n    "
+                << s.summary << "\n    paper: " << s.paper << "\n";
+      for (const auto& k : s.knobs)
+        std::cout << "    knob " << k.name << " (default " << k.default_value << "): " << k.help
+                  << "\n";
     }
+  }
+  if (all || what == "sources") {
+    known = true;
+    std::cout << "metric sources (--metric NAME=SOURCE):\n"
+                 "  table:CSV:COLUMN\n  count\n  predictor:FILE\n  measure:DEVICE\n"
+                 "  supernet:DIR[:test]\n  train:EPOCHS[:test]\n";
   }
   if (!known) {
     std::cerr << "nasforge list: expected commands, ops, devices, metrics, strategies, "
-                 "predictors or evaluators, got '"
+                 "predictors or sources, got '"
               << what << "'\n";
     return 1;
   }
@@ -203,12 +215,10 @@ NF_CMD(kArch, "arch", "Parse an architecture (string or JSON) and show its forms
         {"neighbours", false, "print every architecture one decision away"}},
        run_arch)
 NF_CMD(kList, "list", "List what is registered: commands, ops, devices, metrics, strategies, ...",
-       "[commands|ops|devices|metrics|strategies|predictors|evaluators]", {}, run_list)
+       "[commands|ops|devices|metrics|strategies|predictors|sources]", {}, run_list)
 
 // Later components; listed so that users see the whole pipeline, refused plainly until built.
 int not_built(const Command&, const Args&) { return 2; }
-NF_CMD(kSearch, "search", "Search a space under hard constraints; write the Pareto front.", "...",
-       {}, not_built, false)
 NF_CMD(kExport, "export", "Export a found network to ONNX, TorchScript or a frozen YAML.", "...",
        {}, not_built, false)
 

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "nasforge/searchspace/dsl.h"
+#include "nasforge/supernet/run.h"
 #include "nasforge/supernet/train.h"
 #include "progress.h"
 
@@ -52,61 +53,12 @@ bool set_threads(const Args& a) {
   return true;
 }
 
-// The data, shaped like the space's input for synthetic data, and checked against it.
+using Run = supernet::RunFolder;
+using supernet::load_run;
+
 StatusOr<data::Splits> load_data(const std::string& spec, const SearchSpace& space, uint64_t seed,
                                  int64_t valid_size) {
-  data::SyntheticOptions synth;
-  synth.channels = space.input().channels;
-  synth.height = space.input().height;
-  synth.width = space.input().width;
-  synth.classes = space.classes();
-  synth.train = 2048;
-  synth.valid = 512;
-  synth.test = 512;
-  auto d = data::load_dataset(spec, {spec == "synthetic" ? 0 : valid_size, seed}, synth);
-  if (!d.ok()) return d.status();
-  const auto& x = d->train.images;
-  const auto& in = space.input();
-  if (x.size(1) != in.channels || x.size(2) != in.height || x.size(3) != in.width)
-    return InvalidArgument("space '" + space.name() + "' expects " + std::to_string(in.channels) +
-                           "x" + std::to_string(in.height) + "x" + std::to_string(in.width) +
-                           " inputs, but " + spec + " has " + std::to_string(x.size(1)) + "x" +
-                           std::to_string(x.size(2)) + "x" + std::to_string(x.size(3)));
-  return d;
-}
-
-struct Run {
-  std::shared_ptr<const SearchSpace> space;
-  TrainConfig config;
-  std::string data;
-  int64_t valid_size = 10000;
-};
-
-// Reads a run folder written by train-supernet.
-StatusOr<Run> load_run(const fs::path& dir) {
-  for (const char* f : {"space.yaml", "train.yaml", "run.yaml", "checkpoint.pt"})
-    if (!fs::exists(dir / f))
-      return NotFound(dir.string() + ": expected a run folder of train-supernet with " + f +
-                      ", got none");
-  Run run;
-  run.space = shared_space((dir / "space.yaml").string());
-  if (!run.space) return InvalidArgument((dir / "space.yaml").string() + " does not check");
-  Diagnostics d;
-  auto config = supernet::load_train_config((dir / "train.yaml").string(), d);
-  if (!config) return InvalidArgument(d.str());
-  run.config = *config;
-  auto meta = parse_yaml(read_file(dir / "run.yaml"), (dir / "run.yaml").string(), d);
-  const AstNode* data = meta ? meta->find("data") : nullptr;
-  const AstNode* valid = meta ? meta->find("valid_size") : nullptr;
-  if (!data || !valid)
-    return InvalidArgument((dir / "run.yaml").string() + ": expected keys data and valid_size");
-  auto size = parse_number(valid->scalar);
-  if (!size || *size < 0)
-    return InvalidArgument((dir / "run.yaml").string() +
-                           ": valid_size: expected an integer, got '" + valid->scalar + "'");
-  run.data = data->scalar;
-  run.valid_size = static_cast<int64_t>(*size);
-  return run;
+  return supernet::load_data_for(spec, space, seed, valid_size);
 }
 
 std::string percent(double x) {
