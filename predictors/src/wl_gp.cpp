@@ -190,7 +190,7 @@ std::vector<Motif> WlGaussianProcess::motifs(int min_support) const {
   // mu(x) = sum_j alpha_j k(x, x_j). With the normalised kernel, d mu / d phi_f(x) =
   // W_f / |x| - phi_f(x) m(x) / |x|^2, where W_f = sum_j alpha_j phi_f(x_j) / |x_j| and m(x) is
   // the centred mean; with the raw kernel it is scale * sum_j alpha_j phi_f(x_j).
-  std::vector<double> w(v, 0.0), sum(v, 0.0);
+  std::vector<double> w(v, 0.0), sum(v, 0.0), lo(v, 0.0), hi(v, 0.0);
   std::vector<int> support(v, 0);
   for (size_t j = 0; j < n; ++j)
     for (int i = 0; i <= h_; ++i)
@@ -206,18 +206,33 @@ std::vector<Motif> WlGaussianProcess::motifs(int min_support) const {
     for (int i = 0; i <= h_; ++i)
       for (auto [id, c] : train_[x][i]) {
         sum[id] += normalised_ ? w[id] / norm - c * m / (norm * norm) : w[id];
+        lo[id] = support[id] == 0 ? c : std::min(lo[id], c);
+        hi[id] = std::max(hi[id], c);
         ++support[id];
       }
   }
   for (size_t id = 0; id < v; ++id) {
     if (support[id] < min_support || vocab_iter_[id] > h_) continue;
+    // A motif every architecture has the same number of times tells nothing apart.
+    if (support[id] == static_cast<int>(n) && lo[id] == hi[id]) continue;
     out.push_back({vocab_labels_[id], vocab_iter_[id], ystd_ * sum[id] / support[id], support[id]});
   }
   std::sort(out.begin(), out.end(), [](const Motif& a, const Motif& b) {
-    return std::abs(a.effect) != std::abs(b.effect) ? std::abs(a.effect) > std::abs(b.effect)
-                                                    : a.label < b.label;
+    if (std::abs(a.effect) != std::abs(b.effect)) return std::abs(a.effect) > std::abs(b.effect);
+    return a.iteration != b.iteration ? a.iteration < b.iteration : a.label < b.label;
   });
-  return out;
+  // A deeper motif found in exactly the same architectures with the same effect is the same
+  // pattern refined (a leaf's "()" suffix): keep the shallowest.
+  std::vector<Motif> kept;
+  for (const auto& m : out) {
+    bool same = false;
+    for (const auto& k : kept)
+      same |= k.support == m.support &&
+              std::abs(k.effect - m.effect) < 1e-9 * (1 + std::abs(k.effect)) &&
+              m.label.compare(0, k.label.size(), k.label) == 0;
+    if (!same) kept.push_back(m);
+  }
+  return kept;
 }
 
 std::string WlGaussianProcess::to_json() const {

@@ -59,7 +59,7 @@ class Bowl : public Strategy {
     for (size_t tries = 0; cands.size() < candidates_ && tries < 2 * candidates_; ++tries)
       add(prop_.sample());
     auto preds = gp_.predict_batch(cands);
-    const double best = y_[order[0]];
+    const double best = *std::max_element(z_.begin(), z_.end());
     std::vector<double> acq(cands.size());
     for (size_t i = 0; i < cands.size(); ++i) {
       const double mu = preds[i].mean, sd = std::max(preds[i].std, 1e-9);
@@ -95,11 +95,12 @@ class Bowl : public Strategy {
   static constexpr size_t kSearchEvery = 10;  // evaluations between hyperparameter searches
 
   void fit() {
+    z_ = normal_scores(y_);
     auto& o = gp_.options();
     if (x_.size() >= searched_at_ + kSearchEvery || o.fixed_h < 0) {
       o.fixed_h = -1;
       o.norm = predictors::WlGaussianProcess::Options::Norm::kChoose;
-      if (gp_.fit(x_, y_).ok()) {
+      if (gp_.fit(x_, z_).ok()) {
         o.fixed_h = gp_.h();
         o.fixed_noise = gp_.noise();
         o.norm = gp_.normalised() ? predictors::WlGaussianProcess::Options::Norm::kNormalised
@@ -108,10 +109,10 @@ class Bowl : public Strategy {
       }
       return;
     }
-    if (!gp_.fit(x_, y_).ok()) {
+    if (!gp_.fit(x_, z_).ok()) {
       o.fixed_h = -1;
       o.norm = predictors::WlGaussianProcess::Options::Norm::kChoose;
-      (void)gp_.fit(x_, y_);
+      (void)gp_.fit(x_, z_);
     }
   }
 
@@ -130,7 +131,7 @@ class Bowl : public Strategy {
   predictors::WlGaussianProcess gp_;
   std::unordered_set<uint64_t> proposed_;
   std::vector<Architecture> x_;
-  std::vector<double> y_;
+  std::vector<double> y_, z_;
 };
 
 }  // namespace

@@ -65,7 +65,7 @@ class Linas : public Strategy {
       ctx.space = &s;
       ctx.seed = rng_.next();
       auto made = predictors::make_predictor(predictor_, ctx);
-      if (!made.ok() || !(*made)->fit(x, y[m]).ok()) {
+      if (!made.ok() || !(*made)->fit(x, normal_scores(y[m])).ok()) {
         for (size_t i = 0; i < count; ++i) queue_.push_back(prop_.sample_unseen(proposed_));
         return;
       }

@@ -95,7 +95,7 @@ class Progressive : public Strategy {
     ctx.seed = rng_.next();
     auto made = predictors::make_predictor("mlp", ctx);
     surrogate_ = std::move(*made);
-    if (!surrogate_->fit(x_, y_).ok()) return;
+    if (!surrogate_->fit(x_, normal_scores(y_)).ok()) return;
 
     if (level_ == 0) beam_ = {Architecture(std::vector<uint32_t>(s.decisions().size(), 0))};
     // Expand every partial by every combination of the next group.

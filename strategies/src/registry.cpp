@@ -184,7 +184,12 @@ std::string Knobs::choice(const std::string& name, const std::vector<std::string
 Architecture Proposer::repair(Architecture a) const {
   if (feasible(a)) return a;
   const Architecture& w = *p_.witness;
-  for (size_t d = 0; d < a.size(); ++d) {
+  // Decisions are copied from the witness in a random order, so that repeated repairs of
+  // similar candidates land on different feasible architectures, not all on one.
+  std::vector<size_t> order(a.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng_.uniform(i)]);
+  for (size_t d : order) {
     if (a[d] == w[d]) continue;
     a[d] = w[d];
     Architecture n = a;
@@ -205,6 +210,27 @@ Architecture Proposer::make(const std::function<Architecture()>& gen) const {
 
 Architecture Proposer::sample() const {
   return make([&] { return space_.sample(rng_); });
+}
+
+std::vector<double> normal_scores(const std::vector<double>& y) {
+  const size_t n = y.size();
+  std::vector<size_t> idx(n);
+  for (size_t i = 0; i < n; ++i) idx[i] = i;
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return y[a] < y[b]; });
+  std::vector<double> z(n);
+  for (size_t r = 0; r < n; ++r) {
+    size_t e = r;
+    while (e + 1 < n && y[idx[e + 1]] == y[idx[r]]) ++e;
+    const double q = (0.5 * static_cast<double>(r + e) + 0.5) / static_cast<double>(n);
+    double lo = -8, hi = 8;  // the normal quantile of q, by bisection
+    for (int it = 0; it < 60; ++it) {
+      const double mid = 0.5 * (lo + hi);
+      (0.5 * std::erfc(-mid / std::sqrt(2.0)) < q ? lo : hi) = mid;
+    }
+    for (size_t k = r; k <= e; ++k) z[idx[k]] = 0.5 * (lo + hi);
+    r = e;
+  }
+  return z;
 }
 
 Architecture Proposer::sample_unseen(std::unordered_set<uint64_t>& seen) const {

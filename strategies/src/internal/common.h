@@ -74,6 +74,11 @@ inline double fitness(const Trial& t) {
   return t.score[0];
 }
 
+// Normal scores of the ranks of y (a copula transform, ties sharing their mean rank): what the
+// surrogate-based strategies fit, so that the few very poor architectures of a space (NAS-Bench-201
+// has cells at 10%) do not flatten the differences among good ones. The order is unchanged.
+std::vector<double> normal_scores(const std::vector<double>& y);
+
 // NSGA-II's survival order of a population, best first: feasible trials by non-dominated front
 // then crowding distance, infeasible ones by violation, failed ones last.
 std::vector<size_t> survival_order(const std::vector<Trial>& pop);
