@@ -72,8 +72,6 @@ expect "bad count" 1 "--n: expected a non-negative integer, got 'ten'" -- \
   "$NF" sample zoo/nb201.yaml --n ten
 expect "help" 0 "usage: nasforge COMMAND" -- "$NF" --help
 expect "command help" 0 "usage: nasforge sample FILE" -- "$NF" sample --help
-expect "list strategies is honest" 0 "(none registered yet: not built in this release)" -- \
-  "$NF" list strategies
 expect "list predictors" 0 "  lut+residual" -- "$NF" list predictors
 expect "list ops" 0 "nor_conv_3x3" -- "$NF" list ops
 
@@ -143,6 +141,62 @@ if [[ -f $CSV ]]; then
   expect "fit-latency names a missing column" 1 "no numeric column 'raspi5'" -- \
     "$NF" fit-latency --space zoo/nb201.yaml --table "$CSV" --column raspi5 --out "$TMP/x.json"
 fi
+
+# --- search ---
+expect "list strategies" 0 "paper: Ru et al., Interpretable Neural Architecture Search" -- "$NF" list strategies
+expect "search needs a source for each objective" 1 "add --metric accuracy=SOURCE" -- \
+  "$NF" search --space zoo/nb201.yaml --objective accuracy:max --budget 5
+expect "search names a bad metric" 1 "expected a metric (accuracy, latency_ms@DEVICE" -- \
+  "$NF" search --space zoo/nb201.yaml --metric latncy_ms@cpu=count --budget 5
+expect "search refuses an unknown knob" 1 "strategy rea has no knob 'pop'" -- \
+  "$NF" search --space zoo/nb201.yaml --strategy rea --option pop=3 --objective params:min --budget 5
+expect "an impossible constraint exits 2 before searching" 2 \
+  "constraint params <= 1000 cannot be met: the smallest params in nb201 is" -- \
+  "$NF" search --space zoo/nb201.yaml --objective params:min --constraint 'params<=1000' --budget 5
+expect "a large space is bounded by descent" 2 "by coordinate descent" -- \
+  "$NF" search --space zoo/mobilenet.yaml --objective macs:min --constraint 'macs<=1k' --budget 5
+expect "search prints the Pareto front" 0 "Pareto front (" -- \
+  "$NF" search --space zoo/nb201.yaml --strategy nsga2 --objective params:min --objective macs:max \
+  --constraint 'params<=600k' --budget 30 --out "$TMP/run1"
+expect "the run folder resumes" 0 '"reused": 30' -- \
+  "$NF" search --space zoo/nb201.yaml --strategy nsga2 --objective params:min --objective macs:max \
+  --constraint 'params<=600k' --budget 40 --out "$TMP/run1" --json
+expect "a run folder refuses another strategy" 1 "strategy was 'nsga2', now 'rea'" -- \
+  "$NF" search --space zoo/nb201.yaml --strategy rea --objective params:min --budget 40 --out "$TMP/run1"
+# kill -9 in the middle: nothing committed is lost, nothing is evaluated twice (the store's hash
+# column is UNIQUE, so a second evaluation of a stored architecture would fail the run).
+"$NF" search --space zoo/nb201.yaml --objective params:min --budget 4000 --out "$TMP/killed" \
+  --json > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do  # until some trials are committed (the WAL grows), at most 30 s
+  [[ $(stat -c %s "$TMP/killed/trials.sqlite-wal" 2>/dev/null || echo 0) -gt 200000 ]] && break
+  sleep 0.1
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+out=$("$NF" search --space zoo/nb201.yaml --objective params:min --budget 4000 --out "$TMP/killed" --json 2>&1)
+reused=$(sed -n 's/.*"reused": \([0-9]*\).*/\1/p' <<< "$out")
+if [[ "$out" == *'"trials": 4000'* && -n "$reused" && $reused -gt 0 && $reused -lt 4000 ]]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "FAIL: resume after kill -9 (reused=$reused)"
+  echo "$out" | tail -c 400
+fi
+printf 'space: zoo/nb201.yaml\nstrategy: rea\noptions: {population: 10, sample: 3}\nobjectives: {params: min}\nconstraints: ["params>=400k"]\nbudget: 12\nseed: 3\n' > "$TMP/search.yaml"
+expect "search from a config file" 0 '"trials": 12' -- "$NF" search --config "$TMP/search.yaml" --json
+printf 'space: zoo/nb201.yaml\nbudgett: 12\n' > "$TMP/badsearch.yaml"
+expect "a config file's unknown key is named with its position" 1 "badsearch.yaml:2:1: error: budgett: unknown key" -- \
+  "$NF" search --config "$TMP/badsearch.yaml"
+ACC=../shared/benchmarks/nb201_cifar10.csv
+if [[ -f $ACC ]]; then
+  expect "search NAS-Bench-201 with a table signal and a report" 0 '"report": {"test_acc": ' -- \
+    "$NF" search --space zoo/nb201.yaml --strategy bowl --metric accuracy=table:$ACC:valid_acc \
+    --report test_acc=table:$ACC:test_acc --objective accuracy:max --budget 25 --out "$TMP/bowl" --json
+  expect "explain prints the WL motifs" 0 "motifs that most raise accuracy" -- \
+    "$NF" explain --run "$TMP/bowl"
+fi
+expect "explain needs a run folder" 1 "expected a search run folder" -- "$NF" explain --run "$TMP"
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

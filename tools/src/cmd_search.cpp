@@ -105,7 +105,7 @@ bool apply_config(const std::string& path, Args& a) {
 std::string fmt(double v) {
   char buf[32];
   if (std::isnan(v)) return "-";
-  if (std::abs(v) >= 1e5 && v == std::floor(v))
+  if (v == std::floor(v) && std::abs(v) < 1e15)
     std::snprintf(buf, sizeof buf, "%.0f", v);
   else
     std::snprintf(buf, sizeof buf, "%.4g", v);
