@@ -197,6 +197,17 @@ if [[ -f $ACC ]]; then
     "$NF" explain --run "$TMP/bowl"
 fi
 expect "explain needs a run folder" 1 "expected a search run folder" -- "$NF" explain --run "$TMP"
+# The sources that run networks: inherited accuracy from a supernet (and its test split as a
+# report), measured CPU latency, and training from scratch.
+"$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$TMP/srun" \
+  --config "$TMP/small.yaml" --epochs 1 --max-steps 2 > /dev/null 2>&1
+expect "search with supernet, measure and report sources" 0 '"report": {"test_acc": ' -- \
+  "$NF" search --space tests/data/design_mobile_tiny.yaml --strategy rea \
+  --metric accuracy=supernet:$TMP/srun --report test_acc=supernet:$TMP/srun:test \
+  --metric latency_ms@cpu=measure:cpu --objective accuracy:max --budget 2 --json
+expect "search with a train: source" 0 '"trials": 1' -- \
+  "$NF" search --space tests/data/design_mobile_tiny.yaml --metric accuracy=train:1 \
+  --metric latency_ms@cpu=measure:cpu --data synthetic --objective accuracy:max --budget 1 --json
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
