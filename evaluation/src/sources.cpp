@@ -120,7 +120,9 @@ class PredictorSource : public MetricSource {
       : p_(std::move(p)), desc_(std::move(desc)) {}
   std::string describe() const override { return desc_ + " (" + p_->name() + ")"; }
   bool cheap() const override { return true; }
-  bool monotone() const override { return p_->name() == "lut" || p_->name() == "lut+residual"; }
+  // A plain lookup-table sum grows with every unit it prices; lut+residual's learned correction
+  // may have negative weights, so it is not claimed to.
+  bool monotone() const override { return p_->name() == "lut"; }
   StatusOr<double> evaluate(const Architecture& a) override { return p_->predict(a).mean; }
 
  private:

@@ -119,6 +119,16 @@ expect "latency predicts and measures" 0 "error     " -- \
   "$NF" latency --space "$TINY" --arch "$ARCH" --profile "$TMP/cpu.json" --predictor lut+residual \
   --measure --time-limit 0.05
 expect "latency counts exactly" 0 "MACs      " -- "$NF" latency --space "$TINY" --arch "$ARCH"
+expect "latency saves a profile's predictor" 0 "saved the predictor to $TMP/lut.json" -- \
+  "$NF" latency --space "$TINY" --arch "$ARCH" --profile "$TMP/cpu.json" --predictor lut \
+  --save "$TMP/lut.json"
+expect "a lut predictor bounds a latency constraint by descent" 2 \
+  "cannot be met: the smallest latency_ms@cpu in mobile-tiny is" -- \
+  "$NF" search --space "$TINY" --metric latency_ms@cpu=predictor:$TMP/lut.json \
+  --objective params:min --constraint 'latency_ms@cpu<=0.0001' --budget 3
+expect "search with a lut latency predictor" 0 '"trials": 6' -- \
+  "$NF" search --space "$TINY" --strategy nsga2 --metric latency_ms@cpu=predictor:$TMP/lut.json \
+  --objective latency_ms@cpu:min --objective params:max --budget 6 --json
 expect "profile on onednn" 0 "wrote $TMP/dnnl.json" -- \
   "$NF" profile --space "$TINY" --device onednn --out "$TMP/dnnl.json" --calibrate 0 --time-limit 0.05
 expect "the cpu profile is not the onednn one" 1 "was measured on 'cpu', not on 'onednn'" -- \

@@ -197,6 +197,12 @@ int run_latency(const Command& cmd, const Args& a) {
             : "profile of " + device_name;
     std::cout << "predicted " << ms(pred.mean) << " +- " << ms(pred.std) << "  (" << (*p)->name()
               << ", " << source << ")\n";
+    if (a.has("save")) {  // for `search --metric latency_ms@DEV=predictor:FILE`
+      if (Status st = (*p)->save(a.get("save")); !st.ok()) return fail(cmd.name, st.message());
+      std::cout << "saved the predictor to " << a.get("save") << "\n";
+    }
+  } else if (a.has("save")) {
+    return fail(cmd.name, "--save needs a predictor: pass --profile P (and --predictor)");
   }
   if (a.has("measure")) {
     auto device = hardware::make_device(device_name, *opts);
@@ -326,7 +332,7 @@ NF_CMD(kProfile, "profile",
        run_profile)
 NF_CMD(kLatency, "latency", "Predict and/or measure an architecture's latency on a device.",
        "--space FILE --arch STRING [--device DEV] [--profile P] [--predictor lut|lut+residual|"
-       "PRED.json] [--side CSV] [--measure]",
+       "PRED.json] [--side CSV] [--save PRED.json] [--measure]",
        with_device_flags({{"space", true, "the search space"},
                           {"arch", true, "the architecture's string"},
                           {"device", true, "cpu (default), onednn or cuda"},
@@ -334,6 +340,9 @@ NF_CMD(kLatency, "latency", "Predict and/or measure an architecture's latency on
                           {"predictor", true,
                            "lut (default), lut+residual, or a saved predictor's JSON"},
                           {"side", true, "the CSV a table predictor transfers from"},
+                          {"save", true,
+                           "write the predictor as JSON, for search --metric "
+                           "latency_ms@DEV=predictor:FILE"},
                           {"measure", false, "also measure it end to end on the device"}}),
        run_latency)
 NF_CMD(kFitLatency, "fit-latency",

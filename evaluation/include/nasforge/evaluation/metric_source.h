@@ -52,7 +52,7 @@ class MetricSource {
   // Cheap enough to check before an architecture is proposed (table, count, predictor).
   virtual bool cheap() const = 0;
   // Never decreases when a numeric decision (kernel, width, depth, ...) grows and the rest stay:
-  // exact counts and lookup-table latency. Lets the feasibility check bound it by descent.
+  // exact counts and plain lookup-table latency. Lets the feasibility check bound it by descent.
   virtual bool monotone() const { return false; }
   // The exact smallest and largest values over the space with their architectures, when the
   // source knows them without a search (a table: over its rows).
