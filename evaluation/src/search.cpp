@@ -75,12 +75,12 @@ StatusOr<ObjectiveSpec> ObjectiveSpec::parse(const std::string& text) {
 }
 
 struct Search::Impl {
-  std::shared_ptr<SourceFactory> shared;
-  SourceFactory& factory;
+  std::shared_ptr<SourceFactory> factory;
   std::map<std::string, std::shared_ptr<MetricSource>> sources;  // signal and constraint metrics
   std::vector<std::pair<std::string, std::shared_ptr<MetricSource>>> reports;
   std::unique_ptr<CheapFeasibility> cheap;
-  explicit Impl(std::shared_ptr<SourceFactory> f) : shared(std::move(f)), factory(*shared) {}
+  std::optional<FeasibilityReport> feasibility;  // computed once, by the first check
+  explicit Impl(std::shared_ptr<SourceFactory> f) : factory(std::move(f)) {}
 };
 
 Search::Search(SearchConfig c) : config_(std::move(c)) {}
@@ -118,14 +118,14 @@ StatusOr<std::unique_ptr<Search>> Search::create(SearchConfig c,
   for (const auto& m : c.metrics) {
     if (!named.insert(m.metric.name).second)
       return InvalidArgument("--metric " + m.metric.name + " is given twice");
-    auto src = im.factory.make(m);
+    auto src = im.factory->make(m);
     if (!src.ok()) return src.status();
     im.sources[m.metric.name] = *src;
   }
   auto need = [&](const MetricName& n, const std::string& role) -> Status {
     if (im.sources.count(n.name)) return Status::Ok();
     if (n.typed && (n.typed->kind == MetricKind::kParams || n.typed->kind == MetricKind::kMacs)) {
-      auto src = im.factory.make({n, "count"});
+      auto src = im.factory->make({n, "count"});
       if (!src.ok()) return src.status();
       im.sources[n.name] = *src;
       return Status::Ok();
@@ -145,7 +145,7 @@ StatusOr<std::unique_ptr<Search>> Search::create(SearchConfig c,
     if (im.sources.count(r.metric.name) || !named.insert(r.metric.name).second)
       return InvalidArgument("--report " + r.metric.name +
                              " is also a metric the search sees; give it another name");
-    auto src = im.factory.make(r);
+    auto src = im.factory->make(r);
     if (!src.ok()) return src.status().WithContext("--report");
     im.reports.emplace_back(r.metric.name, *src);
   }
@@ -162,19 +162,16 @@ StatusOr<std::unique_ptr<Search>> Search::create(SearchConfig c,
 }
 
 FeasibilityReport Search::check_feasibility() {
+  if (impl_->feasibility) return *impl_->feasibility;
   std::vector<std::pair<ConstraintSpec, MetricSource*>> all;
   for (const auto& k : config_.constraints)
     all.emplace_back(k, impl_->sources[k.metric.name].get());
-  return evaluation::check_feasibility(*config_.space, all, impl_->cheap.get(), config_.seed);
+  impl_->feasibility =
+      evaluation::check_feasibility(*config_.space, all, impl_->cheap.get(), config_.seed);
+  return *impl_->feasibility;
 }
 
 namespace {
-
-std::string hex(uint64_t h) {
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
 
 std::vector<std::pair<std::string, std::string>> config_lines(const SearchConfig& c) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -257,7 +254,7 @@ StatusOr<SearchResult> Search::run(
     std::vector<strategies::Trial> told;
     for (const Architecture& a : archs) {
       ++res.proposals;
-      const std::string h = hex(space.canonical_hash(a));
+      const std::string h = space.canonical_hash_hex(a);
       if (auto it = index.find(h); it != index.end()) {  // a repeat: free, same result
         ++res.repeats;
         told.push_back(to_trial(res.trials[it->second], a));

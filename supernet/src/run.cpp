@@ -1,8 +1,6 @@
 #include "nasforge/supernet/run.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "nasforge/searchspace/dsl.h"
 #include "nasforge/searchspace/yaml_ast.h"
@@ -26,10 +24,7 @@ StatusOr<RunFolder> load_run(const std::string& path) {
   auto config = load_train_config((dir / "train.yaml").string(), d);
   if (!config) return InvalidArgument(d.str());
   run.config = *config;
-  std::ifstream in(dir / "run.yaml");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto meta = parse_yaml(ss.str(), (dir / "run.yaml").string(), d);
+  auto meta = load_yaml_file((dir / "run.yaml").string(), d);
   const AstNode* data = meta ? meta->find("data") : nullptr;
   const AstNode* valid = meta ? meta->find("valid_size") : nullptr;
   if (!data || !valid)

@@ -2,9 +2,7 @@
 // WL-kernel GP learnt from a finished run.
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli.h"
 #include "nasforge/evaluation/search.h"
@@ -22,13 +20,6 @@ using evaluation::MetricSpec;
 using evaluation::ObjectiveSpec;
 using evaluation::SearchConfig;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Reads --config FILE into flag values; flags on the command line win. Keys: space, strategy,
 // options (mapping), metrics (mapping NAME: SOURCE), reports (mapping), objectives (mapping
 // NAME: max|min), constraints (list of strings), budget, seed, batch, out, data, reference.
@@ -38,7 +29,7 @@ bool apply_config(const std::string& path, Args& a) {
     std::cerr << path << ": error: no such config file\n";
     return false;
   }
-  auto root = parse_yaml(slurp(path), path, d);
+  auto root = load_yaml_file(path, d);
   if (!root || !root->is_mapping()) {
     if (root)
       d.error(root->loc, "", "expected a mapping of search settings, got " + root->describe());
@@ -199,7 +190,7 @@ int run_search(const Command& cmd, const Args& given) {
     std::error_code ec;
     fs::create_directories(c.out_dir, ec);
     const fs::path copy = fs::path(c.out_dir) / "space.yaml";
-    if (!fs::exists(copy)) std::ofstream(copy) << slurp(a.get("space"));
+    if (!fs::exists(copy)) fs::copy_file(a.get("space"), copy, ec);
   }
   ProgressBar bar(cfg.strategy + " on " + cfg.space->name(), static_cast<int64_t>(cfg.budget));
   std::string last;

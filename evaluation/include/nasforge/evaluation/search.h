@@ -85,7 +85,7 @@ class Search {
                                                   std::shared_ptr<SourceFactory> factory = nullptr);
   ~Search();
 
-  // The pre-search feasibility check (also run by run()).
+  // The pre-search feasibility check, computed once: run() reuses an earlier call's report.
   FeasibilityReport check_feasibility();
   // Runs to the budget. `progress(done, budget, best_line)` is called after every trial.
   // An impossible constraint returns FailedPrecondition with the minimum in the message.
