@@ -39,6 +39,11 @@ class ConvBNAct : public BlockModule {
   at::Tensor run(const at::Tensor& x, const PathContext& ctx) override {
     return activate(bn_(conv_(x, ctx.value(spec_.out), ctx.value(spec_.kernel))), spec_.act);
   }
+  Flow run_relaxed(const Flow& x, const RelaxedContext& r) override {
+    const Dist out = r.dist(spec_.out), kernel = r.dist(spec_.kernel);
+    auto h = conv_->forward_mixed(x.x, out.max(), kernel.values, kernel.p);
+    return {mask_width(activate(bn_(h), spec_.act), out), out};
+  }
   Extracted extract(const PathContext& ctx, int64_t in) const override {
     const int64_t out = ctx.value(spec_.out);
     return {std::make_shared<StaticConvBNAct>(copy_conv(*conv_, in, out, ctx.value(spec_.kernel)),
@@ -121,6 +126,34 @@ class MBConv : public BlockModule {
     return spec_.stride == 1 && in == out ? h + x : h;
   }
 
+  // The expansion width is in x expand over both distributions; squeeze-excite mixes the gated
+  // and ungated features by P(se); the residual weighs P(in == out).
+  Flow run_relaxed(const Flow& x, const RelaxedContext& r) override {
+    const Dist out = r.dist(spec_.out), kernel = r.dist(spec_.kernel);
+    const Dist mid = has_expand_ ? combine(x.width, r.dist(spec_.expand),
+                                           [](int64_t in, int64_t e) { return in * e; })
+                                 : x.width;
+    const int64_t max_mid = dw_->max_out;
+    at::Tensor h = fit_width(x.x, has_expand_ ? expand_->max_in : max_mid);
+    if (has_expand_) h = mask_width(activate(expand_bn_(expand_(h, max_mid, 1)), spec_.act), mid);
+    h = dw_->forward_mixed(h, max_mid, kernel.values, kernel.p);
+    h = mask_width(activate(dw_bn_(h), spec_.act), mid);
+    if (!se_reduce_.is_empty()) {
+      const Dist reduced =
+          combine(mid, Dist::fixed(0), [](int64_t m, int64_t) { return se_width(m); });
+      auto s = mask_width(torch::relu(se_reduce_(h.mean({2, 3}), se_reduce_->max_out)), reduced);
+      auto gated = h * torch::hardsigmoid(se_expand_(s, max_mid)).unsqueeze(-1).unsqueeze(-1);
+      const at::Tensor plain = h;
+      h = mix(r.dist(spec_.se), [&](int64_t on) { return on ? gated : plain; });
+    }
+    h = mask_width(project_bn_(project_(h, out.max(), 1)), out);
+    if (spec_.stride == 1) {
+      if (at::Tensor same = prob_equal(x.width, out); same.defined())
+        h = h + same * fit_width(x.x, h.size(1));
+    }
+    return {h, out};
+  }
+
   Extracted extract(const PathContext& ctx, int64_t in) const override {
     auto m = std::make_shared<StaticMBConv>();
     const int64_t out = ctx.value(spec_.out);
@@ -191,6 +224,22 @@ class ResBlockModule : public BlockModule {
     const int64_t in = x.size(1), out = ctx.value(spec_.out);
     auto h = bn_b_(conv_b_(torch::relu(bn_a_(conv_a_(x, out, spec_.kernel))), out, spec_.kernel));
     return torch::relu(h + (projects(in, out) ? shortcut_bn_(shortcut_(x, out, 1)) : x));
+  }
+
+  // The shortcut is the identity with P(in == out) and the projection otherwise (stride 1).
+  Flow run_relaxed(const Flow& x, const RelaxedContext& r) override {
+    const Dist out = r.dist(spec_.out);
+    const int64_t max_out = out.max();
+    auto h = mask_width(torch::relu(bn_a_(conv_a_(x.x, max_out, spec_.kernel))), out);
+    h = bn_b_(conv_b_(h, max_out, spec_.kernel));
+    const at::Tensor same = spec_.stride == 1 ? prob_equal(x.width, out) : at::Tensor();
+    at::Tensor shortcut;
+    if (same.defined()) shortcut = same * fit_width(x.x, max_out);
+    if (!shortcut_.is_empty()) {
+      auto projected = shortcut_bn_(shortcut_(x.x, max_out, 1));
+      shortcut = same.defined() ? shortcut + (1 - same) * projected : projected;
+    }
+    return {mask_width(torch::relu(h + shortcut), out), out};
   }
 
   Extracted extract(const PathContext& ctx, int64_t in) const override {

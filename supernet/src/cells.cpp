@@ -316,9 +316,9 @@ class CellModule : public LayerModule {
 
   // Every candidate runs; an edge is sum_o p_o op_o(x). In a choose-k cell, input j's op o
   // weighs sum over the input sets s that hold j of p(s) * p(op o in j's slot of s).
-  at::Tensor run_relaxed(const at::Tensor& x, const at::Tensor& older, const PathContext&,
-                         const ArchWeights& w) override {
-    CellNodes nodes(cell_, shape_, pre0_.get(), pre1_.get(), x, older);
+  Flow run_relaxed(const Flow& x, const Flow& older, const RelaxedContext& r) override {
+    const ArchWeights& w = r.weights;
+    CellNodes nodes(cell_, shape_, pre0_.get(), pre1_.get(), x.x, older.x);
     auto mix = [&](int from, int to, const std::vector<std::string>& names,
                    const at::Tensor& coef) {
       for (size_t o = 0; o < names.size(); ++o) {
@@ -345,7 +345,8 @@ class CellModule : public LayerModule {
         }
       }
     }
-    return nodes.output();
+    auto out = nodes.output();
+    return {out, Dist::fixed(out.size(1))};
   }
 
   Extracted extract(const PathContext& ctx, Widths) const override {

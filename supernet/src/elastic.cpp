@@ -67,6 +67,23 @@ at::Tensor ElasticConv2dImpl::forward(const at::Tensor& x, int64_t active_out,
                        padding_for(active_kernel), dilation, depthwise ? in : 1);
 }
 
+at::Tensor ElasticConv2dImpl::forward_mixed(const at::Tensor& x, int64_t active_out,
+                                            const std::vector<int64_t>& kernels,
+                                            const std::vector<at::Tensor>& probs) {
+  if (kernels.size() == 1) return forward(x, active_out, kernels[0]);
+  TORCH_CHECK(padding < 0, "a kernel mixture needs same padding");
+  const int64_t in = x.size(1);
+  const int64_t out = depthwise ? in : active_out;
+  at::Tensor w;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const int64_t pad = (max_kernel - kernels[i]) / 2;
+    auto term =
+        probs[i] * torch::constant_pad_nd(active_weight(in, out, kernels[i]), {pad, pad, pad, pad});
+    w = w.defined() ? w + term : term;
+  }
+  return torch::conv2d(x, w, {}, stride, padding_for(max_kernel), dilation, depthwise ? in : 1);
+}
+
 ElasticBatchNorm2dImpl::ElasticBatchNorm2dImpl(int64_t max_features_, double momentum_, double eps_)
     : max_features(max_features_), momentum(momentum_), eps(eps_) {
   weight = register_parameter("weight", torch::ones({max_features}));

@@ -79,6 +79,9 @@ class BlockLayer : public LayerModule {
   at::Tensor run(const at::Tensor& x, const at::Tensor&, const PathContext& ctx) override {
     return block_->run(x, ctx);
   }
+  Flow run_relaxed(const Flow& x, const Flow&, const RelaxedContext& r) override {
+    return block_->run_relaxed(x, r);
+  }
   Extracted extract(const PathContext& ctx, Widths in) const override {
     return block_->extract(ctx, in.cur);
   }
@@ -104,6 +107,18 @@ class StageModule : public LayerModule {
     const int64_t depth = ctx.value(depth_);
     for (int64_t b = 0; b < depth; ++b) h = blocks_[b]->run(h, ctx);
     return h;
+  }
+  // Every block runs; the output is sum_d P(depth = d) * (the output after block d).
+  Flow run_relaxed(const Flow& x, const Flow&, const RelaxedContext& r) override {
+    const Dist depth = r.dist(depth_);
+    Flow h = x;
+    at::Tensor mixed;
+    for (size_t b = 0; b < blocks_.size(); ++b) {
+      h = blocks_[b]->run_relaxed(h, r);
+      if (at::Tensor p = depth.prob_of(static_cast<int64_t>(b) + 1); p.defined())
+        mixed = mixed.defined() ? mixed + p * h.x : p * h.x;
+    }
+    return {mixed, h.width};  // every block of a stage has the stage's width
   }
   Extracted extract(const PathContext& ctx, Widths in) const override {
     std::vector<std::shared_ptr<StaticLayer>> active;
@@ -145,6 +160,9 @@ class PoolModule : public LayerModule {
   explicit PoolModule(PoolLayer spec) : spec_(spec) {}
   at::Tensor run(const at::Tensor& x, const at::Tensor&, const PathContext&) override {
     return apply_pool(x, spec_);
+  }
+  Flow run_relaxed(const Flow& x, const Flow&, const RelaxedContext&) override {
+    return {apply_pool(x.x, spec_), x.width};  // per channel, so the width mask carries over
   }
   Extracted extract(const PathContext&, Widths in) const override {
     return {std::make_shared<StaticPool>(spec_), in.cur};
@@ -212,6 +230,20 @@ class HeadModule : public LayerModule {
     auto h = torch::dropout(global_pool(x, spec_.pool), spec_.dropout, is_training());
     if (!hidden_.is_empty()) h = torch::relu(hidden_(h, ctx.value(spec_.hidden)));
     return classifier_(h, spec_.classes);
+  }
+  Flow run_relaxed(const Flow& x, const Flow&, const RelaxedContext& r) override {
+    const Dist hidden = r.dist(spec_.hidden);
+    auto head = [&](const at::Tensor& features) {
+      auto h = torch::dropout(global_pool(features, spec_.pool), spec_.dropout, is_training());
+      if (!hidden_.is_empty()) h = mask_width(torch::relu(hidden_(h, hidden.max())), hidden);
+      return classifier_(h, spec_.classes);
+    };
+    // Flattened tokens interleave positions and features, so each width has its own layout.
+    const at::Tensor logits =
+        x.x.dim() == 3 && spec_.pool == GlobalPool::kFlatten
+            ? mix(x.width, [&](int64_t d) { return head(x.x.narrow(2, 0, d)); })
+            : head(x.x);
+    return {logits, Dist::fixed(spec_.classes)};
   }
   Extracted extract(const PathContext& ctx, Widths in) const override {
     // The pooled features: channels, or channels x positions when flattened.

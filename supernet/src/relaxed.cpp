@@ -1,9 +1,11 @@
 // The relaxed (DARTS-family) forward: architecture weights and the mixed forward pass.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "internal/layers.h"
+#include "internal/relaxed.h"
 #include "nasforge/supernet/supernet.h"
 
 namespace nasforge::supernet {
@@ -60,12 +62,79 @@ Architecture ArchWeights::argmax(const SearchSpace& space) const {
   return a;
 }
 
-Status SupernetImpl::supports_relaxed() const {
-  for (const auto& d : space_->decisions())
-    if (space_->sections()[d.section].kind != Section::Kind::kCell)
-      return FailedPrecondition("the relaxed forward covers cell decisions; " + d.label + " (" +
-                                domain_type_name(d.domain.type) + ") is not relaxable yet");
-  return Status::Ok();
+Dist Dist::fixed(int64_t value) { return Dist{{value}, {torch::ones({})}, -1}; }
+
+int64_t Dist::max() const { return *std::max_element(values.begin(), values.end()); }
+
+at::Tensor Dist::prob_of(int64_t v) const {
+  at::Tensor sum;
+  for (size_t i = 0; i < values.size(); ++i)
+    if (values[i] == v) sum = sum.defined() ? sum + p[i] : p[i];
+  return sum;
+}
+
+Dist RelaxedContext::dist(const IntParam& param) const {
+  if (!param.is_decision()) return Dist::fixed(param.fixed);
+  const auto& domain = space.decisions()[param.decision].domain;
+  Dist d;
+  d.decision = param.decision;
+  d.values = domain.ints;
+  for (size_t i = 0; i < domain.ints.size(); ++i)
+    d.p.push_back(weights.probs[param.decision][static_cast<int64_t>(i)]);
+  return d;
+}
+
+at::Tensor mask_width(const at::Tensor& x, const Dist& width, int64_t dim) {
+  const int64_t n = x.size(dim);
+  if (width.values.size() == 1 && width.values[0] >= n) return x;  // every channel is active
+  auto positions = torch::arange(n, x.options());
+  at::Tensor mask;
+  for (size_t i = 0; i < width.values.size(); ++i) {
+    auto term = width.p[i] * (positions < width.values[i]).to(x.scalar_type());
+    mask = mask.defined() ? mask + term : term;
+  }
+  std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+  shape[static_cast<size_t>(dim < 0 ? dim + x.dim() : dim)] = n;
+  return x * mask.view(shape);
+}
+
+at::Tensor prob_equal(const Dist& a, const Dist& b) {
+  if (a.decision >= 0 && a.decision == b.decision) return torch::ones({});
+  at::Tensor sum;
+  for (size_t i = 0; i < a.values.size(); ++i) {
+    at::Tensor pb = b.prob_of(a.values[i]);
+    if (pb.defined()) sum = sum.defined() ? sum + a.p[i] * pb : a.p[i] * pb;
+  }
+  return sum;
+}
+
+Dist combine(const Dist& a, const Dist& b, const std::function<int64_t(int64_t, int64_t)>& f) {
+  Dist out;
+  for (size_t i = 0; i < a.values.size(); ++i)
+    for (size_t j = 0; j < b.values.size(); ++j) {
+      out.values.push_back(f(a.values[i], b.values[j]));
+      out.p.push_back(a.p[i] * b.p[j]);
+    }
+  return out;
+}
+
+at::Tensor fit_width(const at::Tensor& x, int64_t n, int64_t dim) {
+  const int64_t have = x.size(dim);
+  if (have == n) return x;
+  if (have > n) return x.narrow(dim, 0, n);
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape[static_cast<size_t>(dim < 0 ? dim + x.dim() : dim)] = n - have;
+  return torch::cat({x, torch::zeros(shape, x.options())}, dim);
+}
+
+at::Tensor mix(const Dist& d, const std::function<at::Tensor(int64_t)>& output) {
+  if (d.decision < 0 && d.values.size() == 1) return output(d.values[0]);  // fixed: one path
+  at::Tensor sum;
+  for (size_t i = 0; i < d.values.size(); ++i) {
+    auto term = d.p[i] * output(d.values[i]);
+    sum = sum.defined() ? sum + term : term;
+  }
+  return sum;
 }
 
 }  // namespace nasforge::supernet

@@ -13,11 +13,11 @@ namespace {
 
 // Runs layers in order. A two-input cell reads the previous layer's input too, except right
 // after the first layer, where both of its inputs are the first layer's output.
-template <typename Step>
-at::Tensor run_layers(size_t n, const at::Tensor& x, Step&& step) {
-  at::Tensor cur = x, older = x;
+template <typename T, typename Step>
+T run_layers(size_t n, const T& x, Step&& step) {
+  T cur = x, older = x;
   for (size_t i = 0; i < n; ++i) {
-    at::Tensor out = step(i, cur, older);
+    T out = step(i, cur, older);
     older = i == 0 ? out : cur;
     cur = out;
   }
@@ -70,15 +70,24 @@ at::Tensor SupernetImpl::forward(const at::Tensor& x, const Architecture& arch) 
 }
 
 at::Tensor SupernetImpl::forward(const at::Tensor& x, const ArchWeights& weights) {
-  if (Status st = supports_relaxed(); !st.ok()) throw std::invalid_argument(st.message());
-  NF_CHECK(weights.probs.size() == space_->decisions().size(), "one weight vector per decision");
-  // Layers outside cells have no decisions here, so any architecture gives their one path.
-  const Architecture any(std::vector<uint32_t>(space_->decisions().size(), 0));
-  const PathContext ctx{*space_, any};
-  return run_layers(layers_.size(), x,
-                    [&](size_t i, const at::Tensor& cur, const at::Tensor& older) {
-                      return layers_[i]->run_relaxed(cur, older, ctx, weights);
-                    });
+  const auto& decisions = space_->decisions();
+  if (weights.probs.size() != decisions.size())
+    throw std::invalid_argument("relaxed forward: expected one weight vector per decision (" +
+                                std::to_string(decisions.size()) + "), got " +
+                                std::to_string(weights.probs.size()));
+  for (size_t i = 0; i < decisions.size(); ++i)
+    if (weights.probs[i].dim() != 1 ||
+        weights.probs[i].size(0) != static_cast<int64_t>(decisions[i].domain.size()))
+      throw std::invalid_argument("relaxed forward: " + decisions[i].label + " expects " +
+                                  std::to_string(decisions[i].domain.size()) +
+                                  " weights, one per value of its domain");
+  const RelaxedContext r{*space_, weights};
+  const Flow input{x, Dist::fixed(x.size(1))};
+  return run_layers(layers_.size(), input,
+                    [&](size_t i, const Flow& cur, const Flow& older) {
+                      return layers_[i]->run_relaxed(cur, older, r);
+                    })
+      .x;
 }
 
 StaticNetwork SupernetImpl::extract(const Architecture& arch) const {

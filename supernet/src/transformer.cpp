@@ -48,6 +48,11 @@ class PatchEmbedModule : public LayerModule {
     const int64_t dim = ctx.value(spec_.dim);
     return proj_(x, dim, spec_.patch).flatten(2).transpose(1, 2) + pos_.slice(2, 0, dim);
   }
+  Flow run_relaxed(const Flow& x, const Flow&, const RelaxedContext& r) override {
+    const Dist dim = r.dist(spec_.dim);
+    auto tokens = proj_(x.x, dim.max(), spec_.patch).flatten(2).transpose(1, 2) + pos_;
+    return {mask_width(tokens, dim, -1), dim};
+  }
   Extracted extract(const PathContext& ctx, Widths in) const override {
     const int64_t dim = ctx.value(spec_.dim);
     auto pos = pos_.slice(2, 0, dim).detach().clone();
@@ -114,20 +119,29 @@ class EncoderModule : public LayerModule {
   }
 
   at::Tensor run(const at::Tensor& x, const at::Tensor&, const PathContext& ctx) override {
-    const int64_t d = x.size(2);
-    const double p = spec_.dropout;
     at::Tensor h = x;
-    for (int64_t l = 0; l < ctx.value(spec_.layers); ++l) {
-      auto& w = blocks_[l];
-      const int64_t heads = ctx.value(spec_.blocks[l].heads), f = ctx.value(spec_.blocks[l].ffn);
-      auto a = w.ln1(h);
-      h = h + torch::dropout(
-                  w.o(attention(w.q(a, d), w.k(a, d), w.v(a, d), heads, p, is_training()), d), p,
-                  is_training());
-      auto ff = w.fc2(torch::dropout(torch::gelu(w.fc1(w.ln2(h), f)), p, is_training()), d);
-      h = h + torch::dropout(ff, p, is_training());
-    }
+    for (int64_t l = 0; l < ctx.value(spec_.layers); ++l)
+      h = run_block(l, h, Dist::fixed(ctx.value(spec_.blocks[l].heads)),
+                    Dist::fixed(ctx.value(spec_.blocks[l].ffn)));
     return norm_(h);
+  }
+
+  // The hidden width is the residual stream's, so each width runs the encoder on its own
+  // slice; within it, heads and FFN width mix per layer and depth mixes the outputs.
+  Flow run_relaxed(const Flow& x, const Flow&, const RelaxedContext& r) override {
+    const Dist layers = r.dist(spec_.layers);
+    const int64_t max_d = x.x.size(2);
+    auto encode = [&](int64_t d) {
+      at::Tensor h = x.x.narrow(2, 0, d), mixed;
+      for (size_t l = 0; l < blocks_.size(); ++l) {
+        h = run_block(static_cast<int64_t>(l), h, r.dist(spec_.blocks[l].heads),
+                      r.dist(spec_.blocks[l].ffn));
+        if (at::Tensor p = layers.prob_of(static_cast<int64_t>(l) + 1); p.defined())
+          mixed = mixed.defined() ? mixed + p * norm_(h) : p * norm_(h);
+      }
+      return fit_width(mixed, max_d, -1);
+    };
+    return {mix(x.width, encode), x.width};
   }
 
   Extracted extract(const PathContext& ctx, Widths in) const override {
@@ -154,6 +168,20 @@ class EncoderModule : public LayerModule {
   }
 
  private:
+  // Encoder layer l on tokens of width d = h.size(2): single path when the distributions are
+  // fixed, the mixture over heads and FFN widths otherwise.
+  at::Tensor run_block(int64_t l, const at::Tensor& h, const Dist& heads, const Dist& ffn) {
+    auto& w = blocks_[static_cast<size_t>(l)];
+    const int64_t d = h.size(2);
+    const double p = spec_.dropout;
+    auto a = w.ln1(h);
+    auto q = w.q(a, d), k = w.k(a, d), v = w.v(a, d);
+    auto attended = mix(heads, [&](int64_t n) { return attention(q, k, v, n, p, is_training()); });
+    auto y = h + torch::dropout(w.o(attended, d), p, is_training());
+    auto hidden = mask_width(torch::gelu(w.fc1(w.ln2(y), ffn.max())), ffn, -1);
+    return y + torch::dropout(w.fc2(torch::dropout(hidden, p, is_training()), d), p, is_training());
+  }
+
   EncoderLayer spec_;
   std::vector<EncoderBlockWeights> blocks_;
   ElasticLayerNorm norm_{nullptr};

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "internal/graph_builder.h"
+#include "internal/relaxed.h"
 #include "nasforge/searchspace/search_space.h"
 #include "nasforge/searchspace/units.h"
 #include "nasforge/supernet/elastic.h"
@@ -53,13 +54,9 @@ struct Extracted {
 class LayerModule : public torch::nn::Module {
  public:
   virtual at::Tensor run(const at::Tensor& x, const at::Tensor& older, const PathContext& ctx) = 0;
-  // The relaxed forward. Layers whose output depends on no decision run their only path;
-  // cells override it; other layers with decisions are refused before this is reached.
-  virtual at::Tensor run_relaxed(const at::Tensor& x, const at::Tensor& older,
-                                 const PathContext& any_path, const ArchWeights& weights) {
-    (void)weights;
-    return run(x, older, any_path);
-  }
+  // The relaxed forward: every candidate runs and outputs mix by the context's weights, with
+  // widths as channel masks (internal/relaxed.h). One-hot weights reproduce run().
+  virtual Flow run_relaxed(const Flow& x, const Flow& older, const RelaxedContext& r) = 0;
   // A standalone copy of this layer's active path, with the weights copied.
   virtual Extracted extract(const PathContext& ctx, Widths in) const = 0;
 };
@@ -85,6 +82,7 @@ torch::nn::LayerNorm copy_layer_norm(const ElasticLayerNormImpl& norm, int64_t f
 class BlockModule : public torch::nn::Module {
  public:
   virtual at::Tensor run(const at::Tensor& x, const PathContext& ctx) = 0;
+  virtual Flow run_relaxed(const Flow& x, const RelaxedContext& r) = 0;
   virtual Extracted extract(const PathContext& ctx, int64_t in) const = 0;
 };
 std::shared_ptr<BlockModule> make_block(const SearchSpace& space, const Block& block,

@@ -29,6 +29,12 @@ class ElasticConv2dImpl : public torch::nn::Module {
   // The weight that runs for this input width, output width and kernel.
   at::Tensor active_weight(int64_t in, int64_t out, int64_t kernel) const;
   at::Tensor forward(const at::Tensor& x, int64_t active_out, int64_t active_kernel);
+  // The kernel mixture of the relaxed forward: sum_i probs[i] * (kernels[i]'s weight,
+  // zero-padded to the max kernel), run at the max kernel's padding. Each term computes what
+  // forward(x, active_out, kernels[i]) computes. Needs "same" padding (padding -1).
+  at::Tensor forward_mixed(const at::Tensor& x, int64_t active_out,
+                           const std::vector<int64_t>& kernels,
+                           const std::vector<at::Tensor>& probs);
 
   int64_t max_in, max_out, max_kernel, stride, dilation, padding;
   bool depthwise;

@@ -68,11 +68,14 @@ class SupernetImpl : public torch::nn::Module {
 
   // Single-path forward: only the ops `arch` selects run, on slices of the shared weights.
   at::Tensor forward(const at::Tensor& x, const Architecture& arch);
-  // Relaxed forward: every candidate runs and the outputs mix by `weights` (a cell edge is
-  // sum_o p_o op_o(x)). It covers cell decisions; supports_relaxed() says why a space's other
-  // decisions cannot be relaxed yet, and forward refuses such spaces.
+  // Relaxed forward (DARTS, FBNetV2): every candidate runs and outputs mix by `weights`. A cell
+  // edge is sum_o p_o op_o(x); a kernel is the probability-weighted sum of the cropped kernels,
+  // zero-padded to the largest; widths (out, expand, hidden, FFN) are channel masks
+  // sum_w p_w [c < w]; depth mixes the outputs after each block; heads and the transformer's
+  // hidden width mix the outputs per value. With one-hot weights it computes forward(x, arch)
+  // (eval mode; in a cell, as long as no chosen op reads a node that `none` edges left empty).
+  // Throws std::invalid_argument when `weights` does not match the space's decisions.
   at::Tensor forward(const at::Tensor& x, const ArchWeights& weights);
-  Status supports_relaxed() const;
   // The same path as a standalone network with copies of the inherited weights. In eval mode
   // it computes what forward(x, arch) computes.
   StaticNetwork extract(const Architecture& arch) const;
