@@ -66,7 +66,7 @@ void SpaceBuilder::check_cells(const AstNode& map, const std::string& path) {
 
 void SpaceBuilder::check_cell(const std::string& name, const AstNode& def, const std::string& p) {
   if (!expect_mapping(def, p, "{nodes, edges, op, combine}") ||
-      !check_keys(def, p, {"inputs", "nodes", "edges", "op", "combine"}, {"nodes", "edges", "op"}))
+      !check_keys(def, p, {"inputs", "nodes", "edges", "op", "combine"}, {"nodes", "edges"}))
     return;
   CellTemplate cell;
   cell.name = name;
@@ -90,21 +90,44 @@ void SpaceBuilder::check_cell(const std::string& name, const AstNode& def, const
     if (!s) return;
     cell.combine = *s == "concat" ? Combine::kConcat : Combine::kSum;
   }
-  auto ops = domain_at(*def.find("op"), p + ".op", DomainType::kOp);
-  if (!ops) return;
+  // The op domain of every edge without its own op ([from, to, op] lists fix an edge's op).
+  std::optional<Domain> ops;
+  const AstNode* op_node = def.find("op");
+  if (op_node) {
+    ops = domain_at(*op_node, p + ".op", DomainType::kOp);
+    if (!ops) return;
+  }
 
   // Edge structure.
   const AstNode& edges = *def.find("edges");
-  std::vector<std::pair<int, int>> pairs;
+  struct ListedEdge {
+    int from, to;
+    std::optional<Domain> op;  // an edge's own op
+    SourceLoc loc;
+  };
+  std::vector<ListedEdge> pairs;
+  auto need_op = [&](const AstNode& at, const std::string& where) {
+    if (ops) return true;
+    error(at, where, "expected op (the op domain of the cell's edges), got none");
+    return false;
+  };
   if (edges.is_scalar() && edges.scalar == "dense") {
+    if (!need_op(def, p)) return;
     for (int to = cell.inputs; to < cell.nodes; ++to)
-      for (int from = 0; from < to; ++from) pairs.emplace_back(from, to);
+      for (int from = 0; from < to; ++from) pairs.push_back({from, to, std::nullopt, op_node->loc});
   } else if (edges.is_sequence()) {
     for (size_t i = 0; i < edges.items.size(); ++i) {
       const AstNode& e = edges.items[i];
       std::string ep = p + ".edges[" + std::to_string(i) + "]";
-      if (!e.is_sequence() || e.items.size() != 2) {
-        error(e, ep, "expected an edge [from, to], got " + e.describe());
+      if (!e.is_sequence() || (e.items.size() != 2 && e.items.size() != 3)) {
+        error(e, ep, "expected an edge [from, to] or [from, to, op], got " + e.describe());
+        continue;
+      }
+      std::optional<Domain> own;
+      if (e.items.size() == 3) {
+        own = domain_at(e.items[2], ep + "[2]", DomainType::kOp);
+        if (!own) continue;
+      } else if (!need_op(e, ep)) {
         continue;
       }
       auto from = get_int(e.items[0], ep + "[0]", "a node index");
@@ -117,19 +140,21 @@ void SpaceBuilder::check_cell(const std::string& name, const AstNode& def, const
                   std::to_string(*from) + ", " + std::to_string(*to) + "]");
         continue;
       }
-      std::pair<int, int> pr(static_cast<int>(*from), static_cast<int>(*to));
-      if (std::find(pairs.begin(), pairs.end(), pr) != pairs.end()) {
+      const int f = static_cast<int>(*from), t = static_cast<int>(*to);
+      if (std::any_of(pairs.begin(), pairs.end(),
+                      [&](const ListedEdge& x) { return x.from == f && x.to == t; })) {
         error(e, ep,
               "expected each edge once, got [" + std::to_string(*from) + ", " +
                   std::to_string(*to) + "] twice");
         continue;
       }
-      pairs.push_back(pr);
+      pairs.push_back({f, t, own, own ? e.items[2].loc : op_node->loc});
     }
-    std::sort(pairs.begin(), pairs.end(), [](auto a, auto b) {
-      return std::tie(a.second, a.first) < std::tie(b.second, b.first);
+    std::stable_sort(pairs.begin(), pairs.end(), [](const ListedEdge& a, const ListedEdge& b) {
+      return std::tie(a.to, a.from) < std::tie(b.to, b.from);
     });
   } else if (edges.is_mapping()) {
+    if (!need_op(def, p)) return;
     if (!check_keys(edges, p + ".edges", {"choose"}, {"choose"})) return;
     auto k = get_int(*edges.find("choose"), p + ".edges.choose", "an input count per node");
     if (!k) return;
@@ -143,14 +168,15 @@ void SpaceBuilder::check_cell(const std::string& name, const AstNode& def, const
     cell.choose = static_cast<int>(*k);
   } else {
     error(edges, p + ".edges",
-          "expected dense, a sequence of [from, to] edges or {choose: K}, got " + edges.describe());
+          "expected dense, a sequence of [from, to] or [from, to, op] edges or {choose: K}, got " +
+              edges.describe());
     return;
   }
   if (d_.size() != errors_before) return;
 
   if (cell.choose == 0) {
     CellGraph g(cell.nodes);
-    for (auto [from, to] : pairs) boost::add_edge(from, to, g);
+    for (const auto& e : pairs) boost::add_edge(e.from, e.to, g);
     // Every non-input node needs an input, and every node must contribute to the output.
     std::vector<bool> reported(cell.nodes, false);
     for (int n = cell.inputs; n < cell.nodes; ++n)
@@ -180,10 +206,10 @@ void SpaceBuilder::check_cell(const std::string& name, const AstNode& def, const
   Section& sec = s_.sections_[section_];
   sec.cell = static_cast<int>(s_.cells_.size());
   if (cell.choose == 0) {
-    for (auto [from, to] : pairs) {
-      int d = add_decision(name + ".node" + std::to_string(to) + ".from" + std::to_string(from), "",
-                           *ops, std::nullopt, def.find("op")->loc);
-      cell.edges.push_back({from, to, d});
+    for (const auto& e : pairs) {
+      int d = add_decision(name + ".node" + std::to_string(e.to) + ".from" + std::to_string(e.from),
+                           "", e.op ? *e.op : *ops, std::nullopt, e.loc);
+      cell.edges.push_back({e.from, e.to, d});
       s_.sections_[section_].head.push_back(d);
     }
   } else {

@@ -353,24 +353,44 @@ void SpaceBuilder::check_encoder(const AstNode& v, const std::string& p, Flow& f
     error(*v.find("layers"), p,
           "expected a token sequence (put a patch_embed before the encoder), got an image");
   const auto counts = values(*layers);
+  // heads and ffn: one domain for every layer, or a sequence with one per layer.
+  auto per_layer = [&](const char* key) {
+    const AstNode& n = *v.find(key);
+    if (!n.is_sequence()) return true;
+    if (static_cast<int64_t>(n.items.size()) == counts.back()) return true;
+    error(n, p + "." + key,
+          "expected one value per layer (" + std::to_string(counts.back()) + "), got " +
+              std::to_string(n.items.size()));
+    return false;
+  };
+  if (!per_layer("heads") || !per_layer("ffn")) return;
+  auto at = [&](const char* key, int64_t l, std::string& path) -> const AstNode& {
+    const AstNode& n = *v.find(key);
+    path = p + "." + key;
+    if (!n.is_sequence()) return n;
+    path += "[" + std::to_string(l - 1) + "]";
+    return n.items[static_cast<size_t>(l - 1)];
+  };
   for (int64_t l = 1; l <= counts.back(); ++l) {
     std::optional<Gate> gate;
     if (layers->is_decision() && l > counts.front()) gate = Gate{layers->decision, l};
     std::string label = layer.name + ".layer" + std::to_string(l);
     size_t before = d_.size();
-    auto heads =
-        param(*v.find("heads"), p + ".heads", DomainType::kHeads, label + ".heads", "h", gate);
-    auto ffn = param(*v.find("ffn"), p + ".ffn", DomainType::kChannels, label + ".ffn", "f", gate);
+    std::string heads_path, ffn_path;
+    const AstNode& heads_node = at("heads", l, heads_path);
+    const AstNode& ffn_node = at("ffn", l, ffn_path);
+    auto heads = param(heads_node, heads_path, DomainType::kHeads, label + ".heads", "h", gate);
+    auto ffn = param(ffn_node, ffn_path, DomainType::kChannels, label + ".ffn", "f", gate);
     if (!heads || !ffn || d_.size() != before) return;
     std::vector<int> group;
     if (heads->is_decision()) group.push_back(heads->decision);
     if (ffn->is_decision()) group.push_back(ffn->decision);
     if (!group.empty()) s_.sections_[section_].groups.push_back(group);
-    if (l == 1 && flow.ok && on_tokens) {
+    if ((l == 1 || v.find("heads")->is_sequence()) && flow.ok && on_tokens) {
       for (int64_t h : values(*heads))
         for (int64_t c : flow.cur.channels)
           if (c % h != 0) {
-            error(*v.find("heads"), p + ".heads",
+            error(heads_node, heads_path,
                   "expected a head count that divides every hidden width " +
                       set_str(flow.cur.channels) + ", got " + std::to_string(h) + " (" +
                       std::to_string(c) + " % " + std::to_string(h) + " = " +

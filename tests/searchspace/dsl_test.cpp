@@ -548,9 +548,9 @@ network:
 )yaml"),
       R"txt(t.yaml:6:3: error: cells.bad!: expected a cell name of letters, digits, '_' and '-', got 'bad!'
 t.yaml:7:14: error: cells.a.nodes: expected a node count in [2, 16] (inputs plus at least one node), got 1
-t.yaml:8:25: error: cells.b.edges[0]: expected an edge [from, to], got a sequence
+t.yaml:8:25: error: cells.b.edges[0]: expected an edge [from, to] or [from, to, op], got a sequence
 t.yaml:9:24: error: cells.c.edges: expected at least one edge into node 1, got none
-t.yaml:10:24: error: cells.d.edges: expected dense, a sequence of [from, to] edges or {choose: K}, got 'sparse'
+t.yaml:10:24: error: cells.d.edges: expected dense, a sequence of [from, to] or [from, to, op] edges or {choose: K}, got 'sparse'
 t.yaml:11:36: error: cells.e.op.range: expected choice for op values, got range
 t.yaml:12:45: error: cells.f.op.choice[0]: expected an op name, got a sequence
 t.yaml:14:11: error: network[0].cell: expected a cell name or {name, out, stride}, got a sequence
@@ -571,6 +571,75 @@ network:
   - head: {}
 )yaml"),
       R"txt(t.yaml:9:11: error: network[1].cell: expected fixed input channels for cell 'one' (or an explicit out), got {8, 16}
+)txt");
+}
+
+// Listed edges may fix their own op ([from, to, op]); the cell's op domain then covers only the
+// edges without one, and is needed only if there are such edges.
+TEST(Dsl, ListedEdgesMayFixTheirOwnOps) {
+  auto s = load_text(R"yaml(nasforge: 1
+name: t
+input: {channels: 8, height: 8, width: 8}
+classes: 10
+cells:
+  fixed: {nodes: 3, edges: [[0, 1, nor_conv_3x3], [1, 2, skip_connect], [0, 2, none]]}
+  mixed: {nodes: 3, edges: [[0, 1], [1, 2, {choice: [none, avg_pool_3x3]}]], op: {choice: [nor_conv_1x1, nor_conv_3x3, skip_connect]}}
+network:
+  - cell: fixed
+  - cell: mixed
+  - head: {}
+)yaml");
+  EXPECT_EQ(s.size().str(), "6");  // 1 x (3 x 2)
+  Architecture a(std::vector<uint32_t>(s.decisions().size(), 0));
+  EXPECT_EQ(s.name_value(a, s.find_decision("fixed.node1.from0")), "nor_conv_3x3");
+  EXPECT_EQ(s.name_value(a, s.find_decision("fixed.node2.from0")), "none");
+  EXPECT_EQ(s.decisions()[s.find_decision("mixed.node2.from1")].domain.size(), 2u);
+  EXPECT_EQ(s.decisions()[s.find_decision("mixed.node1.from0")].domain.size(), 3u);
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 8, height: 8, width: 8}
+classes: 10
+cells:
+  a: {nodes: 3, edges: [[0, 1, nor_conv_3x3], [1, 2]]}
+  b: {nodes: 3, edges: dense}
+  c: {nodes: 3, edges: [[0, 1, conv9x9], [1, 2, none]]}
+network:
+  - cell: a
+  - head: {}
+)yaml"),
+      R"txt(t.yaml:6:47: error: cells.a.edges[1]: expected op (the op domain of the cell's edges), got none
+t.yaml:7:6: error: cells.b: expected op (the op domain of the cell's edges), got none
+t.yaml:8:32: error: cells.c.edges[0][2]: expected a known op (none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3, max_pool_3x3, sep_conv_3x3, sep_conv_5x5, sep_conv_7x7, dil_conv_3x3, dil_conv_5x5), got 'conv9x9'
+)txt");
+}
+
+// Encoder heads and FFN widths may be lists, one entry per layer.
+TEST(Dsl, EncoderLayersMayEachHaveTheirOwnHeadsAndWidth) {
+  auto s = load_text(R"yaml(nasforge: 1
+name: t
+input: {channels: 1, height: 8, width: 8}
+classes: 10
+network:
+  - patch_embed: {patch: 4, dim: 64}
+  - encoder: {layers: 3, heads: [4, 2, {choice: [2, 4]}], ffn: [128, 256, 64]}
+  - head: {}
+)yaml");
+  EXPECT_EQ(s.size().str(), "2");
+  const auto& enc = std::get<EncoderLayer>(s.layers()[1].spec);
+  EXPECT_EQ(enc.blocks[1].heads.fixed, 2);
+  EXPECT_EQ(enc.blocks[2].ffn.fixed, 64);
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 1, height: 8, width: 8}
+classes: 10
+network:
+  - patch_embed: {patch: 4, dim: 64}
+  - encoder: {layers: {choice: [1, 2]}, heads: [4], ffn: 64}
+  - head: {}
+)yaml"),
+      R"txt(t.yaml:7:48: error: network[1].encoder.heads: expected one value per layer (2), got 1
 )txt");
 }
 
