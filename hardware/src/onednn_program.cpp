@@ -60,6 +60,11 @@ struct OneDnnProgram::Impl {
 
   void build(const Graph& g) {
     const auto& ops = g.ops;
+    for (const auto& op : ops)
+      if (op.kind == OpKind::kTokens || op.kind == OpKind::kConstant ||
+          op.kind == OpKind::kLayerNorm || op.kind == OpKind::kAttention)
+        throw std::invalid_argument(std::string("cannot lower the transformer's ") +
+                                    op_kind_name(op.kind) + " to oneDNN primitives yet");
     // Batch norms whose input is a convolution nothing else reads fold into it.
     std::vector<int> uses(ops.size(), 0);
     for (const auto& op : ops)
@@ -232,6 +237,10 @@ struct OneDnnProgram::Impl {
         return;
       }
       case OpKind::kFlatten:
+      case OpKind::kTokens:  // refused in build()
+      case OpKind::kConstant:
+      case OpKind::kLayerNorm:
+      case OpKind::kAttention:
         return;
     }
   }

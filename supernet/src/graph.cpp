@@ -30,6 +30,14 @@ const char* op_kind_name(OpKind k) {
       return "linear";
     case OpKind::kZero:
       return "zero";
+    case OpKind::kTokens:
+      return "tokens";
+    case OpKind::kConstant:
+      return "constant";
+    case OpKind::kLayerNorm:
+      return "layer_norm";
+    case OpKind::kAttention:
+      return "attention";
   }
   return "?";
 }
@@ -131,7 +139,9 @@ int GraphBuilder::act(int x, Activation a) {
 }
 
 int GraphBuilder::add(int a, int b) {
-  if (shape(a) != shape(b)) unsupported("an addition of different shapes");
+  auto broadcast = shape(a);
+  broadcast[0] = 1;
+  if (shape(a) != shape(b) && shape(b) != broadcast) unsupported("an addition of different shapes");
   GraphOp op;
   op.kind = OpKind::kAdd;
   op.inputs = {a, b};
@@ -176,7 +186,8 @@ int GraphBuilder::global_pool(int x, bool max) {
   op.kind = OpKind::kGlobalPool;
   op.inputs = {x};
   op.max = max;
-  op.shape = {shape(x)[0], shape(x)[1], 1, 1};
+  op.shape = shape(x).size() == 3 ? std::vector<int64_t>{shape(x)[0], shape(x)[2]}
+                                  : std::vector<int64_t>{shape(x)[0], shape(x)[1], 1, 1};
   return push(std::move(op));
 }
 
@@ -196,7 +207,9 @@ int GraphBuilder::linear(int x, const torch::nn::Linear& l) {
   op.inputs = {x};
   op.weight = l->weight.detach();
   if (l->bias.defined()) op.bias = l->bias.detach();
-  op.shape = {shape(x)[0], l->weight.size(0)};
+  op.shape = shape(x).size() == 3
+                 ? std::vector<int64_t>{shape(x)[0], shape(x)[1], l->weight.size(0)}
+                 : std::vector<int64_t>{shape(x)[0], l->weight.size(0)};
   return push(std::move(op));
 }
 
@@ -204,6 +217,47 @@ int GraphBuilder::zero(const std::vector<int64_t>& s) {
   GraphOp op;
   op.kind = OpKind::kZero;
   op.shape = s;
+  return push(std::move(op));
+}
+
+int GraphBuilder::tokens(int x) {
+  const auto& in = shape(x);
+  GraphOp op;
+  op.kind = OpKind::kTokens;
+  op.inputs = {x};
+  op.shape = {in[0], in[2] * in[3], in[1]};
+  return push(std::move(op));
+}
+
+int GraphBuilder::constant(const at::Tensor& value) {
+  GraphOp op;
+  op.kind = OpKind::kConstant;
+  op.weight = value.detach();
+  op.shape = value.sizes().vec();
+  return push(std::move(op));
+}
+
+int GraphBuilder::layer_norm(int x, const torch::nn::LayerNorm& n) {
+  if (n->options.normalized_shape().size() != 1) unsupported("a layer norm over several dims");
+  GraphOp op;
+  op.kind = OpKind::kLayerNorm;
+  op.inputs = {x};
+  op.weight = n->weight.detach();
+  op.bias = n->bias.detach();
+  op.eps = n->options.eps();
+  op.shape = shape(x);
+  return push(std::move(op));
+}
+
+int GraphBuilder::attention(int q, int k, int v, int64_t heads) {
+  if (shape(q).size() != 3 || shape(q) != shape(k) || shape(q) != shape(v) ||
+      shape(q)[2] % heads != 0)
+    unsupported("attention over these shapes");
+  GraphOp op;
+  op.kind = OpKind::kAttention;
+  op.inputs = {q, k, v};
+  op.heads = heads;
+  op.shape = shape(q);
   return push(std::move(op));
 }
 

@@ -202,7 +202,6 @@ class StaticHead : public StaticLayer {
     return classifier_(h);
   }
   int lower(GraphBuilder& g, int x, int) const override {
-    if (g.shape(x).size() != 4) GraphBuilder::unsupported("a head on tokens");
     int h =
         pool_ == GlobalPool::kFlatten ? g.flatten(x) : g.global_pool(x, pool_ == GlobalPool::kMax);
     if (!hidden_.is_empty()) h = g.act(g.linear(h, hidden_), ActKind::kRelu);

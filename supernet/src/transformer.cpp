@@ -28,6 +28,9 @@ class StaticPatchEmbed : public StaticLayer {
   at::Tensor run(const at::Tensor& x, const at::Tensor&) override {
     return proj_(x).flatten(2).transpose(1, 2) + pos_;
   }
+  int lower(GraphBuilder& g, int x, int) const override {
+    return g.add(g.tokens(g.conv(x, proj_)), g.constant(pos_));
+  }
 
  private:
   torch::nn::Conv2d proj_;
@@ -80,12 +83,20 @@ class StaticEncoderLayer : public StaticLayer {
     auto f = fc2(torch::dropout(torch::gelu(fc1(ln2(y))), dropout, is_training()));
     return y + torch::dropout(f, dropout, is_training());
   }
+  int lower(GraphBuilder& g, int x, int) const override {
+    const int h = g.layer_norm(x, ln1);
+    const int a = g.attention(g.linear(h, q), g.linear(h, k), g.linear(h, v), heads);
+    const int y = g.add(x, g.linear(a, o));
+    const int f = g.act(g.linear(g.layer_norm(y, ln2), fc1), ActKind::kGelu);
+    return g.add(y, g.linear(f, fc2));
+  }
 };
 
 class StaticLayerNorm : public StaticLayer {
  public:
   explicit StaticLayerNorm(torch::nn::LayerNorm norm) : norm_(register_module("norm", norm)) {}
   at::Tensor run(const at::Tensor& x, const at::Tensor&) override { return norm_(x); }
+  int lower(GraphBuilder& g, int x, int) const override { return g.layer_norm(x, norm_); }
 
  private:
   torch::nn::LayerNorm norm_;

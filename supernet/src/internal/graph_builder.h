@@ -33,6 +33,10 @@ class GraphBuilder {
   int flatten(int x);
   int linear(int x, const torch::nn::Linear& l);
   int zero(const std::vector<int64_t>& shape);
+  int tokens(int x);
+  int constant(const at::Tensor& value);
+  int layer_norm(int x, const torch::nn::LayerNorm& n);
+  int attention(int q, int k, int v, int64_t heads);
   // A 1x1 convolution with stride 2 that reads pixels (2i+1, 2j+1): DARTS's factorized reduce
   // shifts its input by one pixel before its second half. Lowered as a 2x2 convolution whose
   // only non-zero tap is the bottom-right one.
