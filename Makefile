@@ -9,7 +9,11 @@ NASFORGE := $(BUILD)/bin/nasforge
 DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config zlib1g-dev \
   libyaml-cpp-dev libboost-graph-dev libgtest-dev libgmock-dev \
   libtorch-dev libopenblas0-openmp dataset-fashion-mnist \
-  ocl-icd-opencl-dev libdnnl-dev libtbb-dev libsqlite3-dev
+  ocl-icd-opencl-dev libdnnl-dev libtbb-dev libsqlite3-dev \
+  libonnx-dev libprotobuf-dev python3-onnx
+# ONNX Runtime for verifying exports: the npm package onnxruntime-node (CPU, linux x64), pinned
+# in tools/ort/package-lock.json and installed into tools/ort/node_modules (ignored by git).
+ORT_DIR := tools/ort
 
 .PHONY: deps build test demo clean format
 
@@ -22,6 +26,15 @@ deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "make deps: all packages present"; fi
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  echo "make deps: installing nodejs and npm"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nodejs npm; fi
+	@if [ ! -f $(ORT_DIR)/node_modules/onnxruntime-node/package.json ]; then \
+	  echo "make deps: installing onnxruntime-node into $(ORT_DIR)/node_modules"; \
+	  cd $(ORT_DIR) && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --ignore-scripts --no-audit --no-fund; \
+	else echo "make deps: onnxruntime-node present"; fi
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -6,9 +6,11 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <sstream>
 #include <unordered_map>
 
 #include "internal/feasibility.h"
+#include "nasforge/searchspace/dsl.h"
 #include "nasforge/strategies/pareto.h"
 #include "nasforge/strategies/strategy.h"
 
@@ -173,6 +175,25 @@ FeasibilityReport Search::check_feasibility() {
 
 namespace {
 
+// The feasible trials' objective values, negated where minimised (larger is better);
+// `feasible` receives their indices.
+std::vector<strategies::Point> signed_points(const std::vector<TrialRecord>& trials,
+                                             const std::vector<ObjectiveSpec>& objectives,
+                                             std::vector<size_t>& feasible) {
+  std::vector<strategies::Point> pts;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    if (trials[i].status != "ok") continue;
+    strategies::Point p;
+    for (const auto& o : objectives) {
+      const double v = trials[i].metrics.at(o.metric.name);
+      p.push_back(o.direction == Direction::kMaximize ? v : -v);
+    }
+    feasible.push_back(i);
+    pts.push_back(std::move(p));
+  }
+  return pts;
+}
+
 std::vector<std::pair<std::string, std::string>> config_lines(const SearchConfig& c) {
   std::vector<std::pair<std::string, std::string>> out;
   out.emplace_back("space_fingerprint", c.space->fingerprint());
@@ -315,23 +336,9 @@ StatusOr<SearchResult> Search::run(
   }
 
   // The answer: feasible trials only.
-  std::vector<strategies::Point> pts;
+  res.pareto = feasible_front(res.trials, c.objectives);
   std::vector<size_t> feasible;
-  for (size_t i = 0; i < res.trials.size(); ++i) {
-    if (res.trials[i].status != "ok") continue;
-    feasible.push_back(i);
-    strategies::Point p;
-    for (const auto& o : c.objectives) {
-      const double v = res.trials[i].metrics.at(o.metric.name);
-      p.push_back(o.direction == Direction::kMaximize ? v : -v);
-    }
-    pts.push_back(p);
-  }
-  for (size_t k : strategies::pareto_front(pts)) res.pareto.push_back(feasible[k]);
-  std::sort(res.pareto.begin(), res.pareto.end(), [&](size_t a, size_t b) {
-    return pts[std::find(feasible.begin(), feasible.end(), a) - feasible.begin()][0] >
-           pts[std::find(feasible.begin(), feasible.end(), b) - feasible.begin()][0];
-  });
+  const std::vector<strategies::Point> pts = signed_points(res.trials, c.objectives, feasible);
   if (!feasible.empty()) {
     size_t b = 0;
     for (size_t k = 1; k < pts.size(); ++k)
@@ -352,6 +359,59 @@ StatusOr<SearchResult> Search::run(
   }
   res.hypervolume = strategies::hypervolume(pts, ref);
   return res;
+}
+
+std::vector<size_t> feasible_front(const std::vector<TrialRecord>& trials,
+                                   const std::vector<ObjectiveSpec>& objectives) {
+  std::vector<size_t> feasible;
+  const std::vector<strategies::Point> pts = signed_points(trials, objectives, feasible);
+  std::vector<size_t> front = strategies::pareto_front(pts);
+  std::stable_sort(front.begin(), front.end(),
+                   [&](size_t a, size_t b) { return pts[a][0] > pts[b][0]; });
+  for (size_t& k : front) k = feasible[k];
+  return front;
+}
+
+StatusOr<StoredSearch> load_search(const std::string& dir) {
+  namespace fs = std::filesystem;
+  for (const char* f : {"space.yaml", "trials.sqlite"})
+    if (!fs::exists(fs::path(dir) / f))
+      return NotFound(dir + ": expected a search folder (nasforge search --out) with " + f +
+                      ", got none");
+  StoredSearch out;
+  Diagnostics diags;
+  auto space = load_space((fs::path(dir) / "space.yaml").string(), diags);
+  if (!space) return InvalidArgument(diags.str());
+  out.space = std::make_shared<const SearchSpace>(std::move(*space));
+  auto store = TrialStore::open((fs::path(dir) / "trials.sqlite").string(), {});
+  if (!store.ok()) return store.status();
+  auto config = (*store)->config();
+  if (!config.ok()) return config.status();
+  auto trials = (*store)->all();
+  if (!trials.ok()) return trials.status();
+  out.trials = std::move(*trials);
+  std::istringstream objectives((*config)["objectives"]), metrics((*config)["metrics"]);
+  for (std::string word; objectives >> word;) {
+    auto o = ObjectiveSpec::parse(word);
+    if (!o.ok())
+      return InvalidArgument(dir + "/trials.sqlite: objectives: " + o.status().message());
+    out.objectives.push_back(*o);
+  }
+  if (out.objectives.empty())
+    return InvalidArgument(dir +
+                           "/trials.sqlite: expected the search's objectives in its "
+                           "configuration, got none");
+  for (std::string word; metrics >> word;) {
+    const auto eq = word.find('=');
+    if (eq != std::string::npos) out.sources[word.substr(0, eq)] = word.substr(eq + 1);
+  }
+  for (const auto& t : out.trials)
+    for (const auto& o : out.objectives)
+      if (t.status == "ok" && !t.metrics.count(o.metric.name))
+        return InvalidArgument(dir + "/trials.sqlite: trial " + std::to_string(t.id) +
+                               " has no value for objective " + o.metric.name);
+  out.pareto = feasible_front(out.trials, out.objectives);
+  return out;
 }
 
 std::string result_json(const SearchConfig& c, const SearchResult& r) {

@@ -153,6 +153,17 @@ Status TrialStore::insert(TrialRecord& t) {
   return Status::Ok();
 }
 
+StatusOr<std::map<std::string, std::string>> TrialStore::config() const {
+  Stmt s;
+  if (sqlite3_prepare_v2(db_, "SELECT key, value FROM config", -1, &s.s, nullptr) != SQLITE_OK)
+    return sql_error(db_, path_, "cannot read the configuration");
+  std::map<std::string, std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(s.s)) == SQLITE_ROW) out[column_text(s.s, 0)] = column_text(s.s, 1);
+  if (rc != SQLITE_DONE) return sql_error(db_, path_, "cannot read the configuration");
+  return out;
+}
+
 StatusOr<std::vector<TrialRecord>> TrialStore::all() const {
   Stmt s;
   if (sqlite3_prepare_v2(db_,

@@ -79,6 +79,14 @@ void recalibrate_bn(Supernet& net, const Architecture& arch, data::BatchLoader& 
   net->train(was_training);
 }
 
+void recalibrate_bn(Supernet& net, const Architecture& arch, const data::Splits& data,
+                    const TrainConfig& config) {
+  if (config.bn_recalibration_batches <= 0) return;
+  data::BatchLoader calib(data.train, data.mean, data.std, config.batch_size, true, {},
+                          fnv1a64("recalibrate/" + std::to_string(config.seed)));
+  recalibrate_bn(net, arch, calib, config.bn_recalibration_batches);
+}
+
 SupernetTrainer::SupernetTrainer(Supernet net, const data::Splits& data, TrainConfig config)
     : net_(std::move(net)),
       data_(data),
@@ -165,11 +173,7 @@ EvalResult SupernetTrainer::evaluate(const Architecture& arch, const data::Datas
   // Keep the supernet's own statistics; recalibration only serves this evaluation.
   std::vector<at::Tensor> saved;
   for (auto& b : net_->buffers(true)) saved.push_back(b.clone());
-  if (recalibrate && config_.bn_recalibration_batches > 0) {
-    data::BatchLoader calib(data_.train, data_.mean, data_.std, config_.batch_size, true, {},
-                            fnv1a64("recalibrate/" + std::to_string(config_.seed)));
-    recalibrate_bn(net_, arch, calib, config_.bn_recalibration_batches);
-  }
+  if (recalibrate) recalibrate_bn(net_, arch, data_, config_);
   const bool was_training = net_->is_training();
   net_->eval();
   torch::NoGradGuard no_grad;

@@ -64,7 +64,6 @@ expect "arch from json" 0 "string:    embed1=w64/encoder1=l2:h2f128,h4f256" -- \
   "$NF" arch zoo/transformer.yaml '{"embed1.dim": 64, "encoder1.layers": 2, "encoder1.layer1.heads": 2, "encoder1.layer1.ffn": 128, "encoder1.layer2.heads": 4, "encoder1.layer2.ffn": 256}'
 expect "arch rejects a bad string" 1 "invalid architecture: search: expected 3 nodes separated by '+', got 1" -- \
   "$NF" arch zoo/nb201.yaml '|nor_conv_3x3~0|'
-expect "unbuilt command says so" 2 "nasforge export: not built yet" -- "$NF" export zoo/nb201.yaml
 expect "unknown command suggests" 1 "unknown command 'chek' (did you mean 'check'?)" -- "$NF" chek
 expect "unknown option suggests" 1 "unknown option '--sed' (did you mean '--seed'?)" -- \
   "$NF" sample zoo/nb201.yaml --sed 3
@@ -206,7 +205,7 @@ if [[ -f $ACC ]]; then
   expect "explain prints the WL motifs" 0 "motifs that most raise accuracy" -- \
     "$NF" explain --run "$TMP/bowl"
 fi
-expect "explain needs a run folder" 1 "expected a search run folder" -- "$NF" explain --run "$TMP"
+expect "explain needs a run folder" 1 "expected a search folder (nasforge search --out) with" -- "$NF" explain --run "$TMP"
 # The sources that run networks: inherited accuracy from a supernet (and its test split as a
 # report), measured CPU latency, and training from scratch.
 "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$TMP/srun" \
@@ -214,10 +213,43 @@ expect "explain needs a run folder" 1 "expected a search run folder" -- "$NF" ex
 expect "search with supernet, measure and report sources" 0 '"report": {"test_acc": ' -- \
   "$NF" search --space tests/data/design_mobile_tiny.yaml --strategy rea \
   --metric accuracy=supernet:$TMP/srun --report test_acc=supernet:$TMP/srun:test \
-  --metric latency_ms@cpu=measure:cpu --objective accuracy:max --budget 2 --json
+  --metric latency_ms@cpu=measure:cpu --objective accuracy:max --budget 2 --json --out "$TMP/ssearch"
 expect "search with a train: source" 0 '"trials": 1' -- \
   "$NF" search --space tests/data/design_mobile_tiny.yaml --metric accuracy=train:1 \
   --metric latency_ms@cpu=measure:cpu --data synthetic --objective accuracy:max --budget 1 --json
+
+# Export: ONNX with test vectors, verified in ONNX Runtime and by python3-onnx's checker;
+# TorchScript; the frozen YAML; a search folder's front by rank; and the errors.
+TINYARCH=$("$NF" sample tests/data/design_mobile_tiny.yaml --n 1 --seed 5)
+expect "export onnx with test vectors" 0 "passes onnx::checker with full shape inference" -- \
+  "$NF" export --checkpoint "$TMP/srun" --arch "$TINYARCH" --out "$TMP/x/model.onnx" --test-vector
+expect "onnx runtime reproduces libtorch" 0 "2/2 test sets within 0.0001" -- \
+  node tools/ort/verify.js "$TMP/x/model.onnx"
+expect "python3-onnx full check" 0 "full check ok" -- /usr/bin/python3 -c \
+  "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print('full check ok')" \
+  "$TMP/x/model.onnx"
+expect "export keeps batch norm on request" 0 "batch norm kept" -- \
+  "$NF" export --checkpoint "$TMP/srun" --arch "$TINYARCH" --out "$TMP/bn/model.onnx" --keep-bn --test-vector
+expect "onnx runtime runs the kept batch norm" 0 "2/2 test sets within 0.0001" -- \
+  node tools/ort/verify.js "$TMP/bn/model.onnx"
+expect "export the search's best by rank" 0 "from $TMP/ssearch rank 1 of 1" -- \
+  "$NF" export --run "$TMP/ssearch" --rank 1 --out "$TMP/r/model.onnx"
+expect "a rank past the front" 1 "--rank: expected a rank in [1, 1]" -- \
+  "$NF" export --run "$TMP/ssearch" --rank 2 --out "$TMP/r/model.onnx"
+expect "export torchscript" 0 "TorchScript" -- \
+  "$NF" export --checkpoint "$TMP/srun" --arch "$TINYARCH" --format torchscript --out "$TMP/x/model.pt"
+expect "export a frozen yaml" 0 "frozen at that architecture" -- \
+  "$NF" export --checkpoint "$TMP/srun" --arch "$TINYARCH" --format yaml --out "$TMP/x/frozen.yaml"
+expect "the frozen space holds one architecture" 0 "1" -- "$NF" size "$TMP/x/frozen.yaml"
+expect "export needs --arch or --run" 1 "expected --arch STRING or --run DIR" -- \
+  "$NF" export --checkpoint "$TMP/srun" --out "$TMP/x/m.onnx"
+expect "export refuses an unknown format" 1 "--format: expected onnx, torchscript or yaml, got 'tflite'" -- \
+  "$NF" export --checkpoint "$TMP/srun" --arch "$TINYARCH" --format tflite --out "$TMP/x/m.tflite"
+expect "export from a folder that is no run" 1 "$TMP/x" -- \
+  "$NF" export --checkpoint "$TMP/x" --arch "$TINYARCH" --out "$TMP/x/m.onnx"
+head -c 500 "$TMP/x/model.onnx" > "$TMP/x/cut.onnx"
+expect "onnx runtime refuses a truncated model" 2 "ONNX Runtime cannot load it" -- \
+  node tools/ort/verify.js "$TMP/x/cut.onnx"
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

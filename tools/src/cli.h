@@ -36,7 +36,6 @@ struct Command {
   std::string usage;  // after "nasforge NAME "
   std::vector<Flag> flags;
   std::function<int(const Command&, const Args&)> run;
-  bool built = true;  // false: listed, but says plainly that it is not built yet
 };
 
 class Registry {

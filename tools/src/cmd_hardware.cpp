@@ -1,5 +1,6 @@
 // Hardware commands: profile (a device's latency table for a space), latency (predict and
 // measure one architecture), fit-latency (a latency predictor from a CSV of measurements).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include "nasforge/predictors/predictor.h"
 #include "nasforge/predictors/quality.h"
 #include "nasforge/searchspace/metrics.h"
+#include "nasforge/searchspace/rng.h"
 #include "progress.h"
 
 namespace nasforge::cli {
@@ -156,11 +158,56 @@ StatusOr<std::unique_ptr<predictors::Predictor>> predictor_from_flags(
   return p;
 }
 
+// --quantiles N: the predicted latency's spread over N sampled architectures (uniform over
+// architectures, seeded), to choose a constraint that a given share of the space meets.
+int latency_quantiles(const Command& cmd, const Args& a, const SearchSpace& space,
+                      const predictors::Predictor& p) {
+  auto n = parse_count("quantiles", a.get("quantiles"));
+  auto seed = parse_count("seed", a.get("seed", "0"));
+  if (!n || !seed) return 1;
+  if (*n < 10 || *n > 1000000)
+    return fail(cmd.name,
+                "--quantiles: expected a sample count in [10, 1000000], got " + a.get("quantiles"));
+  Rng rng(*seed);
+  std::vector<double> v;
+  for (uint64_t i = 0; i < *n; ++i) v.push_back(p.predict(space.sample(rng)).mean);
+  std::sort(v.begin(), v.end());
+  std::cout << "predicted over " << *n << " sampled architectures (" << p.name() << "):";
+  for (int q : {0, 10, 25, 50, 75, 90, 100}) {
+    const size_t k = std::min(v.size() - 1, static_cast<size_t>(q / 100.0 * (v.size() - 1) + 0.5));
+    std::cout << (q == 0     ? " min "
+                  : q == 100 ? ", max "
+                             : ", p" + std::to_string(q) + " ")
+              << ms(v[k]);
+  }
+  std::cout << "\n";
+  return 0;
+}
+
 int run_latency(const Command& cmd, const Args& a) {
-  for (const char* f : {"space", "arch"})
-    if (!a.has(f)) return fail(cmd.name, std::string("--") + f + " is required");
+  if (!a.has("space")) return fail(cmd.name, "--space is required");
+  if (!a.has("arch") && !a.has("quantiles"))
+    return fail(cmd.name, "--arch is required (or --quantiles N with --profile)");
   auto space = load_space_or_report(a.get("space"));
   if (!space) return 1;
+  if (a.has("quantiles")) {
+    if (!a.has("profile") && !a.has("predictor"))
+      return fail(cmd.name, "--quantiles needs a predictor: pass --profile P (and --predictor)");
+    std::optional<Profile> profile;
+    if (a.has("profile")) {
+      auto pr = Profile::load(a.get("profile"));
+      if (!pr.ok()) return fail(cmd.name, pr.status().message());
+      profile = std::move(*pr);
+    }
+    auto p = predictor_from_flags(a, *space, profile ? &*profile : nullptr, nullptr);
+    if (!p.ok()) return fail_status(cmd.name, p.status());
+    if (int rc = latency_quantiles(cmd, a, *space, **p)) return rc;
+    if (a.has("save")) {
+      if (Status st = (*p)->save(a.get("save")); !st.ok()) return fail(cmd.name, st.message());
+      std::cout << "saved the predictor to " << a.get("save") << "\n";
+    }
+    return 0;
+  }
   auto arch = space->parse(a.get("arch"));
   if (!arch.ok()) return fail(cmd.name, "--arch: " + arch.status().message());
   auto opts = device_options(cmd.name, a);
@@ -331,8 +378,8 @@ NF_CMD(kProfile, "profile",
                            "architectures to measure end to end for lut+residual (default 50)"}}),
        run_profile)
 NF_CMD(kLatency, "latency", "Predict and/or measure an architecture's latency on a device.",
-       "--space FILE --arch STRING [--device DEV] [--profile P] [--predictor lut|lut+residual|"
-       "PRED.json] [--side CSV] [--save PRED.json] [--measure]",
+       "--space FILE (--arch STRING | --quantiles N [--seed S]) [--device DEV] [--profile P] "
+       "[--predictor lut|lut+residual|PRED.json] [--side CSV] [--save PRED.json] [--measure]",
        with_device_flags({{"space", true, "the search space"},
                           {"arch", true, "the architecture's string"},
                           {"device", true, "cpu (default), onednn or cuda"},
@@ -343,7 +390,10 @@ NF_CMD(kLatency, "latency", "Predict and/or measure an architecture's latency on
                           {"save", true,
                            "write the predictor as JSON, for search --metric "
                            "latency_ms@DEV=predictor:FILE"},
-                          {"measure", false, "also measure it end to end on the device"}}),
+                          {"measure", false, "also measure it end to end on the device"},
+                          {"quantiles", true,
+                           "instead of one arch: the predicted latency's quantiles over N "
+                           "architectures sampled with --seed"}}),
        run_latency)
 NF_CMD(kFitLatency, "fit-latency",
        "Fit a latency predictor from N random rows of a CSV of measured architectures.",

@@ -251,27 +251,20 @@ int run_search(const Command& cmd, const Args& given) {
 int run_explain(const Command& cmd, const Args& a) {
   if (!a.has("run")) return fail(cmd.name, "expected --run DIR\n" + command_help(cmd));
   const fs::path dir = a.get("run");
-  for (const char* f : {"space.yaml", "trials.sqlite"})
-    if (!fs::exists(dir / f))
-      return fail(cmd.name,
-                  dir.string() + ": expected a search run folder with " + f + ", got none");
-  auto space = load_space_or_report((dir / "space.yaml").string());
-  if (!space) return 1;
-  auto store = evaluation::TrialStore::open((dir / "trials.sqlite").string(), {});
-  if (!store.ok()) return fail(cmd.name, store.status().message());
-  auto rows = (*store)->all();
-  if (!rows.ok()) return fail(cmd.name, rows.status().message());
+  auto stored = evaluation::load_search(dir.string());
+  if (!stored.ok()) return fail(cmd.name, stored.status().message());
+  const SearchSpace& space = *stored->space;
   std::string metric = a.get("metric");
   std::vector<Architecture> x;
   std::vector<double> y;
-  for (const auto& t : *rows) {
+  for (const auto& t : stored->trials) {
     if (t.status == "failed") continue;
     if (metric.empty() && !t.metrics.empty()) {
       metric = t.metrics.count("accuracy") ? "accuracy" : t.metrics.begin()->first;
     }
     auto it = t.metrics.find(metric);
     if (it == t.metrics.end()) continue;
-    auto arch = space->parse(t.arch);
+    auto arch = space.parse(t.arch);
     if (!arch.ok())
       return fail(cmd.name, "trial " + std::to_string(t.id) + ": " + arch.status().message());
     x.push_back(*arch);
@@ -280,7 +273,7 @@ int run_explain(const Command& cmd, const Args& a) {
   if (x.size() < 3)
     return fail(cmd.name, dir.string() + ": expected at least 3 trials with metric '" + metric +
                               "', got " + std::to_string(x.size()));
-  predictors::WlGaussianProcess gp(*space);
+  predictors::WlGaussianProcess gp(space);
   if (Status st = gp.fit(x, y); !st.ok()) return fail(cmd.name, st.message());
   size_t top = 8;
   if (a.has("top")) {

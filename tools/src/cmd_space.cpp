@@ -1,5 +1,4 @@
-// Search-space commands: check, size, sample, arch, list. Also registers, as not built yet, the
-// commands that later components provide, so that the CLI says so plainly.
+// Search-space commands: check, size, sample, arch, list.
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -141,8 +140,7 @@ int run_list(const Command&, const Args& a) {
   if (all || what == "commands") {
     known = true;
     std::cout << "commands:\n";
-    for (const auto& c : Registry::instance().all())
-      std::cout << "  " << c.name << (c.built ? "" : "  [not built yet]") << "\n";
+    for (const auto& c : Registry::instance().all()) std::cout << "  " << c.name << "\n";
   }
   if (all || what == "ops") {
     known = true;
@@ -216,11 +214,6 @@ NF_CMD(kArch, "arch", "Parse an architecture (string or JSON) and show its forms
        run_arch)
 NF_CMD(kList, "list", "List what is registered: commands, ops, devices, metrics, strategies, ...",
        "[commands|ops|devices|metrics|strategies|predictors|sources]", {}, run_list)
-
-// Later components; listed so that users see the whole pipeline, refused plainly until built.
-int not_built(const Command&, const Args&) { return 2; }
-NF_CMD(kExport, "export", "Export a found network to ONNX, TorchScript or a frozen YAML.", "...",
-       {}, not_built, false)
 
 }  // namespace
 }  // namespace nasforge::cli

@@ -18,6 +18,22 @@
 #include "progress.h"
 
 namespace nasforge::cli {
+
+// --threads N, or every core. False after printing an error.
+bool set_threads(const Args& a) {
+  uint64_t n = std::max(1u, std::thread::hardware_concurrency());
+  if (a.has("threads")) {
+    auto t = parse_count("threads", a.get("threads"));
+    if (!t || *t == 0 || *t > 1024) {
+      if (t) std::cerr << "--threads: expected an integer in [1, 1024], got " << *t << "\n";
+      return false;
+    }
+    n = *t;
+  }
+  torch::set_num_threads(static_cast<int>(n));
+  return true;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -36,21 +52,6 @@ std::string read_file(const fs::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// --threads N, or every core. False after printing an error.
-bool set_threads(const Args& a) {
-  uint64_t n = std::max(1u, std::thread::hardware_concurrency());
-  if (a.has("threads")) {
-    auto t = parse_count("threads", a.get("threads"));
-    if (!t || *t == 0 || *t > 1024) {
-      if (t) std::cerr << "--threads: expected an integer in [1, 1024], got " << *t << "\n";
-      return false;
-    }
-    n = *t;
-  }
-  torch::set_num_threads(static_cast<int>(n));
-  return true;
 }
 
 using Run = supernet::RunFolder;
@@ -164,7 +165,24 @@ int run_train_supernet(const Command& cmd, const Args& a) {
   if (!config) return 1;
   auto max_steps = max_steps_of(a);
   if (!max_steps) return 1;
-  const int64_t valid_size = 10000;
+  int64_t valid_size = 10000;
+  if (a.has("valid-size")) {
+    auto v = parse_count("valid-size", a.get("valid-size"));
+    if (!v) return 1;
+    if (*v < 100 || *v > 30000)
+      return fail(cmd.name, "--valid-size: expected an image count in [100, 30000], got " +
+                                a.get("valid-size"));
+    valid_size = static_cast<int64_t>(*v);
+  }
+  if (resume) {  // the split the run began with
+    auto stored = load_run(dir.string());
+    if (!stored.ok()) return fail(cmd.name, stored.status().message());
+    if (a.has("valid-size") && stored->valid_size != valid_size)
+      return fail(cmd.name, "--valid-size: " + dir.string() + " was trained with " +
+                                std::to_string(stored->valid_size) + " validation images, not " +
+                                std::to_string(valid_size));
+    valid_size = stored->valid_size;
+  }
   auto data = load_data(a.get("data"), *space, config->seed, valid_size);
   if (!data.ok()) return fail(cmd.name, data.status().message());
   std::error_code ec;
@@ -313,13 +331,15 @@ int run_train(const Command& cmd, const Args& a) {
 NF_CMD(kTrainSupernet, "train-supernet",
        "Train the weight-sharing supernet of a space; resumes when --out holds a checkpoint.",
        "--space FILE --data fashion-mnist|cifar10:DIR|synthetic --out DIR [--config TRAIN.yaml] "
-       "[--epochs E] [--max-steps N] [--seed S] [--threads T]",
+       "[--epochs E] [--max-steps N] [--valid-size N] [--seed S] [--threads T]",
        {{"space", true, "the search space"},
         {"data", true, "fashion-mnist, cifar10:DIR (binary batches) or synthetic"},
         {"out", true, "the run folder (created; a checkpoint there is resumed)"},
         {"config", true, "training config YAML (docs/supernet.md); defaults otherwise"},
         {"epochs", true, "epochs of the schedule (overrides the config)"},
         {"max-steps", true, "stop after this many steps in all (checkpointed)"},
+        {"valid-size", true,
+         "training images held out for validation (default 10000; eval and search use them)"},
         {"seed", true, "overrides the config's seed"},
         {"threads", true, "LibTorch threads (default: all cores)"}},
        run_train_supernet)

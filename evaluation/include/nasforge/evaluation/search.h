@@ -102,6 +102,21 @@ class Search {
   std::unique_ptr<Impl> impl_;
 };
 
+// Indices of the feasible (status ok), non-dominated trials, best first on the first objective.
+std::vector<size_t> feasible_front(const std::vector<TrialRecord>& trials,
+                                   const std::vector<ObjectiveSpec>& objectives);
+
+// A search folder (`--out DIR`) read back: what `nasforge export --run DIR --rank K` needs.
+struct StoredSearch {
+  std::shared_ptr<const SearchSpace> space;
+  std::vector<ObjectiveSpec> objectives;
+  std::map<std::string, std::string> sources;  // metric name -> source, e.g. supernet:runs/x
+  std::vector<TrialRecord> trials;
+  std::vector<size_t> pareto;  // feasible_front(trials, objectives)
+};
+// Errors name the folder and the missing file or the unreadable setting.
+StatusOr<StoredSearch> load_search(const std::string& dir);
+
 // The JSON summary printed by `nasforge search --json`.
 std::string result_json(const SearchConfig& config, const SearchResult& r);
 

@@ -40,6 +40,8 @@ class TrialStore {
   // Commits one trial (its id is assigned here).
   Status insert(TrialRecord& t);
   StatusOr<std::vector<TrialRecord>> all() const;
+  // The configuration lines the store was created with.
+  StatusOr<std::map<std::string, std::string>> config() const;
   const std::string& path() const { return path_; }
 
  private:

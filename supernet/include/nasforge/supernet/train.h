@@ -148,5 +148,10 @@ Status load_supernet_weights(Supernet& net, const std::string& path);
 // Recomputes BN running statistics of `arch`'s path on `batches` training batches.
 void recalibrate_bn(Supernet& net, const Architecture& arch, data::BatchLoader& loader,
                     int64_t batches);
+// Recalibration as SupernetTrainer::evaluate does it: config.bn_recalibration_batches shuffled
+// batches of data.train (the generator seeded from config.seed), so eval, export and the
+// search's supernet source see the same statistics.
+void recalibrate_bn(Supernet& net, const Architecture& arch, const data::Splits& data,
+                    const TrainConfig& config);
 
 }  // namespace nasforge::supernet
