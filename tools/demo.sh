@@ -19,7 +19,7 @@ step "1. nasforge check $SPACE"
 
 step "2. nasforge train-supernet: sandwich rule + in-place distillation on Fashion-MNIST"
 "$NASFORGE" train-supernet --space "$SPACE" --data fashion-mnist --config configs/demo_supernet.yaml \
-  --max-steps 600 --valid-size 1000 --out "$OUT/supernet"
+  --max-steps 300 --valid-size 1000 --out "$OUT/supernet"
 
 step "3. nasforge profile: the space's latency table on this CPU, with 30 calibration networks"
 "$NASFORGE" profile --space "$SPACE" --device cpu --out "$OUT/cpu_profile.json" --calibrate 30

@@ -162,7 +162,8 @@ std::optional<StepStats> SupernetTrainer::step() {
   if (config_.grad_clip > 0)
     torch::nn::utils::clip_grad_norm_(net_->parameters(), config_.grad_clip);
   optimizer_->step();
-  stats.images = batch.labels.size(0) * static_cast<int64_t>(paths.size());
+  stats.images = batch.labels.size(0);
+  stats.paths = static_cast<int64_t>(paths.size());
   ++step_in_epoch_;
   ++global_step_;
   return stats;

@@ -90,8 +90,13 @@ int train_loop(const std::string& cmd, SupernetTrainer& trainer, const data::Spl
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       char buf[160];
-      std::snprintf(buf, sizeof buf, "loss %.3f acc %.3f %.0f img/s lr %.4f", loss / steps,
-                    acc / steps, images / std::max(secs, 1e-9), s->lr);
+      const double rate = images / std::max(secs, 1e-9);
+      if (s->paths > 1)
+        std::snprintf(buf, sizeof buf, "loss %.3f acc %.3f %.0f img/s (x%lld paths) lr %.4f",
+                      loss / steps, acc / steps, rate, static_cast<long long>(s->paths), s->lr);
+      else
+        std::snprintf(buf, sizeof buf, "loss %.3f acc %.3f %.0f img/s lr %.4f", loss / steps,
+                      acc / steps, rate, s->lr);
       status = buf;
       bar.update(steps, status);
       if (max_steps > 0 && trainer.global_step() >= max_steps) break;

@@ -94,7 +94,8 @@ struct EvalResult {
 struct StepStats {
   double loss = 0, accuracy = 0;  // of the step's first path
   double lr = 0;
-  int64_t images = 0;
+  int64_t images = 0;  // the batch's images
+  int64_t paths = 1;   // paths trained on them (the sandwich rule trains several)
 };
 
 class SupernetTrainer {
