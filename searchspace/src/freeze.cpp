@@ -1,5 +1,6 @@
 #include "nasforge/searchspace/freeze.h"
 
+#include <cstdio>
 #include <sstream>
 
 namespace nasforge {
@@ -8,11 +9,11 @@ namespace {
 
 const char* yes_no(int64_t v) { return v ? "true" : "false"; }
 
+// Shortest faithful form for the values a space holds (dropout rates, bounds): 0.1, 200000.
 std::string number(double v) {
-  std::ostringstream o;
-  o.precision(17);
-  o << v;
-  return o.str();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
 }
 
 class Freezer {
@@ -88,10 +89,11 @@ class Freezer {
     return e.is_decision() && v(e) == 1 ? "{choice: [1]}" : value;
   }
 
-  void block(const Block& b) {
+  void block(const Block& b, bool stem = false) {
     if (const auto* c = std::get_if<ConvBlock>(&b)) {
-      out_ << "  - conv: {out: " << v(c->out) << ", kernel: " << v(c->kernel)
-           << ", stride: " << c->stride << ", act: " << activation_name(c->act) << "}\n";
+      out_ << (stem ? "  - stem: {conv: {" : "  - conv: {") << "out: " << v(c->out)
+           << ", kernel: " << v(c->kernel) << ", stride: " << c->stride
+           << ", act: " << activation_name(c->act) << (stem ? "}}\n" : "}\n");
     } else if (const auto* m = std::get_if<MBConvBlock>(&b)) {
       out_ << "  - mbconv: {out: " << v(m->out) << ", kernel: " << v(m->kernel)
            << ", expand: " << expand(m->expand) << ", se: " << yes_no(v(m->se))
@@ -104,7 +106,7 @@ class Freezer {
     }
   }
 
-  void layer(const Layer&, const ConvBlock& b) { block(b); }
+  void layer(const Layer& l, const ConvBlock& b) { block(b, l.name == "stem"); }
   void layer(const Layer&, const MBConvBlock& b) { block(b); }
   void layer(const Layer&, const ResBlock& b) { block(b); }
   void layer(const Layer&, const StageLayer& st) {
