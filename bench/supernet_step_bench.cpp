@@ -3,6 +3,9 @@
 // same threads, steps interleaved, medians of many steps. Also prints forward+backward alone,
 // which leaves out the optimizer's update of the supernet's larger parameter set.
 //
+// Then the relaxed (DARTS-family) forward+backward, softmax weights over every decision with
+// gradients into the architecture logits, against the largest single path's.
+//
 // usage: supernet_step_bench [REPO_ROOT] [--space zoo/mobilenet.yaml] [--batch 128]
 //                            [--steps 30] [--threads 2] [--paths 3]
 #include <torch/torch.h>
@@ -15,6 +18,7 @@
 #include "bench_flags.h"
 #include "nasforge/supernet/data.h"
 #include "nasforge/supernet/supernet.h"
+#include "nasforge/supernet/train.h"
 
 using namespace nasforge;
 using Clock = std::chrono::steady_clock;
@@ -107,5 +111,27 @@ int main(int argc, char** argv) {
   std::printf(
       "supernet step / static step (median over paths): %.3f  (forward+backward only: %.3f)\n",
       median(ratios), median(fb_ratios));
+
+  const Architecture largest = supernet::PathSampler(*space, supernet::TrainConfig()).largest();
+  std::vector<at::Tensor> logits;
+  for (const auto& d : space->decisions())
+    logits.push_back(torch::zeros({static_cast<int64_t>(d.domain.size())}).requires_grad_(true));
+  std::vector<double> relaxed, single;
+  for (int64_t s = 0; s < steps + 3; ++s) {
+    net->zero_grad();
+    const double r = time_ms([&] {
+      auto y = net->forward(b.images, supernet::ArchWeights::softmax(logits));
+      torch::nn::functional::cross_entropy(y, b.labels).backward();
+    });
+    const double l = time_ms([&] {
+      torch::nn::functional::cross_entropy(net->forward(b.images, largest), b.labels).backward();
+    });
+    if (s < 3) continue;
+    relaxed.push_back(r);
+    single.push_back(l);
+  }
+  std::printf(
+      "relaxed forward+backward %.1f ms, largest single path %.1f ms: relaxed / largest %.2f\n",
+      median(relaxed), median(single), median(relaxed) / median(single));
   return 0;
 }
