@@ -13,6 +13,7 @@
 #include "nasforge/export/torchscript.h"
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/freeze.h"
+#include "nasforge/searchspace/json.h"
 #include "nasforge/supernet/run.h"
 #include "nasforge/supernet/train.h"
 
@@ -77,15 +78,6 @@ std::optional<Target> resolve(const Command& cmd, const Args& a) {
   return t;
 }
 
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    o += c;
-  }
-  return o;
-}
-
 int run_export(const Command& cmd, const Args& a) {
   const std::string format = a.get("format", "onnx");
   if (format != "onnx" && format != "torchscript" && format != "yaml")
@@ -145,7 +137,7 @@ int run_export(const Command& cmd, const Args& a) {
   if (format == "torchscript") {
     std::string json = "{";
     for (size_t i = 0; i < meta.size(); ++i)
-      json += (i ? ", \"" : "\"") + meta[i].first + "\": \"" + json_escape(meta[i].second) + "\"";
+      json += (i ? ", " : "") + json_quote(meta[i].first) + ": " + json_quote(meta[i].second);
     if (Status st = exporter::save_torchscript(graph, out, json + "}"); !st.ok())
       return fail(cmd.name, st.message());
     std::cout << "wrote " << out << ": TorchScript, " << params << " parameters, " << bn << "\n";
