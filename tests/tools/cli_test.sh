@@ -106,9 +106,9 @@ expect "train from scratch" 0 "valid accuracy " -- \
 
 # Hardware: profile (resumable), latency (predict + measure), fit-latency on the shared CSV.
 TINY=tests/data/design_mobile_tiny.yaml
-expect "profile a space on cpu" 0 "units, 6 architectures measured end to end" -- \
+expect "profile a space on cpu" 0 "6 architectures measured end to end" -- \
   "$NF" profile --space "$TINY" --device cpu --out "$TMP/cpu.json" --calibrate 6 --time-limit 0.05
-expect "profile again resumes, measuring nothing new" 0 "units, 6 architectures measured end to end" -- \
+expect "profile again resumes, measuring nothing new" 0 "6 architectures measured end to end" -- \
   "$NF" profile --space "$TINY" --device cpu --out "$TMP/cpu.json" --calibrate 6 --time-limit 0.05
 expect "a profile of another space is refused" 1 "the profile was made for space 'mobile-tiny'" -- \
   "$NF" profile --space zoo/mobilenet.yaml --device cpu --out "$TMP/cpu.json"
