@@ -62,6 +62,9 @@ std::string command_help(const Command& cmd);
 // Parses a non-negative integer option; prints "--NAME: expected ..." on failure.
 std::optional<uint64_t> parse_count(const std::string& name, const std::string& text);
 
+// --threads N (or every core) for LibTorch; false after printing an error. In cmd_supernet.cpp.
+bool set_threads(const Args& a);
+
 // Prints "nasforge CMD: error: MESSAGE" and returns 1.
 int fail(const std::string& cmd, const std::string& message);
 

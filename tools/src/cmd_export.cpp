@@ -19,8 +19,6 @@
 
 namespace nasforge::cli {
 
-bool set_threads(const Args& a);  // cmd_supernet.cpp
-
 namespace {
 
 namespace fs = std::filesystem;
