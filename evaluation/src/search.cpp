@@ -194,6 +194,16 @@ std::vector<strategies::Point> signed_points(const std::vector<TrialRecord>& tri
   return pts;
 }
 
+// The non-dominated points, best first on the first objective, as indices into the trials.
+std::vector<size_t> sorted_front(const std::vector<strategies::Point>& pts,
+                                 const std::vector<size_t>& feasible) {
+  std::vector<size_t> front = strategies::pareto_front(pts);
+  std::stable_sort(front.begin(), front.end(),
+                   [&](size_t a, size_t b) { return pts[a][0] > pts[b][0]; });
+  for (size_t& k : front) k = feasible[k];
+  return front;
+}
+
 std::vector<std::pair<std::string, std::string>> config_lines(const SearchConfig& c) {
   std::vector<std::pair<std::string, std::string>> out;
   out.emplace_back("space_fingerprint", c.space->fingerprint());
@@ -336,9 +346,9 @@ StatusOr<SearchResult> Search::run(
   }
 
   // The answer: feasible trials only.
-  res.pareto = feasible_front(res.trials, c.objectives);
   std::vector<size_t> feasible;
   const std::vector<strategies::Point> pts = signed_points(res.trials, c.objectives, feasible);
+  res.pareto = sorted_front(pts, feasible);
   if (!feasible.empty()) {
     size_t b = 0;
     for (size_t k = 1; k < pts.size(); ++k)
@@ -365,11 +375,7 @@ std::vector<size_t> feasible_front(const std::vector<TrialRecord>& trials,
                                    const std::vector<ObjectiveSpec>& objectives) {
   std::vector<size_t> feasible;
   const std::vector<strategies::Point> pts = signed_points(trials, objectives, feasible);
-  std::vector<size_t> front = strategies::pareto_front(pts);
-  std::stable_sort(front.begin(), front.end(),
-                   [&](size_t a, size_t b) { return pts[a][0] > pts[b][0]; });
-  for (size_t& k : front) k = feasible[k];
-  return front;
+  return sorted_front(pts, feasible);
 }
 
 StatusOr<StoredSearch> load_search(const std::string& dir) {

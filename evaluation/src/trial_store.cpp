@@ -100,10 +100,9 @@ StatusOr<std::unique_ptr<TrialStore>> TrialStore::open(
             "started REAL NOT NULL, seconds REAL NOT NULL);");
   if (!st.ok()) return st;
   // Compare or write the configuration.
-  Stmt q;
-  sqlite3_prepare_v2(db, "SELECT key, value FROM config", -1, &q.s, nullptr);
-  std::map<std::string, std::string> stored;
-  while (sqlite3_step(q.s) == SQLITE_ROW) stored[column_text(q.s, 0)] = column_text(q.s, 1);
+  auto read = store->config();
+  if (!read.ok()) return read.status();
+  const std::map<std::string, std::string>& stored = *read;
   if (existed && !stored.empty()) {
     for (const auto& [k, v] : config) {
       bool free = false;

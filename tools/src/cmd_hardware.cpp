@@ -190,32 +190,7 @@ int run_latency(const Command& cmd, const Args& a) {
     return fail(cmd.name, "--arch is required (or --quantiles N with --profile)");
   auto space = load_space_or_report(a.get("space"));
   if (!space) return 1;
-  if (a.has("quantiles")) {
-    if (!a.has("profile") && !a.has("predictor"))
-      return fail(cmd.name, "--quantiles needs a predictor: pass --profile P (and --predictor)");
-    std::optional<Profile> profile;
-    if (a.has("profile")) {
-      auto pr = Profile::load(a.get("profile"));
-      if (!pr.ok()) return fail(cmd.name, pr.status().message());
-      profile = std::move(*pr);
-    }
-    auto p = predictor_from_flags(a, *space, profile ? &*profile : nullptr, nullptr);
-    if (!p.ok()) return fail_status(cmd.name, p.status());
-    if (int rc = latency_quantiles(cmd, a, *space, **p)) return rc;
-    if (a.has("save")) {
-      if (Status st = (*p)->save(a.get("save")); !st.ok()) return fail(cmd.name, st.message());
-      std::cout << "saved the predictor to " << a.get("save") << "\n";
-    }
-    return 0;
-  }
-  auto arch = space->parse(a.get("arch"));
-  if (!arch.ok()) return fail(cmd.name, "--arch: " + arch.status().message());
-  auto opts = device_options(cmd.name, a);
-  if (!opts) return 1;
   const std::string device_name = a.get("device", "cpu");
-  const auto cost = hardware::count(*space, *arch);
-  std::cout << "arch      " << space->to_string(*arch) << "\nparams    " << cost.params
-            << "\nMACs      " << cost.macs << "\n";
   std::optional<Profile> profile;
   if (a.has("profile")) {
     auto p = Profile::load(a.get("profile"));
@@ -231,25 +206,48 @@ int run_latency(const Command& cmd, const Args& a) {
     if (!t.ok()) return fail(cmd.name, t.status().message());
     side = std::move(*t);
   }
-  std::optional<double> predicted;
+  std::unique_ptr<predictors::Predictor> predictor;
   if (profile || a.has("predictor")) {
     auto p =
         predictor_from_flags(a, *space, profile ? &*profile : nullptr, side ? &*side : nullptr);
     if (!p.ok()) return fail_status(cmd.name, p.status());
-    auto pred = (*p)->predict(*arch);
+    predictor = std::move(*p);
+  } else if (a.has("save") || a.has("quantiles")) {
+    return fail(cmd.name, std::string(a.has("save") ? "--save" : "--quantiles") +
+                              " needs a predictor: pass --profile P (and --predictor)");
+  }
+  // For `search --metric latency_ms@DEV=predictor:FILE`.
+  auto save = [&]() -> bool {
+    if (!a.has("save")) return true;
+    if (Status st = predictor->save(a.get("save")); !st.ok()) {
+      fail(cmd.name, st.message());
+      return false;
+    }
+    std::cout << "saved the predictor to " << a.get("save") << "\n";
+    return true;
+  };
+  if (a.has("quantiles")) {
+    if (int rc = latency_quantiles(cmd, a, *space, *predictor)) return rc;
+    return save() ? 0 : 1;
+  }
+  auto arch = space->parse(a.get("arch"));
+  if (!arch.ok()) return fail(cmd.name, "--arch: " + arch.status().message());
+  auto opts = device_options(cmd.name, a);
+  if (!opts) return 1;
+  const auto cost = hardware::count(*space, *arch);
+  std::cout << "arch      " << space->to_string(*arch) << "\nparams    " << cost.params
+            << "\nMACs      " << cost.macs << "\n";
+  std::optional<double> predicted;
+  if (predictor) {
+    auto pred = predictor->predict(*arch);
     predicted = pred.mean;
     const std::string source =
         a.has("predictor") && a.get("predictor") != "lut" && a.get("predictor") != "lut+residual"
             ? a.get("predictor")
             : "profile of " + device_name;
-    std::cout << "predicted " << ms(pred.mean) << " +- " << ms(pred.std) << "  (" << (*p)->name()
-              << ", " << source << ")\n";
-    if (a.has("save")) {  // for `search --metric latency_ms@DEV=predictor:FILE`
-      if (Status st = (*p)->save(a.get("save")); !st.ok()) return fail(cmd.name, st.message());
-      std::cout << "saved the predictor to " << a.get("save") << "\n";
-    }
-  } else if (a.has("save")) {
-    return fail(cmd.name, "--save needs a predictor: pass --profile P (and --predictor)");
+    std::cout << "predicted " << ms(pred.mean) << " +- " << ms(pred.std) << "  ("
+              << predictor->name() << ", " << source << ")\n";
+    if (!save()) return 1;
   }
   if (a.has("measure")) {
     auto device = hardware::make_device(device_name, *opts);
