@@ -1,5 +1,5 @@
 # nasforge_use_torch(<target>): links LibTorch into <target> and gives it the one shared
-# precompiled <torch/torch.h>. Measured on 2 cores (TOOLCHAIN.md): the PCH costs ~45 s once and
+# precompiled <torch/torch.h>. Measured on 2 cores: the PCH costs ~45 s once and
 # cuts an edit-and-rebuild of a torch TU from ~35-50 s to ~15 s. Only torch-linking components
 # (supernet/ and below it in the dependency order) call this; searchspace/ never does.
 function(nasforge_use_torch target)

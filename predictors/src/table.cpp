@@ -1,8 +1,8 @@
 #include "nasforge/predictors/table.h"
 
-#include <fstream>
 #include <sstream>
 
+#include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/metrics.h"
 #include "nasforge/searchspace/rng.h"
 
@@ -31,8 +31,9 @@ std::vector<std::string> split_csv(const std::string& line) {
 }  // namespace
 
 StatusOr<ArchTable> ArchTable::load(const std::string& path, const SearchSpace& space) {
-  std::ifstream f(path);
-  if (!f) return NotFound(path + ": cannot open the table");
+  auto text = read_text_file(path);
+  if (!text.ok()) return text.status();
+  std::istringstream f(*text);
   ArchTable t;
   t.file = path;
   std::string line;

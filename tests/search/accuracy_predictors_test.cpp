@@ -1,4 +1,4 @@
-// The accuracy predictors on real NAS-Bench-201 accuracies (shared/benchmarks), and the WL
+// The accuracy predictors on real NAS-Bench-201 accuracies (data/nasbench201), and the WL
 // features that explain them.
 #include <gtest/gtest.h>
 
@@ -18,7 +18,7 @@ struct Nb201 {
   size_t valid = 0;
   Nb201() {
     auto t =
-        predictors::ArchTable::load(source_path("../shared/benchmarks/nb201_cifar10.csv"), space);
+        predictors::ArchTable::load(source_path("data/nasbench201/nb201_cifar10.csv.gz"), space);
     EXPECT_TRUE(t.ok()) << t.status().message();
     if (!t.ok()) throw std::runtime_error("no NAS-Bench-201 table");
     table = std::move(*t);
@@ -70,8 +70,7 @@ TEST(AccuracyPredictors, RankHeldOutArchitectures) {
     EXPECT_GT(tau, std::string(name) == "wl-gp" ? 0.5 : 0.25) << name;
     EXPECT_GT(spread, 0) << name << " gives no uncertainty";
     // Saved and loaded (a deterministic refit), it predicts the same.
-    const std::string path =
-        (std::filesystem::temp_directory_path() / (std::string(name) + "_acc.json")).string();
+    const std::string path = temp_path(std::string(name) + "_acc.json");
     ASSERT_TRUE((*p)->save(path).ok());
     auto back = predictors::load_predictor(path, ctx);
     ASSERT_TRUE(back.ok()) << back.status().message();

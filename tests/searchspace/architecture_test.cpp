@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "nasforge/searchspace/files.h"
 #include "test_util.h"
 
 namespace nasforge {
@@ -15,9 +16,10 @@ using testing::load;
 
 TEST(ArchitectureStrings, KeysTheNasBench201TableDirectly) {
   SearchSpace s = load("zoo/nb201.yaml");
-  const std::string csv = testing::source_path("../shared/benchmarks/nb201_cifar10.csv");
-  std::ifstream in(csv);
-  ASSERT_TRUE(in) << "missing " << csv << ": the shared benchmarks folder sits beside the repo";
+  const std::string csv = testing::source_path("data/nasbench201/nb201_cifar10.csv.gz");
+  auto text = read_text_file(csv);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  std::istringstream in(*text);
   std::string line;
   std::getline(in, line);
   ASSERT_EQ(line.substr(0, 11), "index,arch,");

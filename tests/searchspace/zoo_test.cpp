@@ -42,7 +42,7 @@ INSTANTIATE_TEST_SUITE_P(
         ZooCase{"zoo/mobilenet32.yaml", "47230835420046096", 40},
         // 3 * (6^2 + 6^3 + 6^4)
         ZooCase{"zoo/transformer.yaml", "4644", 10},
-        // (2 * (9^2 + 9^3 + 9^4)) * (3 * (9^2 + 9^3 + 9^4)), as DESIGN.md states
+        // (2 * (9^2 + 9^3 + 9^4)) * (3 * (9^2 + 9^3 + 9^4)), the example space of the founding design
         ZooCase{"tests/data/design_mobile_tiny.yaml", "325989846", 20}));
 
 TEST(ZooShapes, MobileNetDownsamplesTo4x4) {
