@@ -105,9 +105,9 @@ Cost unit_cost(const Unit& u) {
   return c;
 }
 
-Cost count(const SearchSpace& space, const Architecture& a) {
+Cost count(const SearchSpace& space, const Architecture& a, Counting counting) {
   Cost total;
-  for (const Unit& u : units(space, a)) total += unit_cost(u);
+  for (const Unit& u : units(space, a, true, counting)) total += unit_cost(u);
   return total;
 }
 

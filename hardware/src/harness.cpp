@@ -11,6 +11,8 @@
 #include <fstream>
 #include <thread>
 
+#include "nasforge/hardware/measuring_thread.h"
+
 namespace nasforge::hardware {
 
 double median(std::vector<double> v) {
@@ -96,21 +98,6 @@ std::string Environment::compatibility_key() const {
          ", oneDNN " + onednn_version;
 }
 
-StatusOr<std::string> pin_to_cores(int first, int count) {
-  const int n = static_cast<int>(std::thread::hardware_concurrency());
-  if (first < 0 || count < 1 || first + count > n)
-    return InvalidArgument("cannot pin " + std::to_string(count) + " thread(s) from core " +
-                           std::to_string(first) + ": this machine has cores 0-" +
-                           std::to_string(n - 1));
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  for (int c = first; c < first + count; ++c) CPU_SET(c, &set);
-  if (sched_setaffinity(0, sizeof set, &set) != 0)
-    return FailedPrecondition("sched_setaffinity failed: cores " + std::to_string(first) + "-" +
-                              std::to_string(first + count - 1));
-  return std::to_string(first) + "-" + std::to_string(first + count - 1);
-}
-
 Environment current_environment(int threads, const std::string& cpus) {
   Environment e;
   std::ifstream cpuinfo("/proc/cpuinfo");
@@ -121,7 +108,7 @@ Environment current_environment(int threads, const std::string& cpus) {
     }
   }
   if (e.cpu_model.empty()) e.cpu_model = "unknown";
-  e.cores = static_cast<int>(std::thread::hardware_concurrency());
+  e.cores = static_cast<int>(allowed_cores().size());
   e.threads = threads;
   e.cpus = cpus;
   e.torch_version = TORCH_VERSION;

@@ -15,20 +15,18 @@ namespace {
 
 class OneDnnDevice : public Device {
  public:
-  explicit OneDnnDevice(const DeviceOptions& o) : Device(o), nets_(o.seed) {
-    torch::set_num_threads(options_.threads);  // oneDNN shares LibTorch's OpenMP runtime
-    steady_cpu_timing();
-  }
+  // oneDNN shares LibTorch's OpenMP runtime, so the measuring thread's count is its count.
+  explicit OneDnnDevice(const DeviceOptions& o) : Device(o), nets_(o.seed) {}
   std::string name() const override { return "onednn"; }
 
-  StatusOr<Measurement> measure_unit(const Unit& unit) override {
+  StatusOr<Measurement> time_unit(const Unit& unit) override {
     supernet::UnitNet net(unit, options_.seed);
     return time([&] { return net->lower(options_.batch); }, net->input_shape(options_.batch),
                 unit.key());
   }
 
-  StatusOr<Measurement> measure_network(const SearchSpace& space,
-                                        const Architecture& arch) override {
+  StatusOr<Measurement> time_network(const SearchSpace& space,
+                                     const Architecture& arch) override {
     NF_RETURN_IF_ERROR(space.validate(arch));
     auto net = nets_.extract(space, arch);
     const auto& in = space.input();

@@ -1,49 +1,33 @@
 // The LibTorch devices: `cpu` (eager inference on the CPU) and `cuda` (the same on a GPU).
-#include <malloc.h>
 #include <torch/torch.h>
 
 #include <map>
 
 #include "internal/networks.h"
 #include "nasforge/hardware/device.h"
+#include "nasforge/hardware/measuring_thread.h"
 #include "nasforge/supernet/supernet.h"
 #include "nasforge/supernet/unit_net.h"
 
 namespace nasforge::hardware {
-
-void steady_cpu_timing() {
-  // Random weights drive some activations towards denormal floats, which x86 computes up to
-  // 100x slower; trained networks rarely do, and deployments flush them. Timings flush too.
-  at::globalContext().setFlushDenormal(true);
-  // LibTorch's CPU allocator is plain malloc. glibc serves blocks over 128 KiB (a 64x28x28
-  // activation) with fresh mmap pages and returns them on free, so every forward pays page
-  // faults - unless an earlier free happened to raise glibc's adaptive threshold. That made
-  // the same unit time 0.08 ms or 1.3 ms depending on history. Keep freed memory in the
-  // process, as a deployment's warmed allocator does, so timings are steady and comparable.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
-}
 
 namespace {
 
 class TorchDevice : public Device {
  public:
   TorchDevice(std::string name, torch::Device where, DeviceOptions o)
-      : Device(o), name_(std::move(name)), where_(where) {
-    torch::set_num_threads(options_.threads);
-    if (!where_.is_cuda()) steady_cpu_timing();
-  }
+      : Device(o, /*flush_denormals=*/!where.is_cuda()), name_(std::move(name)), where_(where) {}
   std::string name() const override { return name_; }
 
-  StatusOr<Measurement> measure_unit(const Unit& unit) override {
+  StatusOr<Measurement> time_unit(const Unit& unit) override {
     supernet::UnitNet net(unit, options_.seed);
     net->to(where_);
     auto x = input(net->input_shape(options_.batch));
     return time([&] { return net->forward(x); });
   }
 
-  StatusOr<Measurement> measure_network(const SearchSpace& space,
-                                        const Architecture& arch) override {
+  StatusOr<Measurement> time_network(const SearchSpace& space,
+                                     const Architecture& arch) override {
     NF_RETURN_IF_ERROR(space.validate(arch));
     auto extracted = nets_.extract(space, arch);
     extracted->to(where_);
@@ -86,13 +70,10 @@ std::vector<std::string> device_names() { return {"cpu", "onednn", "cuda"}; }
 StatusOr<std::unique_ptr<Device>> make_device(const std::string& name, const DeviceOptions& o) {
   if (o.batch < 1 || o.threads < 1)
     return InvalidArgument("device options: batch and threads must be at least 1");
-  DeviceOptions pinned = o;
-  if (o.first_core >= 0 && name != "cuda") {
-    auto cores = pin_to_cores(o.first_core, o.threads);
-    if (!cores.ok()) return cores.status();
-    pinned.pinned = *cores;
-  }
-  return make_named_device(name, pinned);
+  DeviceOptions checked = o;
+  if (name == "cuda") checked.first_core = -1;  // the GPU times; the CPU thread is not pinned
+  if (checked.first_core >= 0) NF_RETURN_IF_ERROR(choose_cores(o.first_core, o.threads).status());
+  return make_named_device(name, checked);
 }
 
 StatusOr<std::unique_ptr<Device>> make_named_device(const std::string& name,

@@ -2,13 +2,17 @@
 // and refusing. A fake device with known latencies keeps these exact and fast; one test times
 // real units on the cpu device.
 #include <gtest/gtest.h>
-#include <torch/cuda.h>
+
+#include <torch/torch.h>
+#include <xmmintrin.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "../searchspace/test_util.h"
 #include "nasforge/hardware/counts.h"
+#include "nasforge/hardware/measuring_thread.h"
 #include "nasforge/hardware/profile.h"
 
 namespace nasforge::hardware {
@@ -69,7 +73,7 @@ class FakeDevice : public Device {
  public:
   explicit FakeDevice(std::string name = "cpu") : Device(DeviceOptions{}), name_(std::move(name)) {}
   std::string name() const override { return name_; }
-  StatusOr<Measurement> measure_unit(const Unit& u) override {
+  StatusOr<Measurement> time_unit(const Unit& u) override {
     ++unit_calls;
     Measurement m;
     m.median_ms = unit_ms(u);
@@ -77,7 +81,7 @@ class FakeDevice : public Device {
     m.converged = true;
     return m;
   }
-  StatusOr<Measurement> measure_network(const SearchSpace& space, const Architecture& a) override {
+  StatusOr<Measurement> time_network(const SearchSpace& space, const Architecture& a) override {
     Measurement m;
     for (const Unit& u : units(space, a)) m.median_ms += unit_ms(u) + 0.01;
     return m;
@@ -92,7 +96,7 @@ class FakeDevice : public Device {
 };
 
 std::string temp_file(const std::string& name) {
-  auto p = std::filesystem::temp_directory_path() / ("nasforge_test_" + name);
+  std::filesystem::path p = testing::temp_path(name);
   std::filesystem::remove(p);
   return p.string();
 }
@@ -186,10 +190,46 @@ TEST(CpuDevice, TimesUnitsAndNetworks) {
   }
 }
 
+// Measuring leaves the caller as it found it: its affinity, LibTorch's thread count and the FP
+// mode (flush-to-zero / denormals-are-zero bits of MXCSR) are those from before, while the
+// measuring thread itself ran pinned to the first allowed core.
+TEST(CpuDevice, LeavesTheCallerAsItFoundIt) {
+  auto space = testing::load("tests/data/design_mobile_tiny.yaml");
+  const auto allowed = allowed_cores();
+  ASSERT_FALSE(allowed.empty());
+  const int threads_before = at::get_num_threads();
+  torch::set_num_threads(threads_before == 3 ? 2 : 3);  // a value the device (1 thread) is not
+  const int threads_set = at::get_num_threads();
+  const unsigned fp_before = _mm_getcsr() & 0x8040u;
+  for (const char* name : {"cpu", "onednn"}) {
+    DeviceOptions o;
+    o.measure.time_limit_s = 0.05;
+    auto dev = make_device(name, o);
+    ASSERT_TRUE(dev.ok()) << dev.status().message();
+    EXPECT_EQ((*dev)->options().pinned, std::to_string(allowed[0]) + "-" + std::to_string(allowed[0]));
+    Rng rng(2);
+    ASSERT_TRUE((*dev)->measure_network(space, space.sample(rng)).ok()) << name;
+    ASSERT_TRUE((*dev)->measure_unit(distinct_units(space)->front()).ok()) << name;
+    EXPECT_EQ(allowed_cores(), allowed) << name << " changed the caller's affinity";
+    EXPECT_EQ(at::get_num_threads(), threads_set) << name << " changed the thread count";
+    EXPECT_EQ(_mm_getcsr() & 0x8040u, fp_before) << name << " changed the caller's FP mode";
+  }
+  // More cores than the process may use: refused, naming the allowed ones.
+  DeviceOptions wide;
+  wide.threads = static_cast<int>(allowed.size()) + 1;
+  auto refused = make_device("cpu", wide);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("this process may run on"), std::string::npos);
+  torch::set_num_threads(threads_before);
+}
+
 // Runs only where LibTorch has CUDA and a GPU (Debian's LibTorch is CPU-only): the cuda device
 // times what the cpu device times.
 TEST(CudaDevice, TimesUnitsAndNetworks_CUDA) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA GPU visible to LibTorch";
+  if (!torch::cuda::is_available()) {
+    std::cout << "SKIPPED: no CUDA GPU visible to LibTorch\n";
+    GTEST_SKIP() << "no CUDA GPU visible to LibTorch";
+  }
   auto space = testing::load("tests/data/design_mobile_tiny.yaml");
   DeviceOptions o;
   o.measure.time_limit_s = 0.2;

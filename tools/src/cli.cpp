@@ -1,5 +1,9 @@
 #include "cli.h"
 
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "nasforge/searchspace/diagnostics.h"
@@ -109,6 +113,22 @@ std::optional<SearchSpace> load_space_or_report(const std::string& path, Diagnos
 int fail(const std::string& cmd, const std::string& message) {
   std::cerr << "nasforge " << cmd << ": error: " << message << "\n";
   return 1;
+}
+
+StatusOr<PrivateTempDir> PrivateTempDir::make(const std::string& prefix) {
+  std::error_code ec;
+  auto base = std::filesystem::temp_directory_path(ec);
+  if (ec) return FailedPrecondition("no temporary folder: " + ec.message());
+  std::string tmpl = (base / (prefix + "_XXXXXX")).string();
+  if (!mkdtemp(tmpl.data()))
+    return FailedPrecondition("cannot make a private folder in " + base.string() + ": " +
+                              std::strerror(errno));
+  return PrivateTempDir(tmpl);
+}
+
+PrivateTempDir::~PrivateTempDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
 }
 
 }  // namespace nasforge::cli

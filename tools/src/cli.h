@@ -2,6 +2,7 @@
 // `nasforge --help` and `nasforge list commands` need no central switch.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -67,6 +68,23 @@ bool set_threads(const Args& a);
 
 // Prints "nasforge CMD: error: MESSAGE" and returns 1.
 int fail(const std::string& cmd, const std::string& message);
+
+// A folder made with mkdtemp under $TMPDIR (mode 0700), removed with everything in it when the
+// object goes.
+class PrivateTempDir {
+ public:
+  static StatusOr<PrivateTempDir> make(const std::string& prefix);
+  PrivateTempDir(PrivateTempDir&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  PrivateTempDir(const PrivateTempDir&) = delete;
+  PrivateTempDir& operator=(const PrivateTempDir&) = delete;
+  PrivateTempDir& operator=(PrivateTempDir&&) = delete;
+  ~PrivateTempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  explicit PrivateTempDir(std::filesystem::path p) : path_(std::move(p)) {}
+  std::filesystem::path path_;
+};
 
 // Loads a space, or prints its diagnostics and their count to stderr (keeping them in *out).
 std::optional<SearchSpace> load_space_or_report(const std::string& path,

@@ -1,21 +1,25 @@
 // nasforge: the command-line entry point. Every error is caught here and becomes a message and
 // a non-zero exit code.
-#include <malloc.h>
-
 #include <exception>
 #include <iostream>
 
 #include "cli.h"
+#include "nasforge/hardware/allocator.h"
 #include "nasforge/searchspace/diagnostics.h"
 
 using nasforge::cli::Registry;
+using nasforge::hardware::AllocatorPolicy;
+using nasforge::hardware::apply_allocator_policy;
 
 namespace {
 
 void print_help() {
   std::cout << "nasforge " << NASFORGE_VERSION
             << " - neural architecture search with weight-sharing supernets\n\n"
-               "usage: nasforge COMMAND [ARGS] [--help]\n\ncommands:\n";
+               "usage: nasforge [--allocator keep|glibc] COMMAND [ARGS] [--help]\n\n"
+               "  --allocator keep   keep freed memory in the heap (default; steadier timings,\n"
+               "                     faster evaluation); glibc: glibc's own malloc settings\n\n"
+               "commands:\n";
   for (const auto& c : Registry::instance().all()) {
     std::string left = "  " + c.name;
     if (left.size() < 18) left += std::string(18 - left.size(), ' ');
@@ -27,14 +31,21 @@ void print_help() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // LibTorch's CPU tensors come from glibc malloc, which maps and unmaps every block above
-  // its mmap threshold, so each large activation costs fresh zeroed pages. Keeping blocks up to
-  // 256 MB in the heap (and not trimming it) cut one inherited-accuracy evaluation of a
-  // mobilenet path on 1,000 images from 11.8 s to 3.6 s, and supernet training steps by ~25%
-  // (docs/benchmarks.md).
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   std::vector<std::string> args(argv + 1, argv + argc);
+  // The allocator policy (nasforge/hardware/allocator.h): freed memory stays in the heap unless
+  // `--allocator glibc` comes before the command. It cut one inherited-accuracy evaluation of a
+  // mobilenet path on 1,000 images from 11.8 s to 3.6 s (docs/benchmarks.md, "Allocator").
+  auto policy = AllocatorPolicy::kKeepFreedMemory;
+  if (!args.empty() && args[0] == "--allocator") {
+    if (args.size() < 2 || (args[1] != "glibc" && args[1] != "keep")) {
+      std::cerr << "nasforge: --allocator: expected glibc or keep, got '"
+                << (args.size() < 2 ? "" : args[1]) << "'\n";
+      return 1;
+    }
+    if (args[1] == "glibc") policy = AllocatorPolicy::kGlibcDefaults;
+    args.erase(args.begin(), args.begin() + 2);
+  }
+  apply_allocator_policy(policy);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     print_help();
     return args.empty() ? 1 : 0;

@@ -42,7 +42,4 @@ inline at::Tensor timing_input(const std::vector<int64_t>& shape, uint64_t seed)
   return torch::randn(shape, gen);
 }
 
-// Settings every CPU device applies before timing (see torch_device.cpp).
-void steady_cpu_timing();
-
 }  // namespace nasforge::hardware

@@ -22,6 +22,9 @@ struct Cost {
 };
 
 Cost unit_cost(const Unit& u);
-Cost count(const SearchSpace& space, const Architecture& a);
+// As deployed by default: the extracted network's weights. As implemented: also the ops a
+// reference implementation keeps although their output is dead (units.h, Counting).
+Cost count(const SearchSpace& space, const Architecture& a,
+           Counting counting = Counting::kAsDeployed);
 
 }  // namespace nasforge::hardware

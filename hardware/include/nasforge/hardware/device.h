@@ -4,6 +4,7 @@
 // architectures end to end.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,31 +17,45 @@ namespace nasforge::hardware {
 
 struct DeviceOptions {
   int64_t batch = 1;
-  int threads = 1;     // intra-op threads, for the device's lifetime
-  int first_core = 0;  // the process is pinned to cores [first_core, first_core + threads); -1: not
-  std::string pinned;  // set by make_device: the cores it pinned to
+  int threads = 1;  // intra-op threads of the measuring thread
+  // The measuring thread is pinned to `threads` cores starting at the `first_core`-th core the
+  // process may use (sched_getaffinity; 0: the first allowed core); -1: not pinned.
+  int first_core = 0;
+  std::string pinned;  // set by the device: the cores its measuring thread is pinned to
   uint64_t seed = 0;   // weights and inputs of what is timed
   MeasureOptions measure;
 };
 
+class MeasuringThread;
+
+// Every measurement runs on the device's own measuring thread (measuring_thread.h), so the
+// caller's affinity, thread count and FP mode are what they were before it.
 class Device {
  public:
-  virtual ~Device() = default;
+  virtual ~Device();
   virtual std::string name() const = 0;
   const DeviceOptions& options() const { return options_; }
   Environment environment() const { return current_environment(options_.threads, options_.pinned); }
 
   // One unit with fresh random weights, on an input of its shape at the device's batch.
-  virtual StatusOr<Measurement> measure_unit(const Unit& unit) = 0;
-  // The whole architecture: its extracted network (weights drawn with the device's seed; a
-  // caller who has trained weights passes them through measure_network's overload in the
-  // device's own header), in inference mode.
-  virtual StatusOr<Measurement> measure_network(const SearchSpace& space,
-                                                const Architecture& arch) = 0;
+  StatusOr<Measurement> measure_unit(const Unit& unit);
+  // The whole architecture: its extracted network (weights drawn with the device's seed), in
+  // inference mode.
+  StatusOr<Measurement> measure_network(const SearchSpace& space, const Architecture& arch);
 
  protected:
-  explicit Device(DeviceOptions o) : options_(o) {}
+  // Chooses the cores (an error is reported by every measurement) and starts the thread.
+  explicit Device(DeviceOptions o, bool flush_denormals = true);
+  // What a device does on its measuring thread.
+  virtual StatusOr<Measurement> time_unit(const Unit& unit) = 0;
+  virtual StatusOr<Measurement> time_network(const SearchSpace& space,
+                                             const Architecture& arch) = 0;
   DeviceOptions options_;
+
+ private:
+  StatusOr<Measurement> on_thread(const std::function<StatusOr<Measurement>()>& job);
+  Status cores_ = Status::Ok();
+  std::unique_ptr<MeasuringThread> thread_;
 };
 
 // The registered device names, and a device by name. Unknown names and devices that cannot

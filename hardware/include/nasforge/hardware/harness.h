@@ -48,7 +48,7 @@ Measurement measure(const std::function<void()>& fn, const MeasureOptions& o);
 // What a measurement was taken on, recorded in every profile and compared on reuse.
 struct Environment {
   std::string cpu_model;
-  int cores = 0;
+  int cores = 0;  // the cores the process may run on
   int threads = 0;
   std::string cpus;  // the cores the measuring threads are pinned to ("0-1"), "" if not pinned
   std::string torch_version, onednn_version, kernel;
@@ -57,9 +57,5 @@ struct Environment {
   std::string compatibility_key() const;
 };
 Environment current_environment(int threads, const std::string& cpus = "");
-
-// Pins the calling process to cores [first, first + count): the measuring threads, including
-// the OpenMP pool LibTorch and oneDNN start later, run there. Returns the range as "a-b".
-StatusOr<std::string> pin_to_cores(int first, int count);
 
 }  // namespace nasforge::hardware
