@@ -132,7 +132,12 @@ StatusOr<std::unique_ptr<Search>> Search::create(SearchConfig c,
       im.sources[n.name] = *src;
       return Status::Ok();
     }
-    return InvalidArgument(role + " " + n.name + " has no source; add --metric " + n.name +
+    std::vector<std::string> supplied;
+    for (const auto& [name, _] : im.sources) supplied.push_back(name);
+    const std::string near = closest_match(n.name, supplied);
+    return InvalidArgument(role + " " + n.name + " has no source" +
+                           (near.empty() ? "" : " (the sources supply " + near + ")") +
+                           "; add --metric " + n.name +
                            "=SOURCE (table:CSV:COLUMN, predictor:FILE, measure:DEVICE, "
                            "supernet:DIR, train:EPOCHS)");
   };

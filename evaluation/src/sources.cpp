@@ -100,18 +100,23 @@ class TableSource : public MetricSource {
 
 class CountSource : public MetricSource {
  public:
-  CountSource(const SearchSpace& s, bool params) : space_(s), params_(params) {}
-  std::string describe() const override { return params_ ? "count (params)" : "count (MACs)"; }
+  CountSource(const SearchSpace& s, bool params, Counting counting)
+      : space_(s), params_(params), counting_(counting) {}
+  std::string describe() const override {
+    return std::string(params_ ? "count (params" : "count (MACs") + ", as " +
+           counting_name(counting_) + ")";
+  }
   bool cheap() const override { return true; }
   bool monotone() const override { return true; }
   StatusOr<double> evaluate(const Architecture& a) override {
-    auto c = hardware::count(space_, a);
+    auto c = hardware::count(space_, a, counting_);
     return static_cast<double>(params_ ? c.params : c.macs);
   }
 
  private:
   const SearchSpace& space_;
   bool params_;
+  Counting counting_;
 };
 
 class PredictorSource : public MetricSource {
@@ -162,11 +167,15 @@ StatusOr<std::shared_ptr<MetricSource>> SourceFactory::make(const MetricSpec& sp
     s->space_ = &space;
     return std::shared_ptr<MetricSource>(s);
   }
-  if (src == "count") {
+  if (src == "count" || src.rfind("count:", 0) == 0) {
     if (!kind_is(MetricKind::kParams) && !kind_is(MetricKind::kMacs))
       return InvalidArgument(where + "count gives params or macs, not " + name);
+    const auto counting = src == "count" ? Counting::kAsDeployed : parse_counting(src.substr(6));
+    if (!counting)
+      return InvalidArgument(where + "expected count, count:deployed or count:implemented, got '" +
+                             src + "'");
     return std::shared_ptr<MetricSource>(
-        std::make_shared<CountSource>(space, kind_is(MetricKind::kParams)));
+        std::make_shared<CountSource>(space, kind_is(MetricKind::kParams), *counting));
   }
   if (src.rfind("predictor:", 0) == 0) {
     predictors::PredictorContext pc;

@@ -9,7 +9,7 @@ namespace nasforge {
 
 // Live edges of a cell: `none` edges dropped, then edges out of nodes that no input reaches and
 // edges into nodes that reach no output.
-std::vector<SearchSpace::LiveEdge> SearchSpace::live_edges(const Architecture& a, int cell) const {
+std::vector<SearchSpace::LiveEdge> SearchSpace::op_edges(const Architecture& a, int cell) const {
   const CellTemplate& t = cells_[cell];
   std::vector<LiveEdge> edges;
   auto add = [&](int from, int to, int decision) {
@@ -24,6 +24,15 @@ std::vector<SearchSpace::LiveEdge> SearchSpace::live_edges(const Architecture& a
       for (size_t i = 0; i < set.size(); ++i) add(set[i], ch.node, ch.ops[i]);
     }
   }
+  std::stable_sort(edges.begin(), edges.end(), [](const LiveEdge& x, const LiveEdge& y) {
+    return x.to != y.to ? x.to < y.to : x.from < y.from;
+  });
+  return edges;
+}
+
+std::vector<SearchSpace::LiveEdge> SearchSpace::live_edges(const Architecture& a, int cell) const {
+  const CellTemplate& t = cells_[cell];
+  const std::vector<LiveEdge> edges = op_edges(a, cell);
   std::vector<bool> live(t.nodes, false), useful(t.nodes, false);
   for (int i = 0; i < t.inputs; ++i) live[i] = true;
   for (int n = t.inputs; n < t.nodes; ++n)  // edges only go forward
@@ -38,9 +47,6 @@ std::vector<SearchSpace::LiveEdge> SearchSpace::live_edges(const Architecture& a
   std::vector<LiveEdge> kept;
   for (const auto& e : edges)
     if (live[e.from] && useful[e.to]) kept.push_back(e);
-  std::stable_sort(kept.begin(), kept.end(), [](const LiveEdge& x, const LiveEdge& y) {
-    return x.to != y.to ? x.to < y.to : x.from < y.from;
-  });
   return kept;
 }
 

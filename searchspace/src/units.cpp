@@ -276,7 +276,18 @@ Flow flow_of(const Shape& s, int64_t channels) { return {channels, s.height, s.w
 
 }  // namespace
 
-std::vector<Unit> units(const SearchSpace& space, const Architecture& a, bool with_cells) {
+const char* counting_name(Counting c) {
+  return c == Counting::kAsImplemented ? "implemented" : "deployed";
+}
+
+std::optional<Counting> parse_counting(const std::string& name) {
+  if (name == "deployed") return Counting::kAsDeployed;
+  if (name == "implemented") return Counting::kAsImplemented;
+  return std::nullopt;
+}
+
+std::vector<Unit> units(const SearchSpace& space, const Architecture& a, bool with_cells,
+                        Counting counting) {
   std::vector<Unit> out;
   std::vector<std::optional<std::vector<SearchSpace::LiveEdge>>> live_by_cell(space.cells().size());
   const auto& layers = space.layers();
@@ -308,7 +319,9 @@ std::vector<Unit> units(const SearchSpace& space, const Architecture& a, bool wi
             // Layers of one cell template share its genotype: compute its live edges once.
             if (with_cells) {
               auto& live = live_by_cell[spec.cell];
-              if (!live) live = space.live_edges(a, spec.cell);
+              if (!live)
+                live = counting == Counting::kAsImplemented ? space.op_edges(a, spec.cell)
+                                                            : space.live_edges(a, spec.cell);
               for (const auto& e : *live) out.push_back(cell_edge(g, e.from, e.op));
             }
             const int64_t n =

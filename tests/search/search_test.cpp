@@ -35,7 +35,7 @@ SearchConfig config(const std::string& strategy, uint64_t budget) {
 }
 
 fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("nasforge_search_" + name);
+  fs::path d = testing::temp_path("search_" + name);
   fs::remove_all(d);
   return d;
 }

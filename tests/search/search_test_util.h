@@ -45,8 +45,7 @@ inline double tiny_score(const SearchSpace& s, const Architecture& a) {
 
 // Writes the table of every architecture: arch, score, params-like "cost" (conv edges).
 inline std::string write_tiny_table(const SearchSpace& s, const std::string& name) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("nasforge_" + name + ".csv")).string();
+  const std::string path = testing::temp_path(name + ".csv");
   std::ofstream out(path);
   out << "arch,score,cost\n";
   const auto all = s.enumerate();

@@ -86,6 +86,7 @@ TEST(Strategies, SameSeedSameRun) {
       return archs;
     };
     EXPECT_EQ(run(4), run(4)) << info.name;
+    EXPECT_NE(run(4), run(5)) << info.name << " ignores its seed";
   }
 }
 

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "nasforge/searchspace/dsl.h"
@@ -17,6 +20,36 @@ inline std::string source_path(const std::string& rel) {
   const char* root = std::getenv("NASFORGE_SOURCE_DIR");
   return std::string(root && *root ? root : ".") + "/" + rel;
 }
+
+// A folder private to this test process (mkdtemp under $TMPDIR), removed when the process ends,
+// so that tests running at once (ctest -j) never share a file. NASFORGE_TEST_TMP=DIR uses DIR
+// instead and keeps it, for looking at what a test wrote.
+inline const std::string& private_temp_dir() {
+  struct Dir {
+    std::string path;
+    bool keep = false;
+    Dir() {
+      if (const char* keep_in = std::getenv("NASFORGE_TEST_TMP"); keep_in && *keep_in) {
+        path = keep_in;
+        keep = true;
+        std::filesystem::create_directories(path);
+        return;
+      }
+      std::string tmpl = (std::filesystem::temp_directory_path() / "nasforge_test_XXXXXX").string();
+      if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed in " + tmpl);
+      path = tmpl;
+    }
+    ~Dir() {
+      std::error_code ec;
+      if (!keep) std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Dir dir;
+  return dir.path;
+}
+
+// A path named `name` inside private_temp_dir() (nothing is created or removed).
+inline std::string temp_path(const std::string& name) { return private_temp_dir() + "/" + name; }
 
 // Loads a repository space file; fails the test with its diagnostics if it does not check.
 inline SearchSpace load(const std::string& rel) {

@@ -19,15 +19,29 @@ struct Prediction {
   double std = 0;
 };
 
+// How `table` uses the source devices it transfers from.
+enum class TransferMode {
+  // Each source device is learned from its whole table as a predictor of the architecture, and
+  // those predictions are the transfer features, at fit and at query time: nothing but the
+  // architecture is needed to predict (like HELP), and the saved predictor carries the source
+  // models, so it needs no CSV afterwards.
+  kLearned,
+  // The source devices' measured values for the architecture, where the source table has its
+  // row; the learned source models stand in where it has none. Needs the CSV at query time.
+  kMeasured,
+};
+const char* transfer_mode_name(TransferMode m);  // "learned", "measured"
+
 // What a predictor may draw on besides the architectures it is fitted on.
 struct PredictorContext {
   const SearchSpace* space = nullptr;
   const hardware::Profile* profile = nullptr;  // lut, lut+residual
-  // Per-architecture side columns (latency on other devices, for transfer), looked up by
-  // architecture string; `transfer` names the columns to use ("auto": every numeric column but
-  // the target).
+  // The source devices' table (latency on other devices, for transfer), keyed by architecture
+  // string; `transfer` names the columns to use ("auto": every numeric column but the target
+  // and `index`).
   const ArchTable* side = nullptr;
   std::vector<std::string> transfer;
+  TransferMode transfer_mode = TransferMode::kLearned;
   std::string target_column;
   uint64_t seed = 0;  // for predictors that draw (the MLP ensemble's initialisation and batches)
 };

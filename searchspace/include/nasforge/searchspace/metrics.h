@@ -23,9 +23,10 @@ struct Metric {
   bool operator==(const Metric& o) const { return kind == o.kind && device == o.device; }
 };
 
-// Devices a latency metric may name: measured ones (cpu, onednn, cuda) and the devices of the
-// published tables in shared/benchmarks.
-const std::vector<std::string>& known_devices();
+// Devices nasforge knows by name: the measured ones (cpu, onednn, cuda) and the devices of the
+// published tables in data/nasbench201. latency_ms@DEVICE accepts any other name as well (a
+// device fitted from a CSV, say pixel7); this list is for `nasforge list devices`.
+const std::vector<std::string>& example_devices();
 
 struct Constraint {
   Metric metric;

@@ -167,6 +167,9 @@ class SearchSpace {
     std::string op;
   };
   std::vector<LiveEdge> live_edges(const Architecture& a, int cell) const;
+  // Every edge whose op is not `none`, dead or not: what a reference implementation that builds
+  // each chosen op runs (NAS-Bench-201's does), in the same order as live_edges.
+  std::vector<LiveEdge> op_edges(const Architecture& a, int cell) const;
 
   // --- encodings for predictors ---
   size_t onehot_size() const;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,9 +56,21 @@ struct Unit {
   uint64_t id() const;
 };
 
+// Which cell ops count. An op whose output never reaches the cell's output (it feeds a node
+// that reaches the output only through `none`), or whose input no cell input reaches, computes
+// nothing the network uses.
+enum class Counting {
+  kAsDeployed,     // dropped, as nasforge's extraction and export drop them (the default)
+  kAsImplemented,  // kept, as NAS-Bench-201's reference implementation builds and runs them;
+                   // the published NAS-Bench-201 parameter counts and latencies are of these
+};
+const char* counting_name(Counting c);  // "deployed", "implemented"
+std::optional<Counting> parse_counting(const std::string& name);
+
 // The units `a` runs, in execution order. Without `with_cells`, cell layers contribute none
 // (for callers that price a cell as a whole, by its genotype).
-std::vector<Unit> units(const SearchSpace& space, const Architecture& a, bool with_cells = true);
+std::vector<Unit> units(const SearchSpace& space, const Architecture& a, bool with_cells = true,
+                        Counting counting = Counting::kAsDeployed);
 
 // Every distinct unit (by key) that some architecture of the space runs, in a stable order,
 // found without enumerating architectures: per layer, the product of the values that layer's
