@@ -15,7 +15,7 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config zlib1g-dev \
 # in tools/ort/package-lock.json and installed into tools/ort/node_modules (ignored by git).
 ORT_DIR := tools/ort
 
-.PHONY: deps build test demo clean format
+.PHONY: deps build test demo bench-quick clean format
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -47,6 +47,10 @@ test: deps build
 
 demo: deps build
 	@bash tools/demo.sh $(NASFORGE)
+
+# Every bench at a reduced size (about 20 minutes on 2 cores): one line per figure, met or missed.
+bench-quick: deps build
+	@bash bench/quick.sh $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -5,12 +5,15 @@
 //
 // usage: ranking_bench [REPO_ROOT] [--space FILE] [--archs 20] [--train 10000] [--valid 2000]
 //                      [--supernet-epochs 6] [--alone-epochs 2] [--threads 2] [--seed 0]
+//        ranking_bench [REPO_ROOT] --from docs/ranking_run.txt   (the statistics of a logged run)
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "bench_flags.h"
@@ -33,6 +36,74 @@ void train_epochs(SupernetTrainer& t, int64_t epochs) {
   while (t.epoch() < epochs) t.step();
 }
 
+// 95% percentile bootstrap intervals (2,000 resamples of the architectures, seeded) of Kendall's
+// tau with and without recalibration and of their difference, then the figure line.
+void summarise(const std::vector<double>& recal, const std::vector<double>& raw,
+               const std::vector<double>& alone) {
+  const size_t n = alone.size();
+  std::vector<double> t_recal, t_raw, t_diff;
+  Rng rng(2026);
+  for (int b = 0; b < 2000; ++b) {
+    std::vector<double> r, w, a;
+    for (size_t i = 0; i < n; ++i) {
+      const size_t k = rng.uniform(n);
+      r.push_back(recal[k]);
+      w.push_back(raw[k]);
+      a.push_back(alone[k]);
+    }
+    t_recal.push_back(kendall(r, a));
+    t_raw.push_back(kendall(w, a));
+    t_diff.push_back(t_recal.back() - t_raw.back());
+  }
+  auto ci = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return std::make_pair(v[v.size() * 25 / 1000], v[v.size() * 975 / 1000]);
+  };
+  const auto [rl, rh] = ci(t_recal);
+  const auto [wl, wh] = ci(t_raw);
+  const auto [dl, dh] = ci(t_diff);
+  const double tr = kendall(recal, alone), tw = kendall(raw, alone);
+  std::printf("Kendall tau, inherited vs stand-alone: %.3f with BN recalibration, %.3f without\n",
+              tr, tw);
+  std::printf("Spearman rho, inherited vs stand-alone: %.3f with BN recalibration, %.3f without\n",
+              spearman(recal, alone), spearman(raw, alone));
+  std::printf(
+      "bootstrap 95%% intervals (n = %zu, 2000 resamples): tau with recalibration [%.3f, %.3f], "
+      "without [%.3f, %.3f], difference %.3f [%.3f, %.3f]\n",
+      n, rl, rh, wl, wh, tr - tw, dl, dh);
+  std::printf("FIGURE ranking.kendall_recal: %.3f [%.3f, %.3f] (n = %zu; no target)\n", tr, rl, rh,
+              n);
+}
+
+// Reads the per-architecture lines of a ranking_bench log (architecture, inherit, no-recal,
+// alone) to recompute its statistics without training again.
+int from_log(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "%s: cannot open\n", path.c_str());
+    return 1;
+  }
+  std::vector<double> recal, raw, alone;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream ss(line);
+    std::string arch;
+    double r, w, a;
+    if (line.rfind("stage", 0) == 0 && ss >> arch >> r >> w >> a) {
+      recal.push_back(r);
+      raw.push_back(w);
+      alone.push_back(a);
+    }
+  }
+  if (alone.size() < 3) {
+    std::fprintf(stderr, "%s: expected architecture lines, found %zu\n", path.c_str(),
+                 alone.size());
+    return 1;
+  }
+  std::printf("from %s: %zu architectures\n", path.c_str(), alone.size());
+  summarise(recal, raw, alone);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,7 +115,9 @@ int main(int argc, char** argv) {
                                  {"supernet-epochs", "6"},
                                  {"alone-epochs", "2"},
                                  {"threads", "2"},
-                                 {"seed", "0"}});
+                                 {"seed", "0"},
+                                 {"from", ""}});
+  if (!flags.str("from").empty()) return from_log(flags.root() + "/" + flags.str("from"));
   const int64_t archs = flags.num("archs"), train_n = flags.num("train"),
                 valid_n = flags.num("valid"), super_epochs = flags.num("supernet-epochs"),
                 alone_epochs = flags.num("alone-epochs"), threads = flags.num("threads");
@@ -94,9 +167,6 @@ int main(int argc, char** argv) {
                 raw.back(), alone.back(), minutes());
     std::fflush(stdout);
   }
-  std::printf("Kendall tau, inherited vs stand-alone: %.3f with BN recalibration, %.3f without\n",
-              kendall(recal, alone), kendall(raw, alone));
-  std::printf("Spearman rho, inherited vs stand-alone: %.3f with BN recalibration, %.3f without\n",
-              spearman(recal, alone), spearman(raw, alone));
+  summarise(recal, raw, alone);
   return 0;
 }

@@ -64,7 +64,7 @@ std::string run(const std::string& command, int& rc) {
 }
 
 fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::path(::testing::TempDir()) / ("nasforge_export_" + name);
+  fs::path d = fs::path(testing::temp_path("export_" + name));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;

@@ -305,7 +305,7 @@ TEST(SupernetTrainer, CheckpointResumesExactly) {
   TrainConfig c = small_config();
   c.policy = PathPolicy::kSandwich;
   c.sandwich_random = 0;
-  const std::string path = std::filesystem::temp_directory_path() / "nasforge_ckpt_test.pt";
+  const std::string path = testing::temp_path("ckpt_test.pt");
   SupernetTrainer a(Supernet(space, SupernetOptions().seed(9)), data, c);
   for (int i = 0; i < 5; ++i) a.step();
   ASSERT_TRUE(a.save(path).ok());

@@ -108,15 +108,17 @@ int run_profile(const Command& cmd, const Args& a) {
             << (*device)->name() << " (batch " << opts->batch << ", " << opts->threads << " thread"
             << (opts->threads > 1 ? "s" : "") << ")\n";
   ProgressBar bar("profile", static_cast<int64_t>(units->size()));
-  size_t noisy = 0;
+  size_t noisy = 0, measured_units = 0;
   auto profile =
       hardware::build_profile(*space, **device, out, [&](const hardware::ProfileProgress& p) {
+        ++measured_units;  // called once per unit measured now (resumed ones are not)
         if (p.last && p.last->noisy) ++noisy;
         bar.update(static_cast<int64_t>(p.done),
                    p.last ? ms(p.last->median_ms) + "  " + *p.key : "");
       });
   if (!profile.ok()) return fail_status(cmd.name, profile.status());
   bar.finish(std::to_string(profile->entries.size()) + " units");
+  const size_t calibrated_before = profile->calibration.size();
   if (calibrate > 0) {
     ProgressBar cal("calibrate", static_cast<int64_t>(calibrate));
     Status st = hardware::calibrate_profile(
@@ -127,7 +129,9 @@ int run_profile(const Command& cmd, const Args& a) {
   }
   std::cout << "wrote " << out << ": " << profile->entries.size() << " units"
             << (noisy ? " (" + std::to_string(noisy) + " still noisy after re-runs)" : "") << ", "
-            << profile->calibration.size() << " architectures measured end to end\n";
+            << profile->calibration.size() << " architectures measured end to end ("
+            << measured_units << " units and " << profile->calibration.size() - calibrated_before
+            << " architectures measured by this run)\n";
   return 0;
 }
 
@@ -234,9 +238,13 @@ int run_latency(const Command& cmd, const Args& a) {
   if (!arch.ok()) return fail(cmd.name, "--arch: " + arch.status().message());
   auto opts = device_options(cmd.name, a);
   if (!opts) return 1;
-  const auto cost = hardware::count(*space, *arch);
-  std::cout << "arch      " << space->to_string(*arch) << "\nparams    " << cost.params
-            << "\nMACs      " << cost.macs << "\n";
+  // Both counts, labelled: the network nasforge extracts and exports (dead ops dropped), and
+  // what a reference implementation that keeps them runs (NAS-Bench-201's published counts).
+  const auto deployed = hardware::count(*space, *arch, Counting::kAsDeployed);
+  const auto implemented = hardware::count(*space, *arch, Counting::kAsImplemented);
+  std::cout << "arch      " << space->to_string(*arch) << "\nparams    " << deployed.params
+            << " as deployed, " << implemented.params << " as implemented\nMACs      "
+            << deployed.macs << " as deployed, " << implemented.macs << " as implemented\n";
   std::optional<double> predicted;
   if (predictor) {
     auto pred = predictor->predict(*arch);
@@ -309,9 +317,22 @@ int run_fit_latency(const Command& cmd, const Args& a) {
   }
   predictors::PredictorContext ctx;
   ctx.space = &*space;
-  ctx.side = &*table;
   ctx.target_column = a.get("column");
   ctx.transfer = split_commas(a.get("transfer", ""));
+  // The source devices' table: --source-table, or the target's own table.
+  std::optional<predictors::ArchTable> source_store;
+  ctx.side = &*table;
+  if (a.has("source-table") && a.get("source-table") != a.get("table")) {
+    auto t = predictors::ArchTable::load(a.get("source-table"), *space);
+    if (!t.ok()) return fail(cmd.name, t.status().message());
+    source_store = std::move(*t);
+    ctx.side = &*source_store;
+  }
+  const std::string mode = a.get("transfer-mode", "learned");
+  if (mode != "learned" && mode != "measured")
+    return fail(cmd.name, "--transfer-mode: expected learned or measured, got '" + mode + "'");
+  ctx.transfer_mode = mode == "measured" ? predictors::TransferMode::kMeasured
+                                         : predictors::TransferMode::kLearned;
   auto p = predictors::make_predictor("table", ctx);
   if (!p.ok()) return fail_status(cmd.name, p.status());
   if (Status st = (*p)->fit(archs, y); !st.ok()) return fail_status(cmd.name, st);
@@ -396,7 +417,8 @@ NF_CMD(kLatency, "latency", "Predict and/or measure an architecture's latency on
 NF_CMD(kFitLatency, "fit-latency",
        "Fit a latency predictor from N random rows of a CSV of measured architectures.",
        "--space FILE --table CSV --column COL --samples N --seed S --out PRED.json "
-       "[--transfer COL,...|auto] [--eval-table CSV [--eval-column COL]] [--json]",
+       "[--transfer COL,...|auto [--source-table CSV] [--transfer-mode learned|measured]] "
+       "[--eval-table CSV [--eval-column COL]] [--json]",
        {{"space", true, "the search space"},
         {"table", true, "CSV with an arch column and numeric latency columns"},
         {"column", true, "the latency column to learn (ms)"},
@@ -404,7 +426,13 @@ NF_CMD(kFitLatency, "fit-latency",
         {"seed", true, "seed of the draw (default 0)"},
         {"out", true, "where to write the fitted predictor"},
         {"transfer", true,
-         "columns of other devices to transfer from, or auto (every other column)"},
+         "columns of source devices to transfer from, or auto (every other column)"},
+        {"source-table", true,
+         "CSV of the source devices (default: --table); each source is learned from all its rows"},
+        {"transfer-mode", true,
+         "learned (default): source devices enter as learned predictions, so any architecture "
+         "is predicted from itself alone; measured: their measured values where the source "
+         "table has the row (the CSV is then needed to predict)"},
         {"eval-table", true, "predict every row of this CSV and report the quality"},
         {"eval-column", true, "its column of measured latency (default: --column)"},
         {"json", false, "print the quality as JSON"}},

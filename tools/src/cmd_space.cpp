@@ -151,9 +151,10 @@ int run_list(const Command&, const Args& a) {
     known = true;
     std::cout << "devices nasforge runs and times (profile, latency --measure):\n";
     for (const auto& d : hardware::device_names()) std::cout << "  " << d << "\n";
-    std::cout << "device names for latency_ms@DEVICE (the above, plus devices measured "
-                 "elsewhere and brought as a CSV):\n";
-    for (const auto& d : known_devices()) std::cout << "  " << d << "\n";
+    std::cout << "latency_ms@DEVICE takes any device name a source supplies (a CSV column, a "
+                 "predictor file, a device above); the published tables in data/nasbench201 "
+                 "have:\n";
+    for (const auto& d : example_devices()) std::cout << "  " << d << "\n";
   }
   if (all || what == "predictors") {
     known = true;

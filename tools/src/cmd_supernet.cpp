@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "nasforge/hardware/measuring_thread.h"
 #include "nasforge/searchspace/dsl.h"
 #include "nasforge/supernet/run.h"
 #include "nasforge/supernet/train.h"
@@ -21,7 +22,7 @@ namespace nasforge::cli {
 
 // --threads N, or every core. False after printing an error.
 bool set_threads(const Args& a) {
-  uint64_t n = std::max(1u, std::thread::hardware_concurrency());
+  uint64_t n = std::max<size_t>(1, hardware::allowed_cores().size());
   if (a.has("threads")) {
     auto t = parse_count("threads", a.get("threads"));
     if (!t || *t == 0 || *t > 1024) {
@@ -318,8 +319,15 @@ int run_train(const Command& cmd, const Args& a) {
   SupernetTrainer trainer(Supernet(space, SupernetOptions().seed(config->seed)), *data, *config);
   trainer.fix_path(*arch);
   const fs::path dir = a.get("out", "");
-  fs::path checkpoint =
-      dir.empty() ? fs::temp_directory_path() / "nasforge_train.pt" : dir / "checkpoint.pt";
+  // Without --out the checkpoint lives in a folder private to this process (mkdtemp, mode
+  // 0700), so two runs never collide and nobody can plant a file at its name.
+  std::optional<PrivateTempDir> scratch;
+  if (dir.empty()) {
+    auto made = PrivateTempDir::make("nasforge_train");
+    if (!made.ok()) return fail(cmd.name, made.status().message());
+    scratch.emplace(std::move(*made));
+  }
+  const fs::path checkpoint = dir.empty() ? scratch->path() / "checkpoint.pt" : dir / "checkpoint.pt";
   if (!dir.empty()) fs::create_directories(dir);
   std::cerr << "training " << space->to_string(*arch) << " from scratch on " << data->name << "\n";
   auto max_steps = max_steps_of(a);
@@ -329,7 +337,6 @@ int run_train(const Command& cmd, const Args& a) {
   auto test = trainer.evaluate(*arch, data->test, false);
   std::cout << "valid accuracy " << percent(valid.accuracy) << "  test accuracy "
             << percent(test.accuracy) << "\n";
-  if (dir.empty()) fs::remove(checkpoint);
   return 0;
 }
 

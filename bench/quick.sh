@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# make bench-quick: every bench of bench/ at a reduced size (about 20 minutes on 2 cores), then
+# one line per figure: the figure, its target and met or missed. The full-size commands, and
+# what each figure was at full size, are in docs/benchmarks.md. A figure that cannot be measured
+# here prints SKIPPED with the reason.
+# usage: bench/quick.sh [BUILD_DIR]   (from the repository root; make bench-quick builds first)
+set -uo pipefail
+BUILD=${1:-build}
+BIN=$BUILD/bin
+OUT=runs/bench-quick
+mkdir -p "$OUT"
+LOG=$OUT/log.txt
+: > "$LOG"
+start=$SECONDS
+run() {  # run NAME COMMAND...: runs it, keeps its whole output in the log
+  printf '\n=== [%ds] %s\n' $((SECONDS - start)) "$*" | tee -a "$LOG" >&2
+  "$@" >> "$LOG" 2>&1 || echo "FIGURE $1: the command failed (exit $?), see $LOG: missed" >> "$LOG"
+}
+
+run "$BIN/searchspace_bench" .
+run "$BIN/supernet_step_bench" . --steps 5 --paths 1 --batch 64
+run bash bench/python_comparison.sh "$BUILD" 5 10
+# Latency on this CPU: profile the mobile space, fit lut+residual on 30, judge it on 60.
+run "$BIN/latency_bench" . --part cpu --space zoo/mobilenet.yaml --calibrate 30 --heldout 60 \
+  --profile "$OUT/mobilenet_cpu_profile.json"
+# Query speed needs a profile per space; timing quality does not matter for it, so nb201's is
+# measured with short limits.
+for space in nb201 darts; do
+  "$BIN/nasforge" profile --space zoo/$space.yaml --device cpu --calibrate 0 --time-limit 0.02 \
+    --out "$OUT/${space}_cpu_profile.json" >> "$LOG" 2>&1
+done
+for space in mobilenet nb201 darts; do
+  run "$BIN/latency_bench" . --part speed --space zoo/$space.yaml --queries 200000 \
+    --profile "$OUT/${space}_cpu_profile.json"
+done
+run "$BIN/transfer_bench" . --seeds 2
+run "$BIN/search_bench" . --part single --seeds 10
+run "$BIN/search_bench" . --part speed
+run "$BIN/ranking_bench" . --from docs/ranking_run.txt
+# The allocator policy: one inherited-accuracy evaluation with glibc's defaults and with the
+# policy, alternating, after a supernet trained for a few steps.
+"$BIN/nasforge" train-supernet --space zoo/mobilenet.yaml --data fashion-mnist --max-steps 3 \
+  --valid-size 1000 --out "$OUT/supernet" >> "$LOG" 2>&1
+ARCH=$("$BIN/nasforge" sample zoo/mobilenet.yaml --n 1 --seed 1)
+best() { sort -n | head -1; }
+for policy in glibc keep glibc keep; do
+  s=$(date +%s.%N)
+  "$BIN/nasforge" --allocator $policy eval --checkpoint "$OUT/supernet" --arch "$ARCH" \
+    --no-recalibrate >> "$LOG" 2>&1
+  e=$(date +%s.%N)
+  echo "$policy $(awk -v a="$s" -v b="$e" 'BEGIN { print b - a }')" >> "$OUT/alloc.txt"
+done
+glibc=$(awk '$1 == "glibc" { print $2 }' "$OUT/alloc.txt" | best)
+keep=$(awk '$1 == "keep" { print $2 }' "$OUT/alloc.txt" | best)
+rm -f "$OUT/alloc.txt"
+awk -v g="$glibc" -v k="$keep" 'BEGIN { printf "FIGURE allocator.eval_speedup: %.2fx (glibc %.1f s, keep %.1f s, best of 2 each), target >= 1.5: %s\n", g / k, g, k, (g / k >= 1.5 ? "met" : "missed") }' >> "$LOG"
+echo "SKIPPED: build_times: bench/build_times.sh clones and builds twice (about 10 minutes); run it alone" >> "$LOG"
+echo "SKIPPED: ranking at full size: bench/ranking_bench trains 20 networks (40 minutes); the quick run recomputes docs/ranking_run.txt" >> "$LOG"
+
+printf '\nbench-quick: %d s; figures (whole output in %s):\n' $((SECONDS - start)) "$LOG"
+grep -E '^(FIGURE|SKIPPED)' "$LOG" | sed 's/^FIGURE //'
+missed=$(grep -c '^FIGURE.*: missed$' "$LOG")
+met=$(grep -c '^FIGURE.*: met$' "$LOG")
+echo "$met met, $missed missed"
