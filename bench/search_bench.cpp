@@ -10,10 +10,10 @@
 #include <torch/torch.h>
 
 #include <chrono>
-#include <map>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <numeric>
 #include <sstream>
 
@@ -138,11 +138,12 @@ void single(const bench::BenchFlags& f, const std::shared_ptr<const SearchSpace>
     static const std::map<std::string, double> kTargets = {
         {"rea", 94.20}, {"pnas", 94.20}, {"epnas", 94.20}, {"bowl", 94.30}, {"reinforce", 94.00}};
     if (auto it = kTargets.find(name); it != kTargets.end() && f.str("signal") == "valid_acc")
-      std::printf("FIGURE search.%s_test_acc: %.2f +- %.2f over %zu seeds, budget %llu, target "
-                  ">= %.2f: %s\n",
-                  name.c_str(), mean(finals), stdev(finals), finals.size(),
-                  static_cast<unsigned long long>(base.budget), it->second,
-                  mean(finals) >= it->second ? "met" : "missed");
+      std::printf(
+          "FIGURE search.%s_test_acc: %.2f +- %.2f over %zu seeds, budget %llu, target "
+          ">= %.2f: %s\n",
+          name.c_str(), mean(finals), stdev(finals), finals.size(),
+          static_cast<unsigned long long>(base.budget), it->second,
+          mean(finals) >= it->second ? "met" : "missed");
     std::fflush(stdout);
   }
 }

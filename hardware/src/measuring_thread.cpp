@@ -32,8 +32,8 @@ StatusOr<std::vector<int>> choose_cores(int first, int count) {
   if (first < 0 || count < 1 || static_cast<size_t>(first) + count > allowed.size())
     return InvalidArgument("cannot pin " + std::to_string(count) + " thread(s) from the " +
                            std::to_string(first) + "-th allowed core: this process may run on " +
-                           std::to_string(allowed.size()) + " core(s) (" +
-                           cores_label(allowed) + ")");
+                           std::to_string(allowed.size()) + " core(s) (" + cores_label(allowed) +
+                           ")");
   return std::vector<int>(allowed.begin() + first, allowed.begin() + first + count);
 }
 

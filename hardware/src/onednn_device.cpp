@@ -25,8 +25,7 @@ class OneDnnDevice : public Device {
                 unit.key());
   }
 
-  StatusOr<Measurement> time_network(const SearchSpace& space,
-                                     const Architecture& arch) override {
+  StatusOr<Measurement> time_network(const SearchSpace& space, const Architecture& arch) override {
     NF_RETURN_IF_ERROR(space.validate(arch));
     auto net = nets_.extract(space, arch);
     const auto& in = space.input();

@@ -26,8 +26,7 @@ class TorchDevice : public Device {
     return time([&] { return net->forward(x); });
   }
 
-  StatusOr<Measurement> time_network(const SearchSpace& space,
-                                     const Architecture& arch) override {
+  StatusOr<Measurement> time_network(const SearchSpace& space, const Architecture& arch) override {
     NF_RETURN_IF_ERROR(space.validate(arch));
     auto extracted = nets_.extract(space, arch);
     extracted->to(where_);

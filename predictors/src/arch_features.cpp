@@ -26,8 +26,10 @@ ArchFeatures::Seen ArchFeatures::look(const Architecture& a) const {
   Seen s;
   s.arch = a;
   s.deployed = units(space_, a, true, Counting::kAsDeployed);
-  if (countings_differ_) s.implemented = units(space_, a, true, Counting::kAsImplemented);
-  else s.implemented = s.deployed;
+  if (countings_differ_)
+    s.implemented = units(space_, a, true, Counting::kAsImplemented);
+  else
+    s.implemented = s.deployed;
   return s;
 }
 

@@ -210,8 +210,8 @@ class TablePredictor : public Predictor {
         d.error(item.loc, at + "transfer", "names '" + c + "', which no source model learned");
     if (d.ok() && m.ridge.w.size() != features_size(m.set))
       d.error(item.loc, at + "ridge",
-              "expected " + std::to_string(features_size(m.set)) +
-                  " weights for this space, got " + std::to_string(m.ridge.w.size()));
+              "expected " + std::to_string(features_size(m.set)) + " weights for this space, got " +
+                  std::to_string(m.ridge.w.size()));
     members_.push_back(std::move(m));
   }
 

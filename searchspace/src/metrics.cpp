@@ -42,7 +42,8 @@ StatusOr<Metric> Metric::parse(const std::string& text) {
     if (name) return Metric{MetricKind::kLatencyMs, dev};
     return InvalidArgument(
         "expected a device name after '@' (letters, digits, '_', '-', '.'; for example cpu, "
-        "raspi4, pixel7), got '" + dev + "'");
+        "raspi4, pixel7), got '" +
+        dev + "'");
   }
   std::string msg =
       "expected a metric (accuracy, latency_ms@DEVICE, params, macs), got '" + text + "'";

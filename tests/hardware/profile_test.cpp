@@ -206,7 +206,8 @@ TEST(CpuDevice, LeavesTheCallerAsItFoundIt) {
     o.measure.time_limit_s = 0.05;
     auto dev = make_device(name, o);
     ASSERT_TRUE(dev.ok()) << dev.status().message();
-    EXPECT_EQ((*dev)->options().pinned, std::to_string(allowed[0]) + "-" + std::to_string(allowed[0]));
+    EXPECT_EQ((*dev)->options().pinned,
+              std::to_string(allowed[0]) + "-" + std::to_string(allowed[0]));
     Rng rng(2);
     ASSERT_TRUE((*dev)->measure_network(space, space.sample(rng)).ok()) << name;
     ASSERT_TRUE((*dev)->measure_unit(distinct_units(space)->front()).ok()) << name;

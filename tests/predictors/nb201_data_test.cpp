@@ -15,8 +15,8 @@ namespace {
 
 TEST(Nb201Data, KnownValues) {
   SearchSpace space = load("zoo/nb201.yaml");
-  auto acc = predictors::ArchTable::load(
-      source_path("data/nasbench201/nb201_cifar10.csv.gz"), space);
+  auto acc =
+      predictors::ArchTable::load(source_path("data/nasbench201/nb201_cifar10.csv.gz"), space);
   ASSERT_TRUE(acc.ok()) << acc.status().message();
   ASSERT_EQ(acc->rows(), 15625u);
   const auto& test = acc->values[*acc->column("test_acc")];
@@ -32,8 +32,8 @@ TEST(Nb201Data, KnownValues) {
       "skip_connect~2|");
   EXPECT_NEAR(test[skip], 54.30, 0.005);
 
-  auto lat = predictors::ArchTable::load(
-      source_path("data/nasbench201/nb201_latency_ms.csv.gz"), space);
+  auto lat =
+      predictors::ArchTable::load(source_path("data/nasbench201/nb201_latency_ms.csv.gz"), space);
   ASSERT_TRUE(lat.ok()) << lat.status().message();
   ASSERT_EQ(lat->rows(), 15625u);
   for (const char* device : {"pixel3", "raspi4", "eyeriss", "fpga", "gold_6226", "titan_rtx_1"})

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <map>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "../searchspace/test_util.h"
 #include "nasforge/hardware/counts.h"
@@ -66,9 +66,7 @@ double unit_sum(const SearchSpace& space, const hardware::Profile& profile, cons
   return sum;
 }
 
-std::string temp_file(const std::string& name) {
-  return testing::temp_path(name);
-}
+std::string temp_file(const std::string& name) { return testing::temp_path(name); }
 
 TEST(LutPredictors, SumRecoverOverheadAndRoundTrip) {
   auto space = testing::load("tests/data/design_mobile_tiny.yaml");
@@ -147,12 +145,12 @@ TEST(LutPredictors, CachedCellsPriceExactlyTheirUnits) {
 // no device measured, are predicted from the architecture alone.
 TEST(TablePredictor, TransfersToArchitecturesNoDeviceMeasured) {
   auto space = testing::load("zoo/nb201.yaml");
-  const std::map<std::string, std::pair<double, double>> cost = {  // op -> (a ms, b ms)
-      {"nor_conv_3x3", {2.0, 0.9}},
-      {"nor_conv_1x1", {0.5, 0.7}},
-      {"avg_pool_3x3", {0.6, 0.2}},
-      {"skip_connect", {0.1, 0.02}},
-      {"none", {0, 0}}};
+  const std::map<std::string, std::pair<double, double>> cost = {// op -> (a ms, b ms)
+                                                                 {"nor_conv_3x3", {2.0, 0.9}},
+                                                                 {"nor_conv_1x1", {0.5, 0.7}},
+                                                                 {"avg_pool_3x3", {0.6, 0.2}},
+                                                                 {"skip_connect", {0.1, 0.02}},
+                                                                 {"none", {0, 0}}};
   const std::string source_csv = temp_file("source.csv"), target_csv = temp_file("target.csv");
   Rng rng(9);
   {

@@ -29,21 +29,21 @@ TEST_P(Zoo, ChecksWithExactSize) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Spaces, Zoo,
-    ::testing::Values(
-        // 5^6
-        ZooCase{"zoo/nb201.yaml", "15625", 6},
-        // (C(2,2) C(3,2) C(4,2) C(5,2) * 7^8)^2 = (180 * 5,764,801)^2
-        ZooCase{"zoo/darts.yaml", "1076746950455072400", 24},
-        // (2 * (9^2 + 9^3 + 9^4))^3
-        ZooCase{"zoo/mobilenet.yaml", "3203828206488", 30},
-        // (2 * (9^2 + 9^3 + 9^4))^4
-        ZooCase{"zoo/mobilenet32.yaml", "47230835420046096", 40},
-        // 3 * (6^2 + 6^3 + 6^4)
-        ZooCase{"zoo/transformer.yaml", "4644", 10},
-        // (2 * (9^2 + 9^3 + 9^4)) * (3 * (9^2 + 9^3 + 9^4)), the example space of the founding design
-        ZooCase{"tests/data/design_mobile_tiny.yaml", "325989846", 20}));
+INSTANTIATE_TEST_SUITE_P(Spaces, Zoo,
+                         ::testing::Values(
+                             // 5^6
+                             ZooCase{"zoo/nb201.yaml", "15625", 6},
+                             // (C(2,2) C(3,2) C(4,2) C(5,2) * 7^8)^2 = (180 * 5,764,801)^2
+                             ZooCase{"zoo/darts.yaml", "1076746950455072400", 24},
+                             // (2 * (9^2 + 9^3 + 9^4))^3
+                             ZooCase{"zoo/mobilenet.yaml", "3203828206488", 30},
+                             // (2 * (9^2 + 9^3 + 9^4))^4
+                             ZooCase{"zoo/mobilenet32.yaml", "47230835420046096", 40},
+                             // 3 * (6^2 + 6^3 + 6^4)
+                             ZooCase{"zoo/transformer.yaml", "4644", 10},
+                             // (2 * (9^2 + 9^3 + 9^4)) * (3 * (9^2 + 9^3 + 9^4)), the example space
+                             // of the founding design
+                             ZooCase{"tests/data/design_mobile_tiny.yaml", "325989846", 20}));
 
 TEST(ZooShapes, MobileNetDownsamplesTo4x4) {
   SearchSpace s = load("zoo/mobilenet.yaml");

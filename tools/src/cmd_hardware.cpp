@@ -331,8 +331,8 @@ int run_fit_latency(const Command& cmd, const Args& a) {
   const std::string mode = a.get("transfer-mode", "learned");
   if (mode != "learned" && mode != "measured")
     return fail(cmd.name, "--transfer-mode: expected learned or measured, got '" + mode + "'");
-  ctx.transfer_mode = mode == "measured" ? predictors::TransferMode::kMeasured
-                                         : predictors::TransferMode::kLearned;
+  ctx.transfer_mode =
+      mode == "measured" ? predictors::TransferMode::kMeasured : predictors::TransferMode::kLearned;
   auto p = predictors::make_predictor("table", ctx);
   if (!p.ok()) return fail_status(cmd.name, p.status());
   if (Status st = (*p)->fit(archs, y); !st.ok()) return fail_status(cmd.name, st);

@@ -327,7 +327,8 @@ int run_train(const Command& cmd, const Args& a) {
     if (!made.ok()) return fail(cmd.name, made.status().message());
     scratch.emplace(std::move(*made));
   }
-  const fs::path checkpoint = dir.empty() ? scratch->path() / "checkpoint.pt" : dir / "checkpoint.pt";
+  const fs::path checkpoint =
+      dir.empty() ? scratch->path() / "checkpoint.pt" : dir / "checkpoint.pt";
   if (!dir.empty()) fs::create_directories(dir);
   std::cerr << "training " << space->to_string(*arch) << " from scratch on " << data->name << "\n";
   auto max_steps = max_steps_of(a);
