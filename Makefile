@@ -11,14 +11,18 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config zlib1g-dev \
   libtorch-dev libopenblas0-openmp dataset-fashion-mnist \
   ocl-icd-opencl-dev libdnnl-dev libtbb-dev libsqlite3-dev \
   libonnx-dev libprotobuf-dev python3-onnx
+# What only the benches add, installed by `make bench-deps`: the Python PyTorch peer of
+# bench/python_comparison.sh (about 300 MB, so `make test` does not pull it in).
+BENCH_DEB_PACKAGES := python3-torch
 # ONNX Runtime for verifying exports: the npm package onnxruntime-node (CPU, linux x64), pinned
 # in tools/ort/package-lock.json and installed into tools/ort/node_modules (ignored by git).
 ORT_DIR := tools/ort
 
-.PHONY: deps build test demo bench-quick clean format
+.PHONY: deps bench-deps build test demo bench-quick clean format
 
-deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+# install_debs PACKAGES: installs those of PACKAGES that dpkg does not list as installed.
+define install_debs
+	@missing=$$(for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing $$missing"; \
@@ -26,6 +30,10 @@ deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "make deps: all packages present"; fi
+endef
+
+deps:
+	$(call install_debs,$(DEB_PACKAGES))
 	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
 	  echo "make deps: installing nodejs and npm"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -35,6 +43,9 @@ deps:
 	  echo "make deps: installing onnxruntime-node into $(ORT_DIR)/node_modules"; \
 	  cd $(ORT_DIR) && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --ignore-scripts --no-audit --no-fund; \
 	else echo "make deps: onnxruntime-node present"; fi
+
+bench-deps: deps
+	$(call install_debs,$(BENCH_DEB_PACKAGES))
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -49,7 +60,7 @@ demo: deps build
 	@bash tools/demo.sh $(NASFORGE)
 
 # Every bench at a reduced size (about 20 minutes on 2 cores): one line per figure, met or missed.
-bench-quick: deps build
+bench-quick: bench-deps build
 	@bash bench/quick.sh $(BUILD)
 
 format:

@@ -7,12 +7,20 @@
 // gradients into the architecture logits, against the largest single path's.
 //
 // usage: supernet_step_bench [REPO_ROOT] [--space zoo/mobilenet.yaml] [--batch 128]
-//                            [--steps 30] [--threads 2] [--paths 3]
+//                            [--steps 30] [--threads 2] [--paths 3] [--dump DIR]
+//
+// --dump DIR writes what bench/python/mobilenet_supernet.py needs to check itself against this
+// network and to time on the same data: the supernet's initial state (state.txt names each
+// tensor, state.bin holds them), the real batch (batch.bin: images then labels), the first
+// path's architecture (arch.txt) and its eval-mode logits on that batch (logits.bin), and the
+// supernet's parameter count (params.txt).
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "bench_flags.h"
@@ -37,6 +45,52 @@ double time_ms(F&& f) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
+// Appends `t`'s bytes (contiguous, CPU) to `bin` and one line "name dtype dim..." to `index`.
+void write_tensor(std::ofstream& index, std::ofstream& bin, const std::string& name,
+                  const at::Tensor& t) {
+  const at::Tensor c = t.detach().contiguous().cpu();
+  index << name << ' ' << (c.scalar_type() == at::kFloat ? "float32" : "int64");
+  for (int64_t d : c.sizes()) index << ' ' << d;
+  index << '\n';
+  bin.write(static_cast<const char*>(c.data_ptr()), static_cast<std::streamsize>(c.nbytes()));
+}
+
+// See --dump in the usage above. Exits with a message if the folder cannot be written.
+void dump(const std::string& dir, supernet::Supernet& net, const SearchSpace& space,
+          const Architecture& arch, const data::Batch& b) {
+  std::filesystem::create_directories(dir);
+  {  // Two training-mode forwards first, so that the running statistics are not the initial 0/1.
+    torch::NoGradGuard no_grad;
+    for (int i = 0; i < 2; ++i) (void)net->forward(b.images, arch);
+  }
+  std::ofstream index(dir + "/state.txt"), bin(dir + "/state.bin", std::ios::binary);
+  int64_t params = 0;
+  for (const auto& p : net->named_parameters()) {
+    write_tensor(index, bin, p.key(), p.value());
+    params += p.value().numel();
+  }
+  for (const auto& p : net->named_buffers()) write_tensor(index, bin, p.key(), p.value());
+  std::ofstream batch_index(dir + "/batch.txt"), batch(dir + "/batch.bin", std::ios::binary);
+  write_tensor(batch_index, batch, "images", b.images.to(at::kFloat));
+  write_tensor(batch_index, batch, "labels", b.labels.to(at::kLong));
+  net->eval();
+  at::Tensor logits;
+  {
+    torch::NoGradGuard no_grad;
+    logits = net->forward(b.images, arch);
+  }
+  net->train();
+  std::ofstream logits_index(dir + "/logits.txt"),
+      logits_bin(dir + "/logits.bin", std::ios::binary);
+  write_tensor(logits_index, logits_bin, "logits", logits);
+  std::ofstream(dir + "/arch.txt") << space.to_string(arch) << '\n';
+  std::ofstream(dir + "/params.txt") << params << '\n';
+  if (!index || !bin || !batch || !logits_bin) {
+    std::fprintf(stderr, "--dump %s: could not write the files\n", dir.c_str());
+    std::exit(1);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -45,7 +99,8 @@ int main(int argc, char** argv) {
                                  {"batch", "128"},
                                  {"steps", "30"},
                                  {"threads", "2"},
-                                 {"paths", "3"}});
+                                 {"paths", "3"},
+                                 {"dump", ""}});
   const int64_t batch = flags.num("batch"), steps = flags.num("steps"),
                 threads = flags.num("threads"), npaths = flags.num("paths");
   torch::set_num_threads(static_cast<int>(threads));
@@ -77,6 +132,7 @@ int main(int argc, char** argv) {
   std::vector<double> ratios, fb_ratios;
   for (int64_t p = 0; p < npaths; ++p) {
     Architecture arch = space->sample(rng);
+    if (p == 0 && !flags.str("dump").empty()) dump(flags.str("dump"), net, *space, arch, b);
     supernet::StaticNetwork alone = net->extract(arch);
     alone->train();
     torch::optim::SGD alone_opt(alone->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));

@@ -3,9 +3,15 @@ PyTorch, written the way a once-for-all user would: dynamic modules that slice t
 weight. Times one training step of one path, for comparison with nasforge's C++ supernet
 (bench/python_comparison.sh runs both).
 
-usage: /usr/bin/python3 mobilenet_supernet.py ARCH_STRING --batch 128 --steps 20 --threads 2
+Before it times anything it checks that it is the same network as nasforge's: it loads the C++
+supernet's initial state from DIR (written by `supernet_step_bench --dump DIR`), and requires
+the same parameter count and the same eval-mode logits on the same real batch, to 1e-4. It then
+times on that batch. Either check failing exits 1 with what differed.
+
+usage: /usr/bin/python3 mobilenet_supernet.py --from DIR --steps 20 --threads 2
 """
 import argparse
+import os
 import re
 import statistics
 import time
@@ -135,19 +141,102 @@ def parse(arch):
     return stages
 
 
+def python_name(cpp_name):
+    """The name in MobileNetSupernet of the C++ supernet's tensor `cpp_name`."""
+    rules = [
+        (r"stem\.block\.conv\.(.*)", r"stem.0.\1"),
+        (r"stem\.block\.bn\.(.*)", r"stem.1.\1"),
+        (r"mbconv1\.block\.dw\.(.*)", r"first.0.\1"),
+        (r"mbconv1\.block\.dw_bn\.(.*)", r"first.1.\1"),
+        (r"mbconv1\.block\.project\.(.*)", r"first.3.\1"),
+        (r"mbconv1\.block\.project_bn\.(.*)", r"first.4.\1"),
+        (r"stage(\d)\.block(\d)\.(\w+_bn)\.(.*)", None),
+        (r"stage(\d)\.block(\d)\.(se_\w+)\.(.*)", None),
+        (r"stage(\d)\.block(\d)\.(\w+)\.(.*)", None),
+        (r"conv1\.block\.conv\.(.*)", r"final.\1"),
+        (r"conv1\.block\.bn\.(.*)", r"final_bn.bn.\1"),
+        (r"head\.classifier\.(.*)", r"classifier.\1"),
+    ]
+    for pattern, repl in rules:
+        m = re.fullmatch(pattern, cpp_name)
+        if not m:
+            continue
+        if repl:
+            return m.expand(repl)
+        stage, block, module, rest = int(m[1]) - 1, int(m[2]) - 1, m[3], m[4]
+        inner = ".bn" if module.endswith("_bn") else ".linear" if module.startswith("se_") else ""
+        return f"stages.{stage}.{block}.{module}{inner}.{rest}"
+    raise SystemExit(f"self-check: no Python tensor for the C++ tensor '{cpp_name}'")
+
+
+def read_tensors(dir_, stem):
+    """The tensors that supernet_step_bench --dump wrote to DIR/STEM.txt and DIR/STEM.bin."""
+    with open(os.path.join(dir_, stem + ".bin"), "rb") as f:
+        data = bytearray(f.read())
+    out, offset = {}, 0
+    for line in open(os.path.join(dir_, stem + ".txt")):
+        name, dtype, *shape = line.split()
+        dtype = torch.float32 if dtype == "float32" else torch.int64
+        n = 1
+        for d in shape:
+            n *= int(d)
+        t = torch.frombuffer(data, dtype=dtype, count=n, offset=offset)
+        out[name] = t.reshape([int(d) for d in shape]).clone()
+        offset += n * t.element_size()
+    if offset != len(data):
+        raise SystemExit(f"self-check: {stem}.bin holds {len(data)} bytes, the index {offset}")
+    return out
+
+
+def load_and_check(net, dir_):
+    """Loads the C++ initial state into `net`; returns (arch, images, labels) after checking the
+    parameter count and the eval-mode logits against the C++ network's."""
+    cpp_params = int(open(os.path.join(dir_, "params.txt")).read())
+    py_params = sum(p.numel() for p in net.parameters())
+    print(f"self-check parameters: C++ {cpp_params}, Python {py_params}")
+    if py_params != cpp_params:
+        raise SystemExit("self-check FAILED: the parameter counts differ")
+    state = {python_name(k): v for k, v in read_tensors(dir_, "state").items()}
+    missing = set(net.state_dict()) - set(state)
+    if missing:
+        raise SystemExit(f"self-check FAILED: the C++ state has no value for {sorted(missing)}")
+    for name, value in net.state_dict().items():
+        if value.shape != state[name].shape:
+            raise SystemExit(f"self-check FAILED: {name} is {list(value.shape)} in Python, "
+                             f"{list(state[name].shape)} in C++")
+    net.load_state_dict(state)
+    batch = read_tensors(dir_, "batch")
+    arch_string = open(os.path.join(dir_, "arch.txt")).read().strip()
+    arch = parse(arch_string)
+    net.eval()
+    with torch.no_grad():
+        logits = net(batch["images"], arch)
+    net.train()
+    expected = read_tensors(dir_, "logits")["logits"]
+    diff = (logits - expected).abs().max().item()
+    # Logits at initialisation are small (about 0.03), so the difference must also be within
+    # 1e-4 of their scale: an off-by-one kernel slice moves them by about 2e-4.
+    scale = expected.abs().max().item()
+    print(f"self-check logits: max |Python - C++| = {diff:.2e}, {diff / scale:.2e} of the largest "
+          f"|logit| {scale:.3f}, over {tuple(logits.shape)} (tolerance 1e-4 absolute and "
+          f"relative), {arch_string}")
+    if not (diff <= 1e-4 and diff <= 1e-4 * scale):
+        raise SystemExit("self-check FAILED: the logits differ")
+    return arch, batch["images"], batch["labels"]
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("arch")
-    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--from", dest="from_dir", required=True,
+                   help="the folder written by supernet_step_bench --dump")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     net = MobileNetSupernet().train()
+    arch, x, y = load_and_check(net, a.from_dir)
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-    arch = parse(a.arch)
-    x, y = torch.randn(a.batch, 1, 28, 28), torch.randint(0, 10, (a.batch,))
     times = []
     for step in range(a.steps + 3):
         t = time.perf_counter()
