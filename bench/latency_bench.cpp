@@ -19,7 +19,7 @@
 #include "bench_flags.h"
 #include "nasforge/hardware/allocator.h"
 #include "nasforge/hardware/profile.h"
-#include "nasforge/predictors/predictor.h"
+#include "nasforge/latency/predictors.h"
 #include "nasforge/predictors/quality.h"
 #include "nasforge/searchspace/rng.h"
 
@@ -84,11 +84,11 @@ int cpu_part(const bench::BenchFlags& f) {
   for (size_t i = 0; i < cal.size(); ++i)
     profile->calibration.emplace_back(space->to_string(cal[i]), cal_y[i]);
   if (!profile->save(path).ok()) return 1;
-  predictors::PredictorContext ctx;
+  latency::PredictorContext ctx;
   ctx.space = space.get();
   ctx.profile = &*profile;
-  auto lut = predictors::make_predictor("lut", ctx);
-  auto res = predictors::make_predictor("lut+residual", ctx);
+  auto lut = latency::make_predictor("lut", ctx);
+  auto res = latency::make_predictor("lut+residual", ctx);
   if (!lut.ok() || !res.ok()) {
     std::fprintf(stderr, "%s\n", (lut.ok() ? res.status() : lut.status()).message().c_str());
     return 1;
@@ -160,14 +160,14 @@ int published_part(const bench::BenchFlags& f) {
             archs.push_back(table->archs[rows[i]]);
             y.push_back(table->values[c][rows[i]]);
           }
-          predictors::PredictorContext ctx;
+          latency::PredictorContext ctx;
           ctx.space = space.get();
           ctx.side = &*table;
           ctx.target_column = dev;
           if (transfer) ctx.transfer = {"auto"};
           // The lookup protocol: every cell is measured on every other device.
-          ctx.transfer_mode = predictors::TransferMode::kMeasured;
-          auto p = predictors::make_predictor("table", ctx);
+          ctx.transfer_mode = latency::TransferMode::kMeasured;
+          auto p = latency::make_predictor("table", ctx);
           if (!p.ok() || !(*p)->fit(archs, y).ok()) return 1;
           auto preds = (*p)->predict_batch(table->archs);
           std::vector<double> pm;
@@ -192,7 +192,7 @@ int speed_part(const bench::BenchFlags& f) {
     std::fprintf(stderr, "%s (run --part cpu first)\n", profile.status().message().c_str());
     return 1;
   }
-  predictors::PredictorContext ctx;
+  latency::PredictorContext ctx;
   ctx.space = space.get();
   ctx.profile = &*profile;
   Rng rng(5);
@@ -205,7 +205,7 @@ int speed_part(const bench::BenchFlags& f) {
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
     double cold = 0, warm = 0;
     for (int rep = 0; rep < 3; ++rep) {
-      auto lut = predictors::make_predictor("lut", ctx);
+      auto lut = latency::make_predictor("lut", ctx);
       if (!lut.ok()) return 1;
       for (double* best : {&cold, &warm}) {
         const auto t0 = std::chrono::steady_clock::now();

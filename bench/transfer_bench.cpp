@@ -15,7 +15,7 @@
 #include <optional>
 
 #include "bench_flags.h"
-#include "nasforge/predictors/predictor.h"
+#include "nasforge/latency/predictors.h"
 #include "nasforge/predictors/quality.h"
 #include "nasforge/searchspace/rng.h"
 
@@ -79,7 +79,7 @@ double run(const SearchSpace& space, const predictors::ArchTable& table, size_t 
     archs.push_back(table.archs[fit_pool[i]]);
     y.push_back(table.values[target][fit_pool[i]]);
   }
-  predictors::PredictorContext ctx;
+  latency::PredictorContext ctx;
   ctx.space = &space;
   ctx.target_column = table.columns[target];
   if (mode != Mode::kNone) {
@@ -87,10 +87,10 @@ double run(const SearchSpace& space, const predictors::ArchTable& table, size_t 
     // from the transfer list by `auto`, and `index` is never a source.
     ctx.side = mode == Mode::kLookup ? &table : &*sources;
     ctx.transfer = {"auto"};
-    ctx.transfer_mode = mode == Mode::kLookup ? predictors::TransferMode::kMeasured
-                                              : predictors::TransferMode::kLearned;
+    ctx.transfer_mode =
+        mode == Mode::kLookup ? latency::TransferMode::kMeasured : latency::TransferMode::kLearned;
   }
-  auto p = predictors::make_predictor("table", ctx);
+  auto p = latency::make_predictor("table", ctx);
   if (!p.ok() || !(*p)->fit(archs, y).ok()) return std::nan("");
   std::vector<Architecture> eval;
   std::vector<double> truth;

@@ -234,10 +234,106 @@ std::vector<std::pair<std::string, std::string>> config_lines(const SearchConfig
 
 }  // namespace
 
+namespace {
+
+// A strategy's view of a trial: its objectives, larger is better.
+strategies::Trial to_trial(const TrialRecord& r, const Architecture& a,
+                           const std::vector<ObjectiveSpec>& objectives) {
+  strategies::Trial t;
+  t.arch = a;
+  t.ok = r.status != "failed";
+  t.violation = r.violation;
+  if (t.ok)
+    for (const auto& o : objectives) {
+      double v = r.metrics.at(o.metric.name);
+      t.score.push_back(o.direction == Direction::kMaximize ? v : -v);
+    }
+  return t;
+}
+
+// Evaluates a new architecture on every metric source, then its constraints and reports.
+TrialRecord evaluate_new(Search::Impl& impl, const SearchConfig& c, const Architecture& a,
+                         const std::string& hash) {
+  TrialRecord r;
+  r.arch = c.space->to_string(a);
+  r.hash = hash;
+  r.started_unix =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto& [name, src] : impl.sources) {
+    auto v = src->evaluate(a);
+    if (!v.ok()) {
+      r.status = "failed";
+      r.error = name + ": " + v.status().message();
+      break;
+    }
+    r.metrics[name] = *v;
+  }
+  if (r.status != "failed") {
+    for (const auto& k : c.constraints) r.violation += k.violation(r.metrics[k.metric.name]);
+    if (r.violation > 0) r.status = "infeasible";
+    for (auto& [name, src] : impl.reports) {
+      auto v = src->evaluate(a);
+      r.report[name] = v.ok() ? *v : NAN;
+    }
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+// The progress line's "best METRIC VALUE", kept up to date as trials arrive.
+class BestLine {
+ public:
+  explicit BestLine(const ObjectiveSpec& o) : o_(o) {}
+  void see(const TrialRecord& r) {
+    if (r.status != "ok") return;
+    const double v = r.metrics.at(o_.metric.name);
+    if (best_ && !(o_.direction == Direction::kMaximize ? v > *best_ : v < *best_)) return;
+    best_ = v;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "best %s %.4g", o_.metric.name.c_str(), v);
+    line_ = buf;
+  }
+  const std::string& line() const { return line_; }
+
+ private:
+  const ObjectiveSpec& o_;
+  std::optional<double> best_;
+  std::string line_;
+};
+
+// The answer of a finished search, from its trials: the feasible Pareto front, the best trial
+// on the first objective, and the hypervolume against the given reference, else against the
+// worst feasible value of each objective.
+void summarise(const SearchConfig& c, SearchResult& res) {
+  std::vector<size_t> feasible;
+  const std::vector<strategies::Point> pts = signed_points(res.trials, c.objectives, feasible);
+  res.pareto = sorted_front(pts, feasible);
+  if (!feasible.empty()) {
+    size_t b = 0;
+    for (size_t k = 1; k < pts.size(); ++k)
+      if (pts[k][0] > pts[b][0]) b = k;
+    res.best = feasible[b];
+  }
+  strategies::Point ref(c.objectives.size(), 0.0);
+  for (size_t m = 0; m < c.objectives.size(); ++m) {
+    const double sign = c.objectives[m].direction == Direction::kMaximize ? 1 : -1;
+    if (c.reference) {
+      ref[m] = sign * (*c.reference)[m];
+    } else {
+      ref[m] = pts.empty() ? 0 : pts[0][m];
+      for (const auto& p : pts) ref[m] = std::min(ref[m], p[m]);
+    }
+    res.reference.push_back(sign * ref[m]);
+  }
+  res.hypervolume = strategies::hypervolume(pts, ref);
+}
+
+}  // namespace
+
 StatusOr<SearchResult> Search::run(
     const std::function<void(uint64_t, uint64_t, const std::string&)>& progress) {
   const SearchConfig& c = config_;
-  const SearchSpace& space = *c.space;
   SearchResult res;
   res.feasibility = check_feasibility();
   if (!res.feasibility.feasible) return FailedPrecondition(res.feasibility.message);
@@ -264,20 +360,7 @@ StatusOr<SearchResult> Search::run(
   if (!strategy.ok()) return strategy.status();
 
   std::unordered_map<std::string, size_t> index;  // hash -> position in res.trials
-  auto to_trial = [&](const TrialRecord& r, const Architecture& a) {
-    strategies::Trial t;
-    t.arch = a;
-    t.ok = r.status != "failed";
-    t.violation = r.violation;
-    if (t.ok)
-      for (const auto& o : c.objectives) {
-        double v = r.metrics.at(o.metric.name);
-        t.score.push_back(o.direction == Direction::kMaximize ? v : -v);
-      }
-    return t;
-  };
-  std::optional<double> best_value;
-  std::string best_line;
+  BestLine best(c.objectives[0]);
   const uint64_t cap = 20 * c.budget + 1000;  // proposals, repeats included
   while (res.evaluated < c.budget) {
     if (res.proposals >= cap) {
@@ -290,10 +373,10 @@ StatusOr<SearchResult> Search::run(
     std::vector<strategies::Trial> told;
     for (const Architecture& a : archs) {
       ++res.proposals;
-      const std::string h = space.canonical_hash_hex(a);
+      const std::string h = c.space->canonical_hash_hex(a);
       if (auto it = index.find(h); it != index.end()) {  // a repeat: free, same result
         ++res.repeats;
-        told.push_back(to_trial(res.trials[it->second], a));
+        told.push_back(to_trial(res.trials[it->second], a, c.objectives));
         continue;
       }
       if (res.evaluated >= c.budget) break;
@@ -302,77 +385,20 @@ StatusOr<SearchResult> Search::run(
         r = it->second;  // evaluated by an earlier run: replayed, not re-evaluated
         ++res.reused;
       } else {
-        r.arch = space.to_string(a);
-        r.hash = h;
-        r.started_unix =
-            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-                .count();
-        const auto t0 = std::chrono::steady_clock::now();
-        for (auto& [name, src] : impl_->sources) {
-          auto v = src->evaluate(a);
-          if (!v.ok()) {
-            r.status = "failed";
-            r.error = name + ": " + v.status().message();
-            break;
-          }
-          r.metrics[name] = *v;
-        }
-        if (r.status != "failed") {
-          for (const auto& k : c.constraints) r.violation += k.violation(r.metrics[k.metric.name]);
-          if (r.violation > 0) r.status = "infeasible";
-          for (auto& [name, src] : impl_->reports) {
-            auto v = src->evaluate(a);
-            r.report[name] = v.ok() ? *v : NAN;
-          }
-        }
-        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        r = evaluate_new(*impl_, c, a, h);
         if (store) NF_RETURN_IF_ERROR(store->insert(r));
       }
       ++res.evaluated;
       if (r.id == 0) r.id = static_cast<int64_t>(res.evaluated);
       index.emplace(h, res.trials.size());
       res.trials.push_back(r);
-      told.push_back(to_trial(r, a));
-      if (r.status == "ok") {
-        const auto& o = c.objectives[0];
-        const double v = r.metrics[o.metric.name];
-        const bool better = !best_value || (o.direction == Direction::kMaximize ? v > *best_value
-                                                                                : v < *best_value);
-        if (better) {
-          best_value = v;
-          char buf[64];
-          std::snprintf(buf, sizeof buf, "best %s %.4g", o.metric.name.c_str(), v);
-          best_line = buf;
-        }
-      }
-      if (progress) progress(res.evaluated, c.budget, best_line);
+      told.push_back(to_trial(r, a, c.objectives));
+      best.see(r);
+      if (progress) progress(res.evaluated, c.budget, best.line());
     }
     (*strategy)->tell(told);
   }
-
-  // The answer: feasible trials only.
-  std::vector<size_t> feasible;
-  const std::vector<strategies::Point> pts = signed_points(res.trials, c.objectives, feasible);
-  res.pareto = sorted_front(pts, feasible);
-  if (!feasible.empty()) {
-    size_t b = 0;
-    for (size_t k = 1; k < pts.size(); ++k)
-      if (pts[k][0] > pts[b][0]) b = k;
-    res.best = feasible[b];
-  }
-  // Hypervolume against the given reference, else the worst feasible value of each objective.
-  strategies::Point ref(c.objectives.size(), 0.0);
-  for (size_t m = 0; m < c.objectives.size(); ++m) {
-    const double sign = c.objectives[m].direction == Direction::kMaximize ? 1 : -1;
-    if (c.reference) {
-      ref[m] = sign * (*c.reference)[m];
-    } else {
-      ref[m] = pts.empty() ? 0 : pts[0][m];
-      for (const auto& p : pts) ref[m] = std::min(ref[m], p[m]);
-    }
-    res.reference.push_back(sign * ref[m]);
-  }
-  res.hypervolume = strategies::hypervolume(pts, ref);
+  summarise(c, res);
   return res;
 }
 

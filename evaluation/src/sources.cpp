@@ -3,7 +3,7 @@
 
 #include "internal/sources.h"
 #include "nasforge/hardware/counts.h"
-#include "nasforge/predictors/predictor.h"
+#include "nasforge/latency/predictors.h"
 
 namespace nasforge::evaluation {
 
@@ -178,10 +178,10 @@ StatusOr<std::shared_ptr<MetricSource>> SourceFactory::make(const MetricSpec& sp
         std::make_shared<CountSource>(space, kind_is(MetricKind::kParams), *counting));
   }
   if (src.rfind("predictor:", 0) == 0) {
-    predictors::PredictorContext pc;
+    latency::PredictorContext pc;
     pc.space = &space;
     pc.seed = ctx_.seed;
-    auto p = predictors::load_predictor(src.substr(10), pc);
+    auto p = latency::load_predictor(src.substr(10), pc);
     if (!p.ok()) return p.status().WithContext(where.substr(0, where.size() - 2));
     return std::shared_ptr<MetricSource>(std::make_shared<PredictorSource>(std::move(*p), src));
   }

@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "internal/accuracy.h"
-#include "internal/models.h"
 #include "nasforge/predictors/accuracy.h"
+#include "nasforge/predictors/models.h"
 #include "nasforge/searchspace/ast_reader.h"
 #include "nasforge/searchspace/rng.h"
 
@@ -240,24 +240,31 @@ bool read_training_set(const AstNode& root, const SearchSpace& space,
   return true;
 }
 
-StatusOr<std::unique_ptr<Predictor>> make_accuracy(const std::string& name,
-                                                   const PredictorContext& ctx) {
-  if (name == "mlp") return std::unique_ptr<Predictor>(new MlpEnsemble(*ctx.space, ctx.seed));
-  if (name == "gp") return std::unique_ptr<Predictor>(new OneHotGp(*ctx.space));
-  return std::unique_ptr<Predictor>(new WlGaussianProcess(*ctx.space));
+std::unique_ptr<Predictor> make_accuracy_predictor(AccuracyModel m, const SearchSpace& space,
+                                                   uint64_t seed) {
+  switch (m) {
+    case AccuracyModel::kMlp:
+      return std::make_unique<MlpEnsemble>(space, seed);
+    case AccuracyModel::kGp:
+      return std::make_unique<OneHotGp>(space);
+    case AccuracyModel::kWlGp:
+      break;
+  }
+  return std::make_unique<WlGaussianProcess>(space);
 }
 
-StatusOr<std::unique_ptr<Predictor>> load_accuracy(const AstNode& root, const std::string& name,
-                                                   const PredictorContext& ctx, Diagnostics& d) {
+StatusOr<std::unique_ptr<Predictor>> load_accuracy_predictor(const AstNode& root, AccuracyModel m,
+                                                             const SearchSpace& space,
+                                                             Diagnostics& d) {
   std::vector<Architecture> archs;
   std::vector<double> y;
-  if (!read_training_set(root, *ctx.space, archs, y, d)) return InvalidArgument(d.str());
+  if (!read_training_set(root, space, archs, y, d)) return InvalidArgument(d.str());
   std::unique_ptr<Predictor> p;
   AstReader r(root, "", d);
-  if (name == "mlp") {
-    p.reset(new MlpEnsemble(*ctx.space, static_cast<uint64_t>(r.number("seed"))));
-  } else if (name == "gp") {
-    p.reset(new OneHotGp(*ctx.space));
+  if (m == AccuracyModel::kMlp) {
+    p.reset(new MlpEnsemble(space, static_cast<uint64_t>(r.number("seed"))));
+  } else if (m == AccuracyModel::kGp) {
+    p.reset(new OneHotGp(space));
   } else {
     WlGaussianProcess::Options o;
     o.max_h = static_cast<int>(r.number("max_h"));
@@ -266,7 +273,7 @@ StatusOr<std::unique_ptr<Predictor>> load_accuracy(const AstNode& root, const st
              : norm == "raw"      ? WlGaussianProcess::Options::Norm::kRaw
                                   : WlGaussianProcess::Options::Norm::kChoose;
     if (o.max_h < 0 || o.max_h > 8) d.error(root.loc, "max_h", "expected an integer in [0, 8]");
-    p.reset(new WlGaussianProcess(*ctx.space, o));
+    p.reset(new WlGaussianProcess(space, o));
   }
   if (!d.ok()) return InvalidArgument(d.str());
   NF_RETURN_IF_ERROR(p->fit(archs, y));

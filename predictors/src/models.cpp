@@ -5,7 +5,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "internal/models.h"
+#include "nasforge/predictors/models.h"
 
 namespace nasforge::predictors {
 

@@ -1,11 +1,12 @@
-// The predictor registry, parallel batch prediction, and saving and loading.
+// Parallel batch prediction, saving, reading a saved predictor back, and the accuracy
+// predictors by name.
 #include <tbb/parallel_for.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "internal/accuracy.h"
-#include "internal/predictors.h"
+#include "nasforge/predictors/accuracy.h"
 #include "nasforge/searchspace/ast_reader.h"
 #include "nasforge/searchspace/files.h"
 
@@ -24,24 +25,7 @@ Status Predictor::save(const std::string& path) const {
   return write_atomically(path, to_json(), "predictor");
 }
 
-std::vector<std::string> predictor_names() {
-  return {"lut", "lut+residual", "table", "mlp", "gp", "wl-gp"};
-}
-
-StatusOr<std::unique_ptr<Predictor>> make_predictor(const std::string& name,
-                                                    const PredictorContext& ctx) {
-  if (ctx.space == nullptr) return InvalidArgument("a predictor needs its search space");
-  if (name == "lut" || name == "lut+residual") return make_lut(name, ctx);
-  if (name == "table") return make_table(ctx);
-  if (name == "mlp" || name == "gp" || name == "wl-gp") return make_accuracy(name, ctx);
-  std::string list;
-  for (const auto& n : predictor_names()) list += (list.empty() ? "" : ", ") + n;
-  return NotFound("unknown predictor '" + name + "'; the predictors are " + list);
-}
-
-StatusOr<std::unique_ptr<Predictor>> load_predictor(const std::string& path,
-                                                    const PredictorContext& ctx) {
-  if (ctx.space == nullptr) return InvalidArgument("a predictor needs its search space");
+StatusOr<SavedPredictor> read_saved_predictor(const std::string& path, const SearchSpace& space) {
   Diagnostics d;
   auto root = load_yaml_file(path, d);
   if (!root) return InvalidArgument(d.str());
@@ -51,24 +35,46 @@ StatusOr<std::unique_ptr<Predictor>> load_predictor(const std::string& path,
     return InvalidArgument(d.str());
   }
   AstReader r(*root, "", d);
-  const std::string name = r.str("predictor");
+  std::string name = r.str("predictor");
   const std::string fingerprint = r.str("space_fingerprint");
   if (!d.ok()) return InvalidArgument(d.str());
-  if (fingerprint != ctx.space->fingerprint())
+  if (fingerprint != space.fingerprint())
     return FailedPrecondition(path + ": the predictor was fitted for another space (fingerprint " +
-                              fingerprint + ", this space has " + ctx.space->fingerprint() + ")");
-  StatusOr<std::unique_ptr<Predictor>> p = NotFound("");
-  if (name == "lut" || name == "lut+residual") {
-    p = load_lut(*root, name, ctx, d);
-  } else if (name == "table") {
-    p = load_table(*root, ctx, d);
-  } else if (name == "mlp" || name == "gp" || name == "wl-gp") {
-    p = load_accuracy(*root, name, ctx, d);
-  } else {
-    d.error(root->find("predictor")->loc, "predictor",
-            "expected lut, lut+residual, table, mlp, gp or wl-gp, got '" + name + "'");
+                              fingerprint + ", this space has " + space.fingerprint() + ")");
+  return SavedPredictor{std::move(*root), std::move(name)};
+}
+
+const char* accuracy_model_name(AccuracyModel m) {
+  switch (m) {
+    case AccuracyModel::kMlp:
+      return "mlp";
+    case AccuracyModel::kGp:
+      return "gp";
+    case AccuracyModel::kWlGp:
+      return "wl-gp";
+  }
+  return "?";
+}
+
+std::optional<AccuracyModel> parse_accuracy_model(const std::string& name) {
+  for (AccuracyModel m : {AccuracyModel::kMlp, AccuracyModel::kGp, AccuracyModel::kWlGp})
+    if (name == accuracy_model_name(m)) return m;
+  return std::nullopt;
+}
+
+StatusOr<std::unique_ptr<Predictor>> load_accuracy_predictor(const std::string& path,
+                                                             const SearchSpace& space) {
+  auto saved = read_saved_predictor(path, space);
+  if (!saved.ok()) return saved.status();
+  const auto model = parse_accuracy_model(saved->name);
+  if (!model) {
+    Diagnostics d;
+    d.error(saved->root.find("predictor")->loc, "predictor",
+            "expected an accuracy predictor (mlp, gp or wl-gp), got '" + saved->name + "'");
     return InvalidArgument(d.str());
   }
+  Diagnostics d;
+  auto p = load_accuracy_predictor(saved->root, *model, space, d);
   if (!p.ok()) return p.status().WithContext(path);
   return p;
 }

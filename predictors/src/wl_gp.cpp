@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "internal/accuracy.h"
-#include "internal/models.h"
 #include "nasforge/predictors/accuracy.h"
+#include "nasforge/predictors/models.h"
 
 namespace nasforge::predictors {
 

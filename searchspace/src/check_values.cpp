@@ -148,92 +148,50 @@ std::string SpaceBuilder::check_value(int64_t v, DomainType type) {
 
 std::optional<Domain> SpaceBuilder::domain_at(const AstNode& n, const std::string& path,
                                               DomainType type) {
-  const AstNode* body = &n;
-  std::string body_path = path;
-  std::string use_note;  // for values checked against a let's definition
-  if (n.is_scalar() && !n.quoted && !n.scalar.empty() && n.scalar[0] == '$') {
-    std::string name = n.scalar.substr(1);
-    auto it = lets_.find(name);
-    if (it == lets_.end()) {
-      std::vector<std::string> names;
-      for (const auto& [k, v] : lets_) names.push_back("$" + k);
-      std::string msg = "expected a domain defined under let, got undefined '" + n.scalar + "'";
-      std::string near = closest_match(n.scalar, names);
-      if (!near.empty()) msg += " (did you mean '" + near + "'?)";
-      error(n, path, msg);
-      return std::nullopt;
-    }
-    body = it->second;
-    body_path = "let." + name;
-    used_lets_.insert(name);
-    use_note = " (used as " + std::string(domain_type_name(type)) + " at " + path + ")";
-    // Diagnose a let's values once per use type, not at every use.
-    std::string tag = name + "/" + domain_type_name(type);
-    if (reported_lets_.count(tag)) {
-      Diagnostics scratch;
-      SpaceBuilder quiet(scratch);
-      quiet.lets_ = lets_;
-      return quiet.domain_at(n, path, type);
-    }
-    reported_lets_.insert(tag);
-  }
-
-  Domain dom;
-  dom.type = type;
-  auto add_value = [&](const AstNode& v, const std::string& vpath) -> bool {
-    if (type == DomainType::kOp) {
-      if (!v.is_scalar()) {
-        error(v, vpath, "expected an op name, got " + v.describe());
-        return false;
-      }
-      if (!find_cell_op(v.scalar)) {
-        std::string msg = "expected a known op (" + join(cell_op_names()) + "), got '" + v.scalar +
-                          "'" + use_note;
-        std::string near = closest_match(v.scalar, cell_op_names());
-        if (!near.empty()) msg += " (did you mean '" + near + "'?)";
-        error(v, vpath, msg);
-        return false;
-      }
-      if (std::find(dom.names.begin(), dom.names.end(), v.scalar) != dom.names.end()) {
-        error(v, vpath, "expected distinct values, got '" + v.scalar + "' twice");
-        return false;
-      }
-      dom.names.push_back(v.scalar);
-      return true;
-    }
-    std::optional<int64_t> x;
-    if (type == DomainType::kBool) {
-      auto b = get_bool(v, vpath);
-      if (!b) return false;
-      x = *b ? 1 : 0;
-    } else {
-      x = get_int(v, vpath, "an integer" + use_note);
-      if (!x) return false;
-    }
-    std::string expected = check_value(*x, type);
-    if (!expected.empty()) {
-      error(v, vpath, "expected " + expected + use_note + ", got " + v.scalar);
-      return false;
-    }
-    if (std::find(dom.ints.begin(), dom.ints.end(), *x) != dom.ints.end()) {
-      error(v, vpath, "expected distinct values, got " + v.scalar + " twice");
-      return false;
-    }
-    dom.ints.push_back(*x);
-    return true;
-  };
-
-  if (body->is_scalar()) {
-    if (!add_value(*body, body_path)) return std::nullopt;
-    return dom;
-  }
-  if (!body->is_mapping() || body->entries.size() != 1) {
-    error(*body, body_path,
-          "expected a value, {choice: [...]}, {range: {min, max, step}} or $name, got " +
-              body->describe());
+  if (!(n.is_scalar() && !n.quoted && !n.scalar.empty() && n.scalar[0] == '$'))
+    return domain_of(n, path, type, "");
+  // A use of a let.
+  std::string name = n.scalar.substr(1);
+  auto it = lets_.find(name);
+  if (it == lets_.end()) {
+    std::vector<std::string> names;
+    for (const auto& [k, v] : lets_) names.push_back("$" + k);
+    std::string msg = "expected a domain defined under let, got undefined '" + n.scalar + "'";
+    std::string near = closest_match(n.scalar, names);
+    if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+    error(n, path, msg);
     return std::nullopt;
   }
-  const auto& [k, v] = body->entries[0];
+  used_lets_.insert(name);
+  const std::string use_note =
+      " (used as " + std::string(domain_type_name(type)) + " at " + path + ")";
+  // Diagnose a let's values once per use type, not at every use.
+  std::string tag = name + "/" + domain_type_name(type);
+  if (reported_lets_.count(tag)) {
+    Diagnostics scratch;
+    SpaceBuilder quiet(scratch);
+    quiet.lets_ = lets_;
+    return quiet.domain_of(*it->second, "let." + name, type, use_note);
+  }
+  reported_lets_.insert(tag);
+  return domain_of(*it->second, "let." + name, type, use_note);
+}
+
+std::optional<Domain> SpaceBuilder::domain_of(const AstNode& body, const std::string& body_path,
+                                              DomainType type, const std::string& use_note) {
+  Domain dom;
+  dom.type = type;
+  if (body.is_scalar()) {
+    if (!add_domain_value(body, body_path, use_note, dom)) return std::nullopt;
+    return dom;
+  }
+  if (!body.is_mapping() || body.entries.size() != 1) {
+    error(body, body_path,
+          "expected a value, {choice: [...]}, {range: {min, max, step}} or $name, got " +
+              body.describe());
+    return std::nullopt;
+  }
+  const auto& [k, v] = body.entries[0];
   std::string vpath = body_path + "." + k.scalar;
   if (k.scalar == "choice") {
     if (!v.is_sequence() || v.items.empty()) {
@@ -242,7 +200,7 @@ std::optional<Domain> SpaceBuilder::domain_at(const AstNode& n, const std::strin
     }
     bool ok = true;
     for (size_t i = 0; i < v.items.size(); ++i)
-      ok &= add_value(v.items[i], vpath + "[" + std::to_string(i) + "]");
+      ok &= add_domain_value(v.items[i], vpath + "[" + std::to_string(i) + "]", use_note, dom);
     if (!ok) return std::nullopt;
     return dom;
   }
@@ -252,38 +210,7 @@ std::optional<Domain> SpaceBuilder::domain_at(const AstNode& n, const std::strin
             "expected choice for " + std::string(domain_type_name(type)) + " values, got range");
       return std::nullopt;
     }
-    if (!expect_mapping(v, vpath, "{min, max, step}")) return std::nullopt;
-    if (!check_keys(v, vpath, {"min", "max", "step"}, {"min", "max"})) return std::nullopt;
-    auto lo = get_int(*v.find("min"), vpath + ".min", "an integer");
-    auto hi = get_int(*v.find("max"), vpath + ".max", "an integer");
-    std::optional<int64_t> step = 1;
-    if (const AstNode* s = v.find("step")) step = get_int(*s, vpath + ".step", "an integer > 0");
-    if (!lo || !hi || !step) return std::nullopt;
-    if (*step <= 0) {
-      error(*v.find("step"), vpath + ".step",
-            "expected an integer > 0, got " + std::to_string(*step));
-      return std::nullopt;
-    }
-    if (*lo > *hi) {
-      error(
-          v, vpath,
-          "expected min <= max, got min " + std::to_string(*lo) + " > max " + std::to_string(*hi));
-      return std::nullopt;
-    }
-    if ((*hi - *lo) / *step >= 4096) {
-      error(v, vpath,
-            "expected at most 4096 values, got " + std::to_string((*hi - *lo) / *step + 1));
-      return std::nullopt;
-    }
-    for (int64_t x = *lo; x <= *hi; x += *step) {
-      std::string expected = check_value(x, type);
-      if (!expected.empty()) {
-        error(v, vpath,
-              "expected " + expected + use_note + " for every value, got " + std::to_string(x));
-        return std::nullopt;
-      }
-      dom.ints.push_back(x);
-    }
+    if (!add_domain_range(v, vpath, use_note, dom)) return std::nullopt;
     return dom;
   }
   std::string msg = "expected choice or range, got unknown key '" + k.scalar + "'";
@@ -291,6 +218,85 @@ std::optional<Domain> SpaceBuilder::domain_at(const AstNode& n, const std::strin
   if (!near.empty()) msg += " (did you mean '" + near + "'?)";
   error(k, vpath, msg);
   return std::nullopt;
+}
+
+bool SpaceBuilder::add_domain_value(const AstNode& v, const std::string& vpath,
+                                    const std::string& use_note, Domain& dom) {
+  if (dom.type == DomainType::kOp) {
+    if (!v.is_scalar()) {
+      error(v, vpath, "expected an op name, got " + v.describe());
+      return false;
+    }
+    if (!find_cell_op(v.scalar)) {
+      std::string msg =
+          "expected a known op (" + join(cell_op_names()) + "), got '" + v.scalar + "'" + use_note;
+      std::string near = closest_match(v.scalar, cell_op_names());
+      if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+      error(v, vpath, msg);
+      return false;
+    }
+    if (std::find(dom.names.begin(), dom.names.end(), v.scalar) != dom.names.end()) {
+      error(v, vpath, "expected distinct values, got '" + v.scalar + "' twice");
+      return false;
+    }
+    dom.names.push_back(v.scalar);
+    return true;
+  }
+  std::optional<int64_t> x;
+  if (dom.type == DomainType::kBool) {
+    auto b = get_bool(v, vpath);
+    if (!b) return false;
+    x = *b ? 1 : 0;
+  } else {
+    x = get_int(v, vpath, "an integer" + use_note);
+    if (!x) return false;
+  }
+  std::string expected = check_value(*x, dom.type);
+  if (!expected.empty()) {
+    error(v, vpath, "expected " + expected + use_note + ", got " + v.scalar);
+    return false;
+  }
+  if (std::find(dom.ints.begin(), dom.ints.end(), *x) != dom.ints.end()) {
+    error(v, vpath, "expected distinct values, got " + v.scalar + " twice");
+    return false;
+  }
+  dom.ints.push_back(*x);
+  return true;
+}
+
+bool SpaceBuilder::add_domain_range(const AstNode& v, const std::string& vpath,
+                                    const std::string& use_note, Domain& dom) {
+  if (!expect_mapping(v, vpath, "{min, max, step}")) return false;
+  if (!check_keys(v, vpath, {"min", "max", "step"}, {"min", "max"})) return false;
+  auto lo = get_int(*v.find("min"), vpath + ".min", "an integer");
+  auto hi = get_int(*v.find("max"), vpath + ".max", "an integer");
+  std::optional<int64_t> step = 1;
+  if (const AstNode* s = v.find("step")) step = get_int(*s, vpath + ".step", "an integer > 0");
+  if (!lo || !hi || !step) return false;
+  if (*step <= 0) {
+    error(*v.find("step"), vpath + ".step",
+          "expected an integer > 0, got " + std::to_string(*step));
+    return false;
+  }
+  if (*lo > *hi) {
+    error(v, vpath,
+          "expected min <= max, got min " + std::to_string(*lo) + " > max " + std::to_string(*hi));
+    return false;
+  }
+  if ((*hi - *lo) / *step >= 4096) {
+    error(v, vpath, "expected at most 4096 values, got " + std::to_string((*hi - *lo) / *step + 1));
+    return false;
+  }
+  for (int64_t x = *lo; x <= *hi; x += *step) {
+    std::string expected = check_value(x, dom.type);
+    if (!expected.empty()) {
+      error(v, vpath,
+            "expected " + expected + use_note + " for every value, got " + std::to_string(x));
+      return false;
+    }
+    dom.ints.push_back(x);
+  }
+  return true;
 }
 
 int SpaceBuilder::add_decision(const std::string& label, const std::string& key, Domain domain,

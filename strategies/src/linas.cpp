@@ -8,7 +8,7 @@
 #include <unordered_set>
 
 #include "internal/common.h"
-#include "nasforge/predictors/predictor.h"
+#include "nasforge/predictors/accuracy.h"
 
 namespace nasforge::strategies {
 namespace {
@@ -16,14 +16,14 @@ namespace {
 class Linas : public Strategy {
  public:
   Linas(const Problem& p, size_t population, size_t generations, size_t initial,
-        std::string predictor)
+        predictors::AccuracyModel model)
       : p_(p),
         rng_(p.seed),
         prop_(p_, rng_),
         population_(population),
         generations_(generations),
         initial_(initial),
-        predictor_(std::move(predictor)) {}
+        model_(model) {}
 
   std::string name() const override { return "linas"; }
 
@@ -61,15 +61,12 @@ class Linas : public Strategy {
     }
     std::vector<std::unique_ptr<predictors::Predictor>> models;
     for (size_t m = 0; m < p_.objectives; ++m) {
-      predictors::PredictorContext ctx;
-      ctx.space = &s;
-      ctx.seed = rng_.next();
-      auto made = predictors::make_predictor(predictor_, ctx);
-      if (!made.ok() || !(*made)->fit(x, normal_scores(y[m])).ok()) {
+      auto made = predictors::make_accuracy_predictor(model_, s, rng_.next());
+      if (!made->fit(x, normal_scores(y[m])).ok()) {
         for (size_t i = 0; i < count; ++i) queue_.push_back(prop_.sample_unseen(proposed_));
         return;
       }
-      models.push_back(std::move(*made));
+      models.push_back(std::move(made));
     }
     auto predicted = [&](const std::vector<Architecture>& archs) {
       std::vector<Trial> out(archs.size());
@@ -130,7 +127,7 @@ class Linas : public Strategy {
   Rng rng_;
   Proposer prop_;
   size_t population_, generations_, initial_;
-  std::string predictor_;
+  predictors::AccuracyModel model_;
   std::vector<Trial> evaluated_;
   std::deque<Architecture> queue_;
   std::unordered_set<uint64_t> proposed_;
@@ -145,7 +142,9 @@ StatusOr<std::unique_ptr<Strategy>> make_linas(const Problem& p) {
   auto initial = k.integer("initial", 2, 100000);
   auto pred = k.choice("predictor", {"mlp", "gp", "wl-gp"});
   if (!k.status().ok()) return k.status();
-  return std::unique_ptr<Strategy>(new Linas(p, pop, gens, initial, pred));
+  // choice() accepted only the three names, so the parse cannot fail.
+  return std::unique_ptr<Strategy>(
+      new Linas(p, pop, gens, initial, *predictors::parse_accuracy_model(pred)));
 }
 
 }  // namespace nasforge::strategies

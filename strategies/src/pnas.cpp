@@ -15,7 +15,7 @@
 #include <unordered_set>
 
 #include "internal/common.h"
-#include "nasforge/predictors/predictor.h"
+#include "nasforge/predictors/accuracy.h"
 
 namespace nasforge::strategies {
 namespace {
@@ -90,11 +90,8 @@ class Progressive : public Strategy {
       if (queue_.empty()) queue_.push_back(prop_.sample_unseen(proposed_));
       return;
     }
-    predictors::PredictorContext ctx;
-    ctx.space = &s;
-    ctx.seed = rng_.next();
-    auto made = predictors::make_predictor("mlp", ctx);
-    surrogate_ = std::move(*made);
+    surrogate_ =
+        predictors::make_accuracy_predictor(predictors::AccuracyModel::kMlp, s, rng_.next());
     if (!surrogate_->fit(x_, normal_scores(y_)).ok()) return;
 
     if (level_ == 0) beam_ = {Architecture(std::vector<uint32_t>(s.decisions().size(), 0))};

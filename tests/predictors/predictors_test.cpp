@@ -9,12 +9,17 @@
 
 #include "../searchspace/test_util.h"
 #include "nasforge/hardware/counts.h"
-#include "nasforge/predictors/predictor.h"
+#include "nasforge/latency/predictors.h"
 #include "nasforge/predictors/quality.h"
 #include "nasforge/searchspace/rng.h"
 
 namespace nasforge::predictors {
 namespace {
+
+using latency::load_predictor;
+using latency::make_predictor;
+using latency::PredictorContext;
+using latency::TransferMode;
 
 double kendall_brute(const std::vector<double>& a, const std::vector<double>& b) {
   double conc = 0, ta = 0, tb = 0, n0 = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "../searchspace/test_util.h"
 #include "nasforge/predictors/accuracy.h"
@@ -53,16 +54,14 @@ TEST(AccuracyPredictors, RankHeldOutArchitectures) {
     (i < 150 ? train : test).push_back(n.table.archs[rows[i]]);
     (i < 150 ? y : truth).push_back(n.table.values[n.valid][rows[i]]);
   }
-  predictors::PredictorContext ctx;
-  ctx.space = &n.space;
-  ctx.seed = 1;
   for (const char* name : {"mlp", "gp", "wl-gp"}) {
-    auto p = predictors::make_predictor(name, ctx);
-    ASSERT_TRUE(p.ok()) << p.status().message();
-    ASSERT_TRUE((*p)->fit(train, y).ok());
+    const auto model = predictors::parse_accuracy_model(name);
+    ASSERT_TRUE(model.has_value()) << name;
+    auto p = predictors::make_accuracy_predictor(*model, n.space, 1);
+    ASSERT_TRUE(p->fit(train, y).ok());
     std::vector<double> pred;
     double spread = 0;
-    for (const auto& q : (*p)->predict_batch(test)) pred.push_back(q.mean), spread += q.std;
+    for (const auto& q : p->predict_batch(test)) pred.push_back(q.mean), spread += q.std;
     const double tau = predictors::kendall(pred, truth);
     std::printf("%-6s Kendall tau %.3f on 1000 held-out NAS-Bench-201 architectures\n", name, tau);
     // Measured: mlp 0.42, gp 0.34, wl-gp 0.62 (random ranking: 0). The WL kernel's lead is
@@ -71,12 +70,39 @@ TEST(AccuracyPredictors, RankHeldOutArchitectures) {
     EXPECT_GT(spread, 0) << name << " gives no uncertainty";
     // Saved and loaded (a deterministic refit), it predicts the same.
     const std::string path = temp_path(std::string(name) + "_acc.json");
-    ASSERT_TRUE((*p)->save(path).ok());
-    auto back = predictors::load_predictor(path, ctx);
+    ASSERT_TRUE(p->save(path).ok());
+    auto back = predictors::load_accuracy_predictor(path, n.space);
     ASSERT_TRUE(back.ok()) << back.status().message();
     for (size_t i = 0; i < 20; ++i)
-      EXPECT_NEAR((*back)->predict(test[i]).mean, (*p)->predict(test[i]).mean, 1e-6) << name;
+      EXPECT_NEAR((*back)->predict(test[i]).mean, p->predict(test[i]).mean, 1e-6) << name;
   }
+}
+
+// The accuracy loader refuses a latency predictor's file and a file for another space, naming
+// the file.
+TEST(AccuracyPredictors, LoaderRefusesOtherFiles) {
+  const auto& n = nb201();
+  const std::string lut = temp_path("not_accuracy.json");
+  {
+    std::ofstream f(lut);
+    f << "{\"predictor\": \"lut\", \"space_fingerprint\": \"" << n.space.fingerprint() << "\"}\n";
+  }
+  auto refused = predictors::load_accuracy_predictor(lut, n.space);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("expected an accuracy predictor (mlp, gp or wl-gp), "
+                                            "got 'lut'"),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find(lut), std::string::npos);
+  const std::string other = temp_path("other_space.json");
+  {
+    std::ofstream f(other);
+    f << "{\"predictor\": \"mlp\", \"space_fingerprint\": \"0123\"}\n";
+  }
+  auto wrong = predictors::load_accuracy_predictor(other, n.space);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("fitted for another space"), std::string::npos)
+      << wrong.status().message();
 }
 
 // A target that rewards conv3x3 fed by the input: the explanation must say so.

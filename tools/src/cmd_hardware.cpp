@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "nasforge/hardware/counts.h"
 #include "nasforge/hardware/profile.h"
-#include "nasforge/predictors/predictor.h"
+#include "nasforge/latency/predictors.h"
 #include "nasforge/predictors/quality.h"
 #include "nasforge/searchspace/metrics.h"
 #include "nasforge/searchspace/rng.h"
@@ -140,13 +140,13 @@ int run_profile(const Command& cmd, const Args& a) {
 StatusOr<std::unique_ptr<predictors::Predictor>> predictor_from_flags(
     const Args& a, const SearchSpace& space, const Profile* profile,
     const predictors::ArchTable* side) {
-  predictors::PredictorContext ctx;
+  latency::PredictorContext ctx;
   ctx.space = &space;
   ctx.profile = profile;
   ctx.side = side;
   const std::string name = a.get("predictor", "lut");
-  if (name != "lut" && name != "lut+residual") return predictors::load_predictor(name, ctx);
-  auto p = predictors::make_predictor(name, ctx);
+  if (name != "lut" && name != "lut+residual") return latency::load_predictor(name, ctx);
+  auto p = latency::make_predictor(name, ctx);
   if (!p.ok()) return p;
   if (name == "lut+residual") {
     std::vector<Architecture> archs;
@@ -315,7 +315,7 @@ int run_fit_latency(const Command& cmd, const Args& a) {
     archs.push_back(table->archs[rows[i]]);
     y.push_back(table->values[*col][rows[i]]);
   }
-  predictors::PredictorContext ctx;
+  latency::PredictorContext ctx;
   ctx.space = &*space;
   ctx.target_column = a.get("column");
   ctx.transfer = split_commas(a.get("transfer", ""));
@@ -332,8 +332,8 @@ int run_fit_latency(const Command& cmd, const Args& a) {
   if (mode != "learned" && mode != "measured")
     return fail(cmd.name, "--transfer-mode: expected learned or measured, got '" + mode + "'");
   ctx.transfer_mode =
-      mode == "measured" ? predictors::TransferMode::kMeasured : predictors::TransferMode::kLearned;
-  auto p = predictors::make_predictor("table", ctx);
+      mode == "measured" ? latency::TransferMode::kMeasured : latency::TransferMode::kLearned;
+  auto p = latency::make_predictor("table", ctx);
   if (!p.ok()) return fail_status(cmd.name, p.status());
   if (Status st = (*p)->fit(archs, y); !st.ok()) return fail_status(cmd.name, st);
   if (Status st = (*p)->save(a.get("out")); !st.ok()) return fail_status(cmd.name, st);

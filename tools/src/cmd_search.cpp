@@ -103,42 +103,41 @@ std::string fmt(double v) {
   return buf;
 }
 
-int run_search(const Command& cmd, const Args& given) {
-  Args a = given;
-  if (a.has("config") && !apply_config(a.get("config"), a)) return 1;
-  if (!a.positional.empty() && !a.has("space")) a.options["space"] = a.positional[0];
-  for (const char* need : {"space", "budget"})
-    if (!a.has(need))
-      return fail(cmd.name, std::string("expected --") + need + "\n" + command_help(cmd));
+// The search configuration that the flags of `a` describe; nullopt after printing what is wrong.
+std::optional<SearchConfig> search_config(const Command& cmd, const Args& a) {
+  auto fail_config = [&](const std::string& what, const std::string& msg) {
+    fail(what, msg);
+    return std::nullopt;
+  };
   SearchConfig c;
   auto space = load_space_or_report(a.get("space"));
-  if (!space) return 1;
+  if (!space) return std::nullopt;
   c.space = std::make_shared<const SearchSpace>(std::move(*space));
   c.strategy = a.get("strategy", "random");
   for (const auto& o : a.all("option")) {
     const size_t eq = o.find('=');
     if (eq == std::string::npos || eq == 0)
-      return fail(cmd.name, "--option: expected KNOB=VALUE, got '" + o + "'");
+      return fail_config(cmd.name, "--option: expected KNOB=VALUE, got '" + o + "'");
     c.options[o.substr(0, eq)] = o.substr(eq + 1);
   }
   for (const auto& m : a.all("metric")) {
     auto s = MetricSpec::parse(m);
-    if (!s.ok()) return fail(cmd.name, "--metric: " + s.status().message());
+    if (!s.ok()) return fail_config(cmd.name, "--metric: " + s.status().message());
     c.metrics.push_back(*s);
   }
   for (const auto& m : a.all("report")) {
     auto s = MetricSpec::parse(m);
-    if (!s.ok()) return fail(cmd.name, "--report: " + s.status().message());
+    if (!s.ok()) return fail_config(cmd.name, "--report: " + s.status().message());
     c.reports.push_back(*s);
   }
   for (const auto& o : a.all("objective")) {
     auto s = ObjectiveSpec::parse(o);
-    if (!s.ok()) return fail(cmd.name, "--objective: " + s.status().message());
+    if (!s.ok()) return fail_config(cmd.name, "--objective: " + s.status().message());
     c.objectives.push_back(*s);
   }
   for (const auto& k : a.all("constraint")) {
     auto s = ConstraintSpec::parse(k);
-    if (!s.ok()) return fail(cmd.name, "--constraint: " + s.status().message());
+    if (!s.ok()) return fail_config(cmd.name, "--constraint: " + s.status().message());
     c.constraints.push_back(*s);
   }
   if (a.has("reference")) {
@@ -146,64 +145,39 @@ int run_search(const Command& cmd, const Args& given) {
     for (const auto& r : a.all("reference")) {
       auto v = parse_number(r);
       if (!v)
-        return fail(cmd.name, "--reference: expected a number per objective, got '" + r + "'");
+        return fail_config(cmd.name,
+                           "--reference: expected a number per objective, got '" + r + "'");
       ref.push_back(*v);
     }
     c.reference = ref;
   }
   auto budget = parse_count("budget", a.get("budget"));
-  if (!budget) return 1;
+  if (!budget) return std::nullopt;
   c.budget = *budget;
   if (a.has("seed")) {
     auto s = parse_count("seed", a.get("seed"));
-    if (!s) return 1;
+    if (!s) return std::nullopt;
     c.seed = *s;
   }
   if (a.has("batch")) {
     auto b = parse_count("batch", a.get("batch"));
     if (!b || *b == 0 || *b > 100000) {
       if (b) std::cerr << "--batch: expected an integer in [1, 100000]\n";
-      return 1;
+      return std::nullopt;
     }
     c.batch = *b;
   }
   c.out_dir = a.get("out");
   c.data = a.get("data");
-  auto search = evaluation::Search::create(c);
-  if (!search.ok()) return fail(cmd.name, search.status().message());
-  const SearchConfig& cfg = (*search)->config();
-  const bool json = a.has("json");
+  c.out_dir = a.get("out");
+  c.data = a.get("data");
+  return c;
+}
 
-  auto feas = (*search)->check_feasibility();
-  if (!json)
-    for (const auto& b : feas.checks)
-      std::cerr << "constraint " << b.constraint << ": "
-                << (b.best ? std::string(b.feasible ? "can be met" : "CANNOT be met") + "; best " +
-                                 fmt(*b.best) + " (" + b.how + ")"
-                           : b.how)
-                << "\n";
-  if (!feas.feasible) {
-    std::cerr << "nasforge search: error: " << feas.message << "\n";
-    return 2;
-  }
-  if (!c.out_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(c.out_dir, ec);
-    const fs::path copy = fs::path(c.out_dir) / "space.yaml";
-    if (!fs::exists(copy)) fs::copy_file(a.get("space"), copy, ec);
-  }
-  ProgressBar bar(cfg.strategy + " on " + cfg.space->name(), static_cast<int64_t>(cfg.budget));
-  std::string last;
-  auto res = (*search)->run([&](uint64_t done, uint64_t, const std::string& line) {
-    last = line;
-    if (!json) bar.update(static_cast<int64_t>(done), line);
-  });
-  if (!res.ok()) return fail(cmd.name, res.status().message());
-  if (!json) bar.finish(last);
-  if (json) {
-    std::cout << evaluation::result_json(cfg, *res) << "\n";
-    return 0;
-  }
+// The human-readable summary of a finished search: counts, the Pareto front, its hypervolume
+// and the best architecture.
+void print_search_result(const SearchConfig& cfg, const evaluation::SearchResult& r) {
+  const evaluation::SearchResult* res = &r;
   if (!res->stopped.empty()) std::cerr << "note: " << res->stopped << "\n";
   size_t infeasible = 0, failed = 0;
   for (const auto& t : res->trials) {
@@ -211,11 +185,12 @@ int run_search(const Command& cmd, const Args& given) {
     failed += t.status == "failed";
   }
   std::cout << res->trials.size() << " trials (" << res->reused << " replayed from "
-            << (c.out_dir.empty() ? "memory" : c.out_dir + "/trials.sqlite") << ", " << res->repeats
-            << " repeats not counted, " << infeasible << " infeasible, " << failed << " failed)\n";
+            << (cfg.out_dir.empty() ? "memory" : cfg.out_dir + "/trials.sqlite") << ", "
+            << res->repeats << " repeats not counted, " << infeasible << " infeasible, " << failed
+            << " failed)\n";
   if (res->pareto.empty()) {
     std::cout << "no feasible architecture was found within the budget\n";
-    return 0;
+    return;
   }
   // The Pareto front as a table.
   std::vector<std::string> cols;
@@ -237,7 +212,7 @@ int run_search(const Command& cmd, const Args& given) {
   std::cout << "hypervolume " << fmt(res->hypervolume) << " (reference";
   for (size_t m = 0; m < res->reference.size(); ++m)
     std::cout << " " << cfg.objectives[m].metric.name << "=" << fmt(res->reference[m]);
-  std::cout << (c.reference ? ")\n" : ", the worst feasible value of each objective found)\n");
+  std::cout << (cfg.reference ? ")\n" : ", the worst feasible value of each objective found)\n");
   if (res->best) {
     const auto& t = res->trials[*res->best];
     std::cout << "best " << cfg.objectives[0].metric.name << ": "
@@ -245,6 +220,53 @@ int run_search(const Command& cmd, const Args& given) {
     for (const auto& [k, v] : t.report) std::cout << ", " << k << " " << fmt(v);
     std::cout << "  " << t.arch << "\n";
   }
+}
+
+int run_search(const Command& cmd, const Args& given) {
+  Args a = given;
+  if (a.has("config") && !apply_config(a.get("config"), a)) return 1;
+  if (!a.positional.empty() && !a.has("space")) a.options["space"] = a.positional[0];
+  for (const char* need : {"space", "budget"})
+    if (!a.has(need))
+      return fail(cmd.name, std::string("expected --") + need + "\n" + command_help(cmd));
+  auto c = search_config(cmd, a);
+  if (!c) return 1;
+  auto search = evaluation::Search::create(*c);
+  if (!search.ok()) return fail(cmd.name, search.status().message());
+  const SearchConfig& cfg = (*search)->config();
+  const bool json = a.has("json");
+
+  auto feas = (*search)->check_feasibility();
+  if (!json)
+    for (const auto& b : feas.checks)
+      std::cerr << "constraint " << b.constraint << ": "
+                << (b.best ? std::string(b.feasible ? "can be met" : "CANNOT be met") + "; best " +
+                                 fmt(*b.best) + " (" + b.how + ")"
+                           : b.how)
+                << "\n";
+  if (!feas.feasible) {
+    std::cerr << "nasforge search: error: " << feas.message << "\n";
+    return 2;
+  }
+  if (!c->out_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(c->out_dir, ec);
+    const fs::path copy = fs::path(c->out_dir) / "space.yaml";
+    if (!fs::exists(copy)) fs::copy_file(a.get("space"), copy, ec);
+  }
+  ProgressBar bar(cfg.strategy + " on " + cfg.space->name(), static_cast<int64_t>(cfg.budget));
+  std::string last;
+  auto res = (*search)->run([&](uint64_t done, uint64_t, const std::string& line) {
+    last = line;
+    if (!json) bar.update(static_cast<int64_t>(done), line);
+  });
+  if (!res.ok()) return fail(cmd.name, res.status().message());
+  if (!json) bar.finish(last);
+  if (json) {
+    std::cout << evaluation::result_json(cfg, *res) << "\n";
+    return 0;
+  }
+  print_search_result(cfg, *res);
   return 0;
 }
 

@@ -5,7 +5,7 @@
 
 #include "cli.h"
 #include "nasforge/hardware/device.h"
-#include "nasforge/predictors/predictor.h"
+#include "nasforge/latency/predictors.h"
 #include "nasforge/searchspace/dsl.h"
 #include "nasforge/searchspace/json.h"
 #include "nasforge/searchspace/metrics.h"
@@ -159,7 +159,7 @@ int run_list(const Command&, const Args& a) {
   if (all || what == "predictors") {
     known = true;
     std::cout << "predictors:\n";
-    for (const auto& p : predictors::predictor_names()) std::cout << "  " << p << "\n";
+    for (const auto& p : latency::predictor_names()) std::cout << "  " << p << "\n";
   }
   if (all || what == "metrics") {
     known = true;

@@ -1,4 +1,4 @@
-// Shared by the accuracy predictors: their saved form (the training set) and their factories.
+// Shared by the accuracy predictors: their saved form (the training set).
 #pragma once
 
 #include <memory>
@@ -16,10 +16,5 @@ std::string training_set_json(const SearchSpace& space, const std::vector<Archit
 // Reads the training set back; errors go to d with their position.
 bool read_training_set(const AstNode& root, const SearchSpace& space,
                        std::vector<Architecture>& archs, std::vector<double>& y, Diagnostics& d);
-
-StatusOr<std::unique_ptr<Predictor>> make_accuracy(const std::string& name,
-                                                   const PredictorContext& ctx);
-StatusOr<std::unique_ptr<Predictor>> load_accuracy(const AstNode& root, const std::string& name,
-                                                   const PredictorContext& ctx, Diagnostics& d);
 
 }  // namespace nasforge::predictors

@@ -55,6 +55,14 @@ class SpaceBuilder {
   static std::string check_value(int64_t v, DomainType type);
   // The domain written at `n`: a fixed scalar, {choice: [...]}, {range: {...}} or $name.
   std::optional<Domain> domain_at(const AstNode& n, const std::string& path, DomainType type);
+  // domain_at's parts: the domain a value, {choice} or {range} at `path` defines (use_note says
+  // where a let is used), one listed value, and a {min, max, step} range.
+  std::optional<Domain> domain_of(const AstNode& body, const std::string& path, DomainType type,
+                                  const std::string& use_note);
+  bool add_domain_value(const AstNode& v, const std::string& path, const std::string& use_note,
+                        Domain& dom);
+  bool add_domain_range(const AstNode& v, const std::string& path, const std::string& use_note,
+                        Domain& dom);
   // A fixed value or a new decision labelled `label`.
   std::optional<IntParam> param(const AstNode& n, const std::string& path, DomainType type,
                                 const std::string& label, const std::string& key,
@@ -96,6 +104,26 @@ class SpaceBuilder {
   // --- check_cells.cpp ---
   void check_cells(const AstNode& map, const std::string& path);
   void check_cell(const std::string& name, const AstNode& def, const std::string& path);
+  // check_cell's steps: inputs, nodes, combine and the op domain; the edges (dense, listed or
+  // {choose: K}); that every node is fed and reaches the output; the cell's decisions.
+  struct CellEdgeSpec {
+    int from, to;
+    std::optional<Domain> op;  // an edge's own op
+    SourceLoc loc;
+  };
+  bool check_cell_shape(const AstNode& def, const std::string& path, CellTemplate& cell,
+                        std::optional<Domain>& ops);
+  bool check_cell_edges(const AstNode& def, const std::string& path,
+                        const std::optional<Domain>& ops, CellTemplate& cell,
+                        std::vector<CellEdgeSpec>& out);
+  bool check_listed_edges(const AstNode& def, const std::string& path,
+                          const std::optional<Domain>& ops, const CellTemplate& cell,
+                          std::vector<CellEdgeSpec>& out);
+  bool check_cell_graph(const AstNode& edges, const std::string& path, const CellTemplate& cell,
+                        const std::vector<CellEdgeSpec>& listed);
+  void add_cell_decisions(const AstNode& def, CellTemplate& cell,
+                          const std::vector<CellEdgeSpec>& listed,
+                          const std::optional<Domain>& ops);
 
   // --- check_space.cpp ---
   void check_lets(const AstNode& map, const std::string& path);

@@ -1,11 +1,12 @@
 // Accuracy predictors: an MLP ensemble and an RBF Gaussian process on the one-hot encoding, and
 // a Gaussian process on the Weisfeiler-Lehman graph kernel (NAS-BOWL), whose subtree features
-// also explain what it learnt. All three are Predictors (predictor.h) and register by name
+// also explain what it learnt. All three are Predictors (predictor.h), made by AccuracyModel
 // ("mlp", "gp", "wl-gp"). They save their training set and settings; loading refits, which is
-// deterministic.
+// deterministic. They need only the search space (no hardware, no LibTorch).
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -13,6 +14,26 @@
 #include "nasforge/predictors/predictor.h"
 
 namespace nasforge::predictors {
+
+enum class AccuracyModel {
+  kMlp,   // an ensemble of small MLPs on the one-hot encoding (mean and spread of the members)
+  kGp,    // a Gaussian process with an RBF kernel on the one-hot encoding
+  kWlGp,  // a Gaussian process on the Weisfeiler-Lehman subtree kernel (NAS-BOWL)
+};
+const char* accuracy_model_name(AccuracyModel m);  // "mlp", "gp", "wl-gp"
+std::optional<AccuracyModel> parse_accuracy_model(const std::string& name);
+
+// A new, unfitted accuracy predictor; `seed` draws the MLP ensemble's initialisation and batches.
+std::unique_ptr<Predictor> make_accuracy_predictor(AccuracyModel m, const SearchSpace& space,
+                                                   uint64_t seed);
+// One saved by Predictor::save (refitted on its saved training set); refused, naming the file,
+// for another space or for a latency predictor.
+StatusOr<std::unique_ptr<Predictor>> load_accuracy_predictor(const std::string& path,
+                                                             const SearchSpace& space);
+// The same, from a file already read (read_saved_predictor); errors go to `d`.
+StatusOr<std::unique_ptr<Predictor>> load_accuracy_predictor(const AstNode& root, AccuracyModel m,
+                                                             const SearchSpace& space,
+                                                             Diagnostics& d);
 
 // Weisfeiler-Lehman subtree motifs of a labelled DAG, iteration 0..h. A vertex's label at
 // iteration i+1 is its label at i followed by the sorted labels of its predecessors at i, in

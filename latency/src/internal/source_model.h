@@ -8,16 +8,16 @@
 #include <string>
 
 #include "internal/arch_features.h"
-#include "internal/models.h"
+#include "nasforge/predictors/models.h"
 #include "nasforge/predictors/table.h"
 
-namespace nasforge::predictors {
+namespace nasforge::latency {
 
 struct SourceModel {
   std::string column;
-  Ridge ridge;  // log ms
+  predictors::Ridge ridge;  // log ms
 
-  static StatusOr<SourceModel> fit(const ArchFeatures& f, const ArchTable& table,
+  static StatusOr<SourceModel> fit(const ArchFeatures& f, const predictors::ArchTable& table,
                                    const std::string& column);
   static std::vector<double> features(const ArchFeatures& f, const Architecture& a,
                                       const ArchFeatures::Seen& s);
@@ -27,4 +27,4 @@ struct SourceModel {
   static SourceModel from_json(const AstNode& node, const std::string& at, Diagnostics& d);
 };
 
-}  // namespace nasforge::predictors
+}  // namespace nasforge::latency

@@ -5,7 +5,9 @@
 
 #include "nasforge/searchspace/json.h"
 
-namespace nasforge::predictors {
+namespace nasforge::latency {
+
+using namespace nasforge::predictors;  // the models and tables this library builds on
 
 std::vector<double> SourceModel::features(const ArchFeatures& f, const Architecture& a,
                                           const ArchFeatures::Seen& s) {
@@ -59,4 +61,4 @@ SourceModel SourceModel::from_json(const AstNode& node, const std::string& at, D
   return m;
 }
 
-}  // namespace nasforge::predictors
+}  // namespace nasforge::latency

@@ -6,7 +6,7 @@
 
 #include "nasforge/hardware/counts.h"
 
-namespace nasforge::predictors {
+namespace nasforge::latency {
 
 namespace {
 std::string unit_class(const Unit& u) {
@@ -61,4 +61,4 @@ std::vector<double> ArchFeatures::onehot(const Architecture& a) const {
   return {e.begin(), e.end()};
 }
 
-}  // namespace nasforge::predictors
+}  // namespace nasforge::latency

@@ -7,12 +7,14 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "internal/models.h"
 #include "internal/predictors.h"
 #include "nasforge/hardware/counts.h"
+#include "nasforge/predictors/models.h"
 #include "nasforge/searchspace/json.h"
 
-namespace nasforge::predictors {
+namespace nasforge::latency {
+
+using namespace nasforge::predictors;  // the models and tables this library builds on
 
 namespace {
 
@@ -291,4 +293,4 @@ StatusOr<std::unique_ptr<Predictor>> load_lut(const AstNode& root, const std::st
   return std::unique_ptr<Predictor>(std::move(p));
 }
 
-}  // namespace nasforge::predictors
+}  // namespace nasforge::latency

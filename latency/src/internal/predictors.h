@@ -1,12 +1,12 @@
-// Factories and loaders of the predictors, one pair per file, joined by the registry.
+// Factories and loaders of the latency predictors, one pair per file, joined by the registry.
 #pragma once
 
 #include <memory>
 
-#include "nasforge/predictors/predictor.h"
+#include "nasforge/latency/predictors.h"
 #include "nasforge/searchspace/yaml_ast.h"
 
-namespace nasforge::predictors {
+namespace nasforge::latency {
 
 StatusOr<std::unique_ptr<Predictor>> make_lut(const std::string& name, const PredictorContext& ctx);
 StatusOr<std::unique_ptr<Predictor>> load_lut(const AstNode& root, const std::string& name,
@@ -15,4 +15,4 @@ StatusOr<std::unique_ptr<Predictor>> make_table(const PredictorContext& ctx);
 StatusOr<std::unique_ptr<Predictor>> load_table(const AstNode& root, const PredictorContext& ctx,
                                                 Diagnostics& d);
 
-}  // namespace nasforge::predictors
+}  // namespace nasforge::latency

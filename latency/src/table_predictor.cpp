@@ -17,12 +17,14 @@
 #include <sstream>
 
 #include "internal/arch_features.h"
-#include "internal/models.h"
 #include "internal/predictors.h"
 #include "internal/source_model.h"
+#include "nasforge/predictors/models.h"
 #include "nasforge/searchspace/json.h"
 
-namespace nasforge::predictors {
+namespace nasforge::latency {
+
+using namespace nasforge::predictors;  // the models and tables this library builds on
 
 const char* transfer_mode_name(TransferMode m) {
   return m == TransferMode::kMeasured ? "measured" : "learned";
@@ -300,4 +302,4 @@ StatusOr<std::unique_ptr<Predictor>> load_table(const AstNode& root, const Predi
   return std::unique_ptr<Predictor>(std::move(p));
 }
 
-}  // namespace nasforge::predictors
+}  // namespace nasforge::latency

@@ -8,7 +8,7 @@
 
 #include "nasforge/searchspace/units.h"
 
-namespace nasforge::predictors {
+namespace nasforge::latency {
 
 class ArchFeatures {
  public:
@@ -36,4 +36,4 @@ class ArchFeatures {
   bool countings_differ_ = false;
 };
 
-}  // namespace nasforge::predictors
+}  // namespace nasforge::latency
