@@ -8,6 +8,10 @@
 //
 // usage: supernet_step_bench [REPO_ROOT] [--space zoo/mobilenet.yaml] [--batch 128]
 //                            [--steps 30] [--threads 2] [--paths 3] [--dump DIR]
+//                            [--only-steps 0|1]
+//
+// --only-steps 1 stops after the training-step figure (no inference or relaxed part), for
+// bench/python_comparison.sh, which alternates this program with the Python peer.
 //
 // --dump DIR writes what bench/python/mobilenet_supernet.py needs to check itself against this
 // network and to time on the same data: the supernet's initial state (state.txt names each
@@ -100,7 +104,8 @@ int main(int argc, char** argv) {
                                  {"steps", "30"},
                                  {"threads", "2"},
                                  {"paths", "3"},
-                                 {"dump", ""}});
+                                 {"dump", ""},
+                                 {"only-steps", "0"}});
   const int64_t batch = flags.num("batch"), steps = flags.num("steps"),
                 threads = flags.num("threads"), npaths = flags.num("paths");
   torch::set_num_threads(static_cast<int>(threads));
@@ -172,6 +177,7 @@ int main(int argc, char** argv) {
       median(ratios), median(fb_ratios));
   std::printf("FIGURE supernet.step_ratio: %.3f, target <= 1.10: %s\n", median(ratios),
               median(ratios) <= 1.10 ? "met" : "missed");
+  if (flags.num("only-steps") != 0) return 0;
 
   // Inference at batch 1 (eval mode, no grad): a single path through the supernet against the
   // extracted static network, interleaved, on the first image of the batch.

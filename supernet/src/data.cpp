@@ -1,31 +1,27 @@
 #include "nasforge/supernet/data.h"
 
 #include <torch/torch.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 
+#include "nasforge/searchspace/files.h"
+
 namespace nasforge::data {
 
 namespace {
 
+// The dataset files are gzip streams: refuse anything else (read_text_file would pass a plain
+// file through), then decompress through the shared reader.
 StatusOr<std::string> read_gzip(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) return NotFound(path + ": cannot open");
-  std::string out;
-  char buf[1 << 16];
-  int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  int err = 0;
-  const char* msg = gzerror(f, &err);
-  std::string what = err != Z_OK && err != Z_STREAM_END ? msg : "";
-  gzclose(f);
-  if (n < 0 || !what.empty())
-    return InvalidArgument(path + ": expected a gzip stream, got a corrupt one (" + what + ")");
-  return out;
+  char magic[2] = {0, 0};
+  std::ifstream(path, std::ios::binary).read(magic, 2);
+  if (std::filesystem::exists(path) && !(static_cast<unsigned char>(magic[0]) == 0x1f &&
+                                         static_cast<unsigned char>(magic[1]) == 0x8b))
+    return InvalidArgument(path + ": expected a gzip stream (magic 1f 8b), got another file");
+  return read_text_file(path);
 }
 
 uint32_t big_endian(const std::string& s, size_t off) {

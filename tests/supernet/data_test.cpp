@@ -92,6 +92,25 @@ TEST(FashionMnistReader, ClearErrors) {
             dir.str() +
                 "/train-images-idx3-ubyte.gz: expected an IDX file with magic "
                 "0x00000803, got another magic number");
+  // Not gzip at all, and a gzip stream cut short.
+  std::ofstream(dir.str() + "/train-images-idx3-ubyte.gz") << images;
+  EXPECT_EQ(load_fashion_mnist(dir.str()).status().message(),
+            dir.str() +
+                "/train-images-idx3-ubyte.gz: expected a gzip stream (magic 1f 8b), got another "
+                "file");
+  write_gz(dir.str() + "/train-images-idx3-ubyte.gz", images);
+  {
+    std::string whole;
+    {
+      std::ifstream in(dir.str() + "/train-images-idx3-ubyte.gz", std::ios::binary);
+      whole.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    std::ofstream(dir.str() + "/train-images-idx3-ubyte.gz", std::ios::binary | std::ios::trunc)
+        << whole.substr(0, whole.size() / 2);
+  }
+  const std::string cut = load_fashion_mnist(dir.str()).status().message();
+  EXPECT_NE(cut.find(dir.str() + "/train-images-idx3-ubyte.gz: "), std::string::npos) << cut;
+  EXPECT_TRUE(cut.find("truncated") != std::string::npos) << cut;
 }
 
 TEST(FashionMnistReader, TheInstalledDataset) {
