@@ -11,6 +11,7 @@
 
 #include "internal/feasibility.h"
 #include "nasforge/searchspace/dsl.h"
+#include "nasforge/searchspace/folder_lock.h"
 #include "nasforge/strategies/pareto.h"
 #include "nasforge/strategies/strategy.h"
 
@@ -82,6 +83,7 @@ struct Search::Impl {
   std::vector<std::pair<std::string, std::shared_ptr<MetricSource>>> reports;
   std::unique_ptr<CheapFeasibility> cheap;
   std::optional<FeasibilityReport> feasibility;  // computed once, by the first check
+  FolderLock lock;  // the output folder's, held while the search exists (one writer per folder)
   explicit Impl(std::shared_ptr<SourceFactory> f) : factory(std::move(f)) {}
 };
 
@@ -116,6 +118,11 @@ StatusOr<std::unique_ptr<Search>> Search::create(SearchConfig c,
     return InvalidArgument("a shared source factory must be made for the search's own space");
   s->impl_ = std::make_unique<Impl>(factory ? factory : std::make_shared<SourceFactory>(ctx));
   Impl& im = *s->impl_;
+  if (!c.out_dir.empty()) {
+    auto lock = FolderLock::acquire(c.out_dir, "nasforge search");
+    if (!lock.ok()) return lock.status();
+    im.lock = std::move(*lock);
+  }
   std::set<std::string> named;
   for (const auto& m : c.metrics) {
     if (!named.insert(m.metric.name).second)
@@ -420,13 +427,10 @@ StatusOr<StoredSearch> load_search(const std::string& dir) {
   auto space = load_space((fs::path(dir) / "space.yaml").string(), diags);
   if (!space) return InvalidArgument(diags.str());
   out.space = std::make_shared<const SearchSpace>(std::move(*space));
-  auto store = TrialStore::open((fs::path(dir) / "trials.sqlite").string(), {});
-  if (!store.ok()) return store.status();
-  auto config = (*store)->config();
-  if (!config.ok()) return config.status();
-  auto trials = (*store)->all();
-  if (!trials.ok()) return trials.status();
-  out.trials = std::move(*trials);
+  auto snapshot = TrialStore::read_snapshot((fs::path(dir) / "trials.sqlite").string());
+  if (!snapshot.ok()) return snapshot.status();
+  auto* config = &snapshot->config;
+  out.trials = std::move(snapshot->trials);
   std::istringstream objectives((*config)["objectives"]), metrics((*config)["metrics"]);
   for (std::string word; objectives >> word;) {
     auto o = ObjectiveSpec::parse(word);

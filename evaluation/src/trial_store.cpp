@@ -79,7 +79,6 @@ StatusOr<std::unique_ptr<TrialStore>> TrialStore::open(
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   if (ec)
     return FailedPrecondition(parent.string() + ": cannot create the folder: " + ec.message());
-  const bool existed = std::filesystem::exists(path);
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK) {
@@ -99,33 +98,62 @@ StatusOr<std::unique_ptr<TrialStore>> TrialStore::open(
             "status TEXT NOT NULL, error TEXT NOT NULL, violation REAL NOT NULL, "
             "started REAL NOT NULL, seconds REAL NOT NULL);");
   if (!st.ok()) return st;
-  // Compare or write the configuration.
-  auto read = store->config();
-  if (!read.ok()) return read.status();
-  const std::map<std::string, std::string>& stored = *read;
-  if (existed && !stored.empty()) {
-    for (const auto& [k, v] : config) {
-      bool free = false;
-      for (const auto& m : may_change) free |= m == k;
-      auto it = stored.find(k);
-      const std::string was = it == stored.end() ? "(absent)" : it->second;
-      if (!free && was != v)
-        return FailedPrecondition(path + " holds a run with another configuration: " + k +
-                                  " was '" + was + "', now '" + v +
-                                  "'; use another --out, or the same settings to resume");
+  // Compare or write the configuration in one write transaction: BEGIN IMMEDIATE takes the
+  // database's write lock first, so two processes that open a new store at once cannot both
+  // see it empty; the second waits, then compares with what the first wrote.
+  NF_RETURN_IF_ERROR(exec(db, path, "BEGIN IMMEDIATE"));
+  auto check_and_write = [&]() -> Status {
+    auto read = store->config();
+    if (!read.ok()) return read.status();
+    const std::map<std::string, std::string>& stored = *read;
+    if (!stored.empty()) {
+      for (const auto& [k, v] : config) {
+        bool free = false;
+        for (const auto& m : may_change) free |= m == k;
+        auto it = stored.find(k);
+        const std::string was = it == stored.end() ? "(absent)" : it->second;
+        if (!free && was != v)
+          return FailedPrecondition(path + " holds a run with another configuration: " + k +
+                                    " was '" + was + "', now '" + v +
+                                    "'; use another --out, or the same settings to resume");
+      }
     }
+    for (const auto& [k, v] : config) {
+      Stmt ins;
+      sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)", -1, &ins.s,
+                         nullptr);
+      sqlite3_bind_text(ins.s, 1, k.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(ins.s, 2, v.c_str(), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(ins.s) != SQLITE_DONE) return sql_error(db, path, "cannot write the config");
+    }
+    return exec(db, path, "COMMIT");
+  };
+  if (Status st = check_and_write(); !st.ok()) {
+    (void)exec(db, path, "ROLLBACK");
+    return st;
   }
-  NF_RETURN_IF_ERROR(exec(db, path, "BEGIN"));
-  for (const auto& [k, v] : config) {
-    Stmt ins;
-    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)", -1, &ins.s,
-                       nullptr);
-    sqlite3_bind_text(ins.s, 1, k.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(ins.s, 2, v.c_str(), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(ins.s) != SQLITE_DONE) return sql_error(db, path, "cannot write the config");
-  }
-  NF_RETURN_IF_ERROR(exec(db, path, "COMMIT"));
   return store;
+}
+
+StatusOr<TrialStore::Snapshot> TrialStore::read_snapshot(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    Status st = sql_error(db, path, "cannot open the trial store");
+    sqlite3_close(db);
+    return st;
+  }
+  TrialStore store(db, path);
+  sqlite3_busy_timeout(db, 5000);
+  NF_RETURN_IF_ERROR(exec(db, path, "BEGIN").WithContext("not a nasforge trial store (SQLite)"));
+  Snapshot out;
+  auto config = store.config();
+  if (!config.ok()) return config.status().WithContext("not a nasforge trial store (SQLite)");
+  auto trials = store.all();
+  if (!trials.ok()) return trials.status();
+  NF_RETURN_IF_ERROR(exec(db, path, "COMMIT"));
+  out.config = std::move(*config);
+  out.trials = std::move(*trials);
+  return out;
 }
 
 TrialStore::~TrialStore() { sqlite3_close(db_); }

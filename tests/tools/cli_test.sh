@@ -85,6 +85,37 @@ expect "train-supernet stops at --max-steps with a checkpoint" 0 "checkpoint: $R
 expect "train-supernet resumes" 0 "resuming $RUN/checkpoint.pt at epoch 1, step 3" -- \
   "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$RUN" \
   --max-steps 5 --threads 2
+# A resume must be the same run: other data, seed or config are refused, naming what differs;
+# a larger --epochs extends the run and is recorded; a smaller one is refused.
+expect "resume refuses other data" 1 "was trained on --data synthetic, not fashion-mnist; this is a different run: use another --out" -- \
+  "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data fashion-mnist --out "$RUN" --max-steps 6
+expect "resume refuses another seed" 1 "the training config differs from the run's (seed was '0', now '9')" -- \
+  "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$RUN" --seed 9 --max-steps 6
+printf 'batch_size: 64\nbn_recalibration_batches: 2\n' > "$TMP/other.yaml"
+expect "resume refuses another config" 1 "(batch_size was '32', now '64')" -- \
+  "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$RUN" --config "$TMP/other.yaml" --max-steps 6
+expect "resume may extend --epochs" 0 "extending $RUN from 1 to 2 epochs (recorded in train.yaml)" -- \
+  "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$RUN" --epochs 2 --max-steps 6 --threads 2
+if grep -qx 'epochs: 2' "$RUN/train.yaml"; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: the extended epochs are not in train.yaml"; fi
+expect "resume refuses fewer --epochs" 1 "--epochs 1: $RUN is set for 2 epochs; --epochs may extend a run, not shorten it" -- \
+  "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$RUN" --epochs 1 --max-steps 6
+# One writer per run folder, for train-supernet too; the lock dies with a kill -9.
+"$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$TMP/busy" \
+  --config "$TMP/small.yaml" --max-steps 100000 --threads 1 > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do  # until it holds the lock, at most 30 s
+  grep -q "^$pid " "$TMP/busy/.nasforge.lock" 2>/dev/null && break
+  sleep 0.1
+done
+expect "a second train-supernet is refused while the first runs" 1 \
+  "$TMP/busy is in use by another process (PID $pid, nasforge train-supernet)" -- \
+  "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$TMP/busy" --max-steps 1
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+expect "after a kill -9 the folder is free" 0 "checkpoint: $TMP/busy/checkpoint.pt" -- \
+  "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$TMP/busy" \
+  --config "$TMP/small.yaml" --max-steps 1 --threads 1
 ARCH='stage1=d2w24:k3e4,k5e6/stage2=d2w40:k3e3,k7e6'
 expect "eval prints accuracy" 0 "(valid, 512 images, BN recalibrated on 2 batches)" -- \
   "$NF" eval --checkpoint "$RUN" --arch "$ARCH" --threads 2
@@ -189,6 +220,11 @@ for _ in $(seq 1 300); do  # until some trials are committed (the WAL grows), at
   [[ $(stat -c %s "$TMP/killed/trials.sqlite-wal" 2>/dev/null || echo 0) -gt 200000 ]] && break
   sleep 0.1
 done
+# One writer per run folder: a second search into it (another seed) is refused, naming the
+# holder, while the first runs; after the kill -9 the folder is free again (no stale lock).
+expect "a second writer is refused while the first runs" 1 \
+  "$TMP/killed is in use by another process (PID $pid, nasforge search)" -- \
+  "$NF" search --space zoo/nb201.yaml --objective params:min --budget 4000 --seed 7 --out "$TMP/killed"
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 out=$("$NF" search --space zoo/nb201.yaml --objective params:min --budget 4000 --out "$TMP/killed" --json 2>&1)

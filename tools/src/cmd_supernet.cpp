@@ -14,6 +14,8 @@
 #include "cli.h"
 #include "nasforge/hardware/measuring_thread.h"
 #include "nasforge/searchspace/dsl.h"
+#include "nasforge/searchspace/files.h"
+#include "nasforge/searchspace/folder_lock.h"
 #include "nasforge/supernet/run.h"
 #include "nasforge/supernet/train.h"
 #include "progress.h"
@@ -154,6 +156,46 @@ std::optional<int64_t> max_steps_of(const Args& a) {
   return static_cast<int64_t>(*m);
 }
 
+// The first line on which two configs (TrainConfig::str()) differ, other than the schedule's
+// length: "key: stored, now: given". Empty when they agree.
+std::string config_difference(const supernet::TrainConfig& stored,
+                              const supernet::TrainConfig& given) {
+  std::istringstream a(stored.str()), b(given.str());
+  for (std::string la, lb; std::getline(a, la) && std::getline(b, lb);) {
+    if (la == lb || la.rfind("epochs: ", 0) == 0) continue;
+    const size_t colon = la.find(':');
+    return la.substr(0, colon) + " was '" + la.substr(colon + 2) + "', now '" +
+           lb.substr(lb.find(':') + 2) + "'";
+  }
+  return "";
+}
+
+// A resumed run must be the same run: the same data and training config (seed included). A
+// larger --epochs extends it and is recorded in train.yaml; anything else is refused, naming
+// what differs. `config` is the stored config with this command's flags applied.
+int check_resume_identity(const Command& cmd, const Args& a, const fs::path& dir,
+                          const supernet::RunFolder& stored, const supernet::TrainConfig& config) {
+  const std::string other = "; this is a different run: use another --out";
+  if (stored.data != a.get("data"))
+    return fail(cmd.name, dir.string() + " was trained on --data " + stored.data + ", not " +
+                              a.get("data") + other);
+  if (std::string diff = config_difference(stored.config, config); !diff.empty())
+    return fail(cmd.name, dir.string() + ": the training config differs from the run's (" + diff +
+                              ")" + other);
+  if (config.epochs < stored.config.epochs)
+    return fail(cmd.name, "--epochs " + std::to_string(config.epochs) + ": " + dir.string() +
+                              " is set for " + std::to_string(stored.config.epochs) +
+                              " epochs; --epochs may extend a run, not shorten it" + other);
+  if (config.epochs > stored.config.epochs) {
+    if (Status st = write_atomically((dir / "train.yaml").string(), config.str(), "train.yaml");
+        !st.ok())
+      return fail(cmd.name, st.message());
+    std::cerr << "extending " << dir.string() << " from " << stored.config.epochs << " to "
+              << config.epochs << " epochs (recorded in train.yaml)\n";
+  }
+  return 0;
+}
+
 int run_train_supernet(const Command& cmd, const Args& a) {
   for (const char* need : {"space", "data", "out"})
     if (!a.has(need))
@@ -162,6 +204,9 @@ int run_train_supernet(const Command& cmd, const Args& a) {
   auto space = shared_space(a.get("space"));
   if (!space) return 1;
   const fs::path dir = a.get("out");
+  // One writer per run folder, from before anything in it is read until the process ends.
+  auto lock = FolderLock::acquire(dir.string(), "nasforge train-supernet");
+  if (!lock.ok()) return fail(cmd.name, lock.status().message());
   const fs::path checkpoint = dir / "checkpoint.pt";
   const bool resume = fs::exists(checkpoint);
   // A resumed run keeps its stored config, so it continues exactly; --epochs may extend it.
@@ -180,7 +225,7 @@ int run_train_supernet(const Command& cmd, const Args& a) {
                                 a.get("valid-size"));
     valid_size = static_cast<int64_t>(*v);
   }
-  if (resume) {  // the split the run began with
+  if (resume) {  // the same run: data, config, seed and split
     auto stored = load_run(dir.string());
     if (!stored.ok()) return fail(cmd.name, stored.status().message());
     if (a.has("valid-size") && stored->valid_size != valid_size)
@@ -188,21 +233,24 @@ int run_train_supernet(const Command& cmd, const Args& a) {
                                 std::to_string(stored->valid_size) + " validation images, not " +
                                 std::to_string(valid_size));
     valid_size = stored->valid_size;
+    if (int rc = check_resume_identity(cmd, a, dir, *stored, *config)) return rc;
+    if (read_file(dir / "space.yaml") != read_file(a.get("space")))
+      return fail(cmd.name,
+                  dir.string() + " holds a run of another space file; choose another --out");
   }
   auto data = load_data(a.get("data"), *space, config->seed, valid_size);
   if (!data.ok()) return fail(cmd.name, data.status().message());
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    return fail(cmd.name, dir.string() + ": cannot create the run folder (" + ec.message() + ")");
   if (!resume) {
+    std::error_code ec;
     fs::copy_file(a.get("space"), dir / "space.yaml", fs::copy_options::overwrite_existing, ec);
-    std::ofstream(dir / "train.yaml") << config->str();
-    std::ofstream(dir / "run.yaml")
-        << "data: " << a.get("data") << "\nvalid_size: " << valid_size << "\n";
-  } else if (read_file(dir / "space.yaml") != read_file(a.get("space"))) {
-    return fail(cmd.name,
-                dir.string() + " holds a run of another space file; choose another --out");
+    Status st = ec ? FailedPrecondition((dir / "space.yaml").string() + ": " + ec.message())
+                   : write_atomically((dir / "train.yaml").string(), config->str(), "train.yaml");
+    if (st.ok())
+      st = write_atomically(
+          (dir / "run.yaml").string(),
+          "data: " + a.get("data") + "\nvalid_size: " + std::to_string(valid_size) + "\n",
+          "run.yaml");
+    if (!st.ok()) return fail(cmd.name, st.message());
   }
   SupernetTrainer trainer(Supernet(space, SupernetOptions().seed(config->seed)), *data, *config);
   if (resume) {

@@ -37,6 +37,15 @@ class TrialStore {
   TrialStore(const TrialStore&) = delete;
   TrialStore& operator=(const TrialStore&) = delete;
 
+  // A finished or running search's store, read without writing to it (explain, export --run):
+  // its configuration and trials as of one moment, in one read transaction, so a search that
+  // commits meanwhile is seen either before or after a trial, never half-way.
+  struct Snapshot {
+    std::map<std::string, std::string> config;
+    std::vector<TrialRecord> trials;
+  };
+  static StatusOr<Snapshot> read_snapshot(const std::string& path);
+
   // Commits one trial (its id is assigned here).
   Status insert(TrialRecord& t);
   StatusOr<std::vector<TrialRecord>> all() const;
