@@ -1,6 +1,7 @@
 // TorchScript export: one line of TorchScript per graph op, compiled by LibTorch's own script
 // compiler (Module::define), with the weights as the module's parameters.
 #include "nasforge/export/torchscript.h"
+#include "nasforge/searchspace/files.h"
 
 #include <torch/script.h>
 #include <torch/torch.h>
@@ -171,13 +172,14 @@ Status save_torchscript(const Graph& graph, const std::string& path,
     m.define(src);
     m.eval();
     torch::jit::ExtraFilesMap extra{{"nasforge.json", metadata_json}};
-    m.save(path, extra);
+    std::ostringstream bytes;
+    m.save(bytes, extra);
+    return write_atomically(path, bytes.str(), "TorchScript module");
   } catch (const c10::Error& e) {
     return InvalidArgument("torchscript export: " + std::string(e.what_without_backtrace()));
   } catch (const std::exception& e) {
     return InvalidArgument("torchscript export: " + std::string(e.what()));
   }
-  return Status::Ok();
 }
 
 }  // namespace nasforge::exporter

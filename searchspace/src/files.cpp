@@ -1,5 +1,13 @@
 #include "nasforge/searchspace/files.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -27,17 +35,90 @@ StatusOr<std::string> read_text_file(const std::string& path) {
   return out;
 }
 
-Status write_atomically(const std::string& path, const std::string& text, const std::string& what) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc | std::ios::binary);
-    if (!f) return FailedPrecondition(path + ": cannot write the " + what + " here");
-    f << text;
-    if (!f.flush()) return FailedPrecondition(path + ": writing the " + what + " failed");
+namespace {
+
+// The byte count after which writes fail (NASFORGE_TEST_FAIL_WRITES_AFTER), or -1.
+long long fail_writes_after() {
+  const char* v = std::getenv("NASFORGE_TEST_FAIL_WRITES_AFTER");
+  return v && *v ? std::atoll(v) : -1;
+}
+
+// Writes all of `bytes` to `fd`; false with errno set when a write fails.
+bool write_all(int fd, const std::string& bytes) {
+  const long long limit = fail_writes_after();
+  size_t done = 0;
+  while (done < bytes.size()) {
+    size_t chunk = std::min<size_t>(bytes.size() - done, 1 << 20);
+    if (limit >= 0) {
+      if (static_cast<long long>(done) >= limit) {
+        errno = ENOSPC;
+        return false;
+      }
+      chunk = std::min<size_t>(chunk, static_cast<size_t>(limit - static_cast<long long>(done)));
+    }
+    const ssize_t n = ::write(fd, bytes.data() + done, chunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    done += static_cast<size_t>(n);
   }
+  return true;
+}
+
+const char* kind_of(const std::filesystem::file_status& st) {
+  switch (st.type()) {
+    case std::filesystem::file_type::directory:
+      return "a folder";
+    case std::filesystem::file_type::block:
+    case std::filesystem::file_type::character:
+      return "a device";
+    case std::filesystem::file_type::fifo:
+      return "a pipe";
+    case std::filesystem::file_type::socket:
+      return "a socket";
+    default:
+      return "not a regular file";
+  }
+}
+
+}  // namespace
+
+Status write_atomically(const std::string& path, const std::string& bytes,
+                        const std::string& what) {
+  namespace fs = std::filesystem;
+  const std::string cannot = "cannot write " + path + " (the " + what + "): ";
   std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return FailedPrecondition(path + ": " + ec.message());
+  fs::path target = path;
+  // A symlink (or a chain of them) is written through to the file it names.
+  for (int hops = 0; fs::is_symlink(fs::symlink_status(target, ec)); ++hops) {
+    if (hops == 40) return FailedPrecondition(cannot + "too many levels of symbolic links");
+    const fs::path to = fs::read_symlink(target, ec);
+    if (ec) return FailedPrecondition(cannot + ec.message());
+    target = to.is_absolute() ? to : target.parent_path() / to;
+  }
+  const fs::file_status st = fs::status(target, ec);
+  if (fs::exists(st) && !fs::is_regular_file(st))
+    return FailedPrecondition(cannot + "expected a regular file or a new path, got " + kind_of(st) +
+                              "; it is not replaced");
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string tmp = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return FailedPrecondition(cannot + std::strerror(errno));
+  // The file keeps the mode of the one it replaces; a new one gets rw-r--r--.
+  ::fchmod(fd, fs::exists(st) ? static_cast<mode_t>(st.permissions()) : 0644);
+  const bool ok = write_all(fd, bytes) && ::fsync(fd) == 0;
+  const int err = errno;
+  if (::close(fd) != 0 || !ok) {
+    const int e = ok ? errno : err;
+    ::unlink(tmp.c_str());
+    return FailedPrecondition(cannot + std::strerror(e));
+  }
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return FailedPrecondition(cannot + std::strerror(e));
+  }
   return Status::Ok();
 }
 

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 
+#include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/hash.h"
 #include "nasforge/supernet/elastic.h"
 #include "nasforge/supernet/train.h"
@@ -219,13 +221,17 @@ Status SupernetTrainer::save(const std::string& path) const {
     archive.write("global_step", c10::IValue(global_step_));
     archive.write("rng",
                   torch::tensor(std::vector<int64_t>(rng.begin(), rng.end()), torch::kInt64));
-    const std::string tmp = path + ".tmp";
-    archive.save_to(tmp);
-    std::filesystem::rename(tmp, path);  // a crash mid-write never leaves a half checkpoint
+    // Serialised in memory, then written by the one atomic writer: LibTorch's file writer
+    // throws from its destructor on a full disk, which would abort the process.
+    std::ostringstream bytes;
+    archive.save_to(bytes);
+    return write_atomically(path, bytes.str(), "checkpoint");
+  } catch (const c10::Error& e) {
+    return FailedPrecondition(path + ": could not serialise the checkpoint (" +
+                              e.what_without_backtrace() + ")");
   } catch (const std::exception& e) {
-    return FailedPrecondition(path + ": could not write the checkpoint (" + e.what() + ")");
+    return FailedPrecondition(path + ": could not serialise the checkpoint (" + e.what() + ")");
   }
-  return Status::Ok();
 }
 
 namespace {

@@ -121,6 +121,15 @@ expect "eval prints accuracy" 0 "(valid, 512 images, BN recalibrated on 2 batche
   "$NF" eval --checkpoint "$RUN" --arch "$ARCH" --threads 2
 expect "extract writes a module" 0 "wrote $TMP/net.pt: $ARCH, " -- \
   "$NF" extract --checkpoint "$RUN" --arch "$ARCH" --out "$TMP/net.pt"
+cp "$TMP/net.pt" "$TMP/net.before"
+expect "a full disk during extract keeps the previous file" 1 "cannot write $TMP/net.pt (the extracted network): No space left on device" -- \
+  env NASFORGE_TEST_FAIL_WRITES_AFTER=1000 "$NF" extract --checkpoint "$RUN" --arch "$ARCH" --out "$TMP/net.pt"
+cmp -s "$TMP/net.pt" "$TMP/net.before" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: extract destroyed the previous file"; }
+cp "$RUN/checkpoint.pt" "$TMP/ckpt.before"
+expect "a full disk during training is an error, not an abort" 1 "cannot write $RUN/checkpoint.pt (the checkpoint): No space left on device" -- \
+  env NASFORGE_TEST_FAIL_WRITES_AFTER=1000 "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$RUN" --max-steps 7 --threads 2
+if cmp -s "$RUN/checkpoint.pt" "$TMP/ckpt.before" && ! ls -A "$RUN" | grep -q '^\.checkpoint\.pt\.'; then
+  passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: the checkpoint did not survive a full disk"; fi
 expect "eval rejects a bad arch" 1 "--arch: invalid architecture: stage1.out: expected one of {24, 32}, got 25" -- \
   "$NF" eval --checkpoint "$RUN" --arch 'stage1=d2w25:k3e4,k5e6/stage2=d2w40:k3e3,k7e6'
 expect "a run of another space is refused" 1 "holds a run of another space file; choose another --out" -- \
@@ -187,6 +196,22 @@ expect "fit-latency with transfer" 0 '"spearman": 0.9' -- \
 expect "a fitted predictor is reused" 0 "(table, $TMP/raspi4.json)" -- \
   "$NF" latency --space zoo/nb201.yaml --arch '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|skip_connect~1|skip_connect~2|' \
   --predictor "$TMP/raspi4.json" --side "$CSV"
+# Outputs: a full disk (an injected write failure) keeps the previous file and leaves no
+# temporary; a pipe or a device at --out is refused, not replaced.
+cp "$TMP/raspi4.json" "$TMP/raspi4.before"
+expect "a full disk keeps the previous predictor" 1 "cannot write $TMP/raspi4.json (the predictor): No space left on device" -- \
+  env NASFORGE_TEST_FAIL_WRITES_AFTER=100 "$NF" fit-latency --space zoo/nb201.yaml --table "$CSV" \
+  --column raspi4 --samples 10 --seed 0 --out "$TMP/raspi4.json"
+if cmp -s "$TMP/raspi4.json" "$TMP/raspi4.before" && ! ls -A "$TMP" | grep -q '^\.raspi4\.json\.'; then
+  passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: the predictor did not survive a full disk"; fi
+mkfifo "$TMP/fifo"
+expect "fit-latency refuses to replace a pipe" 1 "expected a regular file or a new path, got a pipe; it is not replaced" -- \
+  "$NF" fit-latency --space zoo/nb201.yaml --table "$CSV" --column raspi4 --samples 10 --out "$TMP/fifo"
+expect "fit-latency refuses to replace a device" 1 "(the predictor): expected a regular file or a new path, got a device; it is not replaced" -- \
+  "$NF" fit-latency --space zoo/nb201.yaml --table "$CSV" --column raspi4 --samples 10 --out /dev/full
+[[ -c /dev/full ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: /dev/full is no longer a device"; }
+expect "a write error on standard output is an error" 1 "cannot write the output (No space left on device)" -- \
+  bash -c "'$NF' sample zoo/nb201.yaml --n 5 > /dev/full"
 expect "fit-latency names a missing column" 1 "no numeric column 'raspi5'" -- \
   "$NF" fit-latency --space zoo/nb201.yaml --table "$CSV" --column raspi5 --out "$TMP/x.json"
 

@@ -8,6 +8,7 @@
 #include "nasforge/evaluation/search.h"
 #include "nasforge/predictors/accuracy.h"
 #include "nasforge/searchspace/dsl.h"
+#include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/yaml_ast.h"
 #include "progress.h"
 
@@ -248,11 +249,13 @@ int run_search(const Command& cmd, const Args& given) {
     std::cerr << "nasforge search: error: " << feas.message << "\n";
     return 2;
   }
-  if (!c->out_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(c->out_dir, ec);
+  if (!c->out_dir.empty()) {  // the folder exists and is locked by the search (Search::create)
     const fs::path copy = fs::path(c->out_dir) / "space.yaml";
-    if (!fs::exists(copy)) fs::copy_file(a.get("space"), copy, ec);
+    if (!fs::exists(copy)) {
+      auto text = read_text_file(a.get("space"));
+      Status st = text.ok() ? write_atomically(copy.string(), *text, "space copy") : text.status();
+      if (!st.ok()) return fail(cmd.name, st.message());
+    }
   }
   ProgressBar bar(cfg.strategy + " on " + cfg.space->name(), static_cast<int64_t>(cfg.budget));
   std::string last;

@@ -241,10 +241,9 @@ int run_train_supernet(const Command& cmd, const Args& a) {
   auto data = load_data(a.get("data"), *space, config->seed, valid_size);
   if (!data.ok()) return fail(cmd.name, data.status().message());
   if (!resume) {
-    std::error_code ec;
-    fs::copy_file(a.get("space"), dir / "space.yaml", fs::copy_options::overwrite_existing, ec);
-    Status st = ec ? FailedPrecondition((dir / "space.yaml").string() + ": " + ec.message())
-                   : write_atomically((dir / "train.yaml").string(), config->str(), "train.yaml");
+    Status st =
+        write_atomically((dir / "space.yaml").string(), read_file(a.get("space")), "space copy");
+    if (st.ok()) st = write_atomically((dir / "train.yaml").string(), config->str(), "train.yaml");
     if (st.ok())
       st = write_atomically(
           (dir / "run.yaml").string(),
@@ -336,11 +335,15 @@ int run_extract(const Command& cmd, const Args& a) {
   supernet::StaticNetwork alone = net->extract(r->arch);
   int64_t params = 0;
   for (const auto& p : alone->parameters()) params += p.numel();
+  std::ostringstream bytes;
   try {
-    torch::save(alone, a.get("out"));
-  } catch (const std::exception& e) {
-    return fail(cmd.name, a.get("out") + ": cannot write (" + e.what() + ")");
+    torch::save(alone, bytes);
+  } catch (const c10::Error& e) {
+    return fail(cmd.name, a.get("out") + ": cannot serialise the network (" +
+                              e.what_without_backtrace() + ")");
   }
+  if (Status st = write_atomically(a.get("out"), bytes.str(), "extracted network"); !st.ok())
+    return fail(cmd.name, st.message());
   std::cout << "wrote " << a.get("out") << ": " << r->run.space->to_string(r->arch) << ", "
             << params << " parameters (LibTorch-serialised; inputs "
             << r->run.space->input().channels << "x" << r->run.space->input().height << "x"

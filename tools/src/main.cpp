@@ -1,5 +1,8 @@
 // nasforge: the command-line entry point. Every error is caught here and becomes a message and
 // a non-zero exit code.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <iostream>
 
@@ -26,6 +29,19 @@ void print_help() {
     std::cout << left << " " << c.summary << "\n";
   }
   std::cout << "\nRun 'nasforge COMMAND --help' for a command's options.\n";
+}
+
+// Whether everything printed on standard output reached it: a full disk or a closed pipe
+// behind `> FILE` must not pass for success. Says why on stderr when it did not.
+bool output_written(const std::string& command) {
+  errno = 0;
+  std::cout.flush();
+  const bool c_ok = std::fflush(stdout) == 0 && !std::ferror(stdout);
+  const int err = errno;
+  if (std::cout && c_ok) return true;
+  std::cerr << "nasforge " << command << ": error: cannot write the output ("
+            << (err ? std::strerror(err) : "write error") << ")\n";
+  return false;
 }
 
 }  // namespace
@@ -72,10 +88,12 @@ int main(int argc, char** argv) {
     }
   auto parsed = nasforge::cli::parse_args(*cmd, rest);
   if (!parsed) return 1;
+  int rc = 1;
   try {
-    return cmd->run(*cmd, *parsed);
+    rc = cmd->run(*cmd, *parsed);
   } catch (const std::exception& e) {
     std::cerr << "nasforge " << cmd->name << ": error: " << e.what() << "\n";
     return 1;
   }
+  return rc == 0 && !output_written(cmd->name) ? 1 : rc;
 }

@@ -12,8 +12,19 @@ namespace nasforge {
 // `table.csv.gz` reads as its CSV text. Errors name the path and what went wrong.
 StatusOr<std::string> read_text_file(const std::string& path);
 
-// Writes `text` to PATH.tmp and renames it over `path`. `what` names the file in errors.
-Status write_atomically(const std::string& path, const std::string& text,
+// The one way nasforge writes an output file (checkpoints, profiles, predictors, exports, run
+// metadata):
+//  - the bytes go to a new temporary file beside the target (mkstemp: a unique name, created
+//    O_EXCL, so a link planted at a predictable name is never followed); every write and the
+//    fsync are checked, and only then is it renamed over the target. On any failure the
+//    temporary file is removed and whatever was at `path` before is left as it was.
+//  - `path` must name a regular file or nothing yet: a device node, a folder, a pipe or a socket
+//    is refused, never replaced. A symlink is written through to its target (the temporary file
+//    beside the target), so the link itself stays.
+//  - Errors read "cannot write PATH (the WHAT): REASON", e.g. "No space left on device".
+// For tests, NASFORGE_TEST_FAIL_WRITES_AFTER=N makes every write past the N-th byte of a file fail
+// with ENOSPC, as a full disk would.
+Status write_atomically(const std::string& path, const std::string& bytes,
                         const std::string& what = "file");
 
 }  // namespace nasforge
