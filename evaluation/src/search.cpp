@@ -12,6 +12,7 @@
 #include "internal/feasibility.h"
 #include "nasforge/searchspace/dsl.h"
 #include "nasforge/searchspace/folder_lock.h"
+#include "nasforge/searchspace/json.h"
 #include "nasforge/strategies/pareto.h"
 #include "nasforge/strategies/strategy.h"
 
@@ -368,25 +369,43 @@ StatusOr<SearchResult> Search::run(
 
   std::unordered_map<std::string, size_t> index;  // hash -> position in res.trials
   BestLine best(c.objectives[0]);
-  const uint64_t cap = 20 * c.budget + 1000;  // proposals, repeats included
-  while (res.evaluated < c.budget) {
-    if (res.proposals >= cap) {
+  // A space smaller than the budget is searched whole, then the search ends.
+  uint64_t budget = c.budget, size = 0;
+  const bool small_space = c.space->size().to_u64(&size) && size < budget;
+  if (small_space) budget = size;
+  const uint64_t cap = 20 * budget + 1000;  // proposals, repeats included
+  // Stop when this many proposals in a row were repeats: the strategy has run out of new
+  // architectures it would propose (a feasible region smaller than the budget, say).
+  const uint64_t kMaxRunOfRepeats = 100 + 2 * c.batch;
+  uint64_t run_of_repeats = 0;
+  while (res.evaluated < budget) {
+    if (res.proposals >= cap || run_of_repeats >= kMaxRunOfRepeats) {
       res.stopped = "the strategy proposed " + std::to_string(res.proposals) +
-                    " architectures, only " + std::to_string(res.evaluated) +
-                    " of them new; stopping (the space may be nearly exhausted)";
+                    " architectures, only " + std::to_string(res.evaluated) + " of them new" +
+                    (run_of_repeats >= kMaxRunOfRepeats
+                         ? ", the last " + std::to_string(run_of_repeats) + " all repeats"
+                         : "") +
+                    "; stopping (the space, or what the constraints leave of it, may be "
+                    "exhausted)";
       break;
     }
-    auto archs = (*strategy)->ask(std::min<uint64_t>(c.batch, c.budget - res.evaluated));
+    auto archs = (*strategy)->ask(std::min<uint64_t>(c.batch, budget - res.evaluated));
+    if (archs.empty()) {
+      res.stopped = "the strategy has nothing more to propose";
+      break;
+    }
     std::vector<strategies::Trial> told;
     for (const Architecture& a : archs) {
       ++res.proposals;
       const std::string h = c.space->canonical_hash_hex(a);
       if (auto it = index.find(h); it != index.end()) {  // a repeat: free, same result
         ++res.repeats;
+        ++run_of_repeats;
         told.push_back(to_trial(res.trials[it->second], a, c.objectives));
         continue;
       }
-      if (res.evaluated >= c.budget) break;
+      run_of_repeats = 0;
+      if (res.evaluated >= budget) break;
       TrialRecord r;
       if (auto it = stored.find(h); it != stored.end()) {
         r = it->second;  // evaluated by an earlier run: replayed, not re-evaluated
@@ -401,10 +420,13 @@ StatusOr<SearchResult> Search::run(
       res.trials.push_back(r);
       told.push_back(to_trial(r, a, c.objectives));
       best.see(r);
-      if (progress) progress(res.evaluated, c.budget, best.line());
+      if (progress) progress(res.evaluated, budget, best.line());
     }
     (*strategy)->tell(told);
   }
+  if (small_space && res.stopped.empty())
+    res.stopped = "the space holds " + std::to_string(size) +
+                  " architectures, fewer than the budget; every one was evaluated";
   summarise(c, res);
   return res;
 }
@@ -457,21 +479,18 @@ StatusOr<StoredSearch> load_search(const std::string& dir) {
 
 std::string result_json(const SearchConfig& c, const SearchResult& r) {
   auto trial = [&](const TrialRecord& t) {
-    return "{\"arch\": \"" + t.arch + "\", \"hash\": \"" + t.hash +
-           "\", \"metrics\": " + metrics_json(t.metrics) +
-           ", \"report\": " + metrics_json(t.report) + "}";
+    return "{\"arch\": " + json_quote(t.arch) + ", \"hash\": " + json_quote(t.hash) +
+           ", \"metrics\": " + metrics_json(t.metrics) + ", \"report\": " + metrics_json(t.report) +
+           "}";
   };
   std::string s = "{\"best\": ";
   s += r.best ? trial(r.trials[*r.best]) : "null";
   s += ", \"pareto\": [";
   for (size_t i = 0; i < r.pareto.size(); ++i) s += (i ? ", " : "") + trial(r.trials[r.pareto[i]]);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", r.hypervolume);
-  s += "], \"hypervolume\": " + std::string(buf) + ", \"reference\": {";
-  for (size_t m = 0; m < r.reference.size(); ++m) {
-    std::snprintf(buf, sizeof buf, "%.17g", r.reference[m]);
-    s += (m ? ", \"" : "\"") + c.objectives[m].metric.name + "\": " + buf;
-  }
+  s += "], \"hypervolume\": " + json_number(r.hypervolume) + ", \"reference\": {";
+  for (size_t m = 0; m < r.reference.size(); ++m)
+    s += (m ? ", " : "") + json_quote(c.objectives[m].metric.name) + ": " +
+         json_number(r.reference[m]);
   s += "}, \"trials\": " + std::to_string(r.trials.size()) +
        ", \"reused\": " + std::to_string(r.reused) + ", \"repeats\": " + std::to_string(r.repeats) +
        "}";

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "nasforge/searchspace/json.h"
 #include "nasforge/searchspace/metrics.h"
 #include "nasforge/searchspace/yaml_ast.h"
 
@@ -41,14 +42,8 @@ std::string column_text(sqlite3_stmt* s, int i) {
 
 std::string metrics_json(const std::map<std::string, double>& m) {
   std::string s = "{";
-  for (const auto& [k, v] : m) {
-    char buf[40];
-    if (std::isfinite(v))
-      std::snprintf(buf, sizeof buf, "%.17g", v);
-    else
-      std::snprintf(buf, sizeof buf, "null");
-    s += (s.size() > 1 ? ", \"" : "\"") + k + "\": " + buf;
-  }
+  for (const auto& [k, v] : m)
+    s += (s.size() > 1 ? ", " : "") + json_quote(k) + ": " + json_number(v);
   return s + "}";
 }
 

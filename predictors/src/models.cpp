@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "nasforge/predictors/models.h"
+#include "nasforge/searchspace/json.h"
 
 namespace nasforge::predictors {
 
@@ -41,11 +42,7 @@ void cholesky_solve(const std::vector<double>& l, size_t n, std::vector<double>&
 
 std::string json_numbers(const std::vector<double>& v) {
   std::string s = "[";
-  char buf[40];
-  for (size_t i = 0; i < v.size(); ++i) {
-    std::snprintf(buf, sizeof buf, "%.17g", v[i]);
-    s += (i ? ", " : "") + std::string(buf);
-  }
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + json_number(v[i]);
   return s + "]";
 }
 

@@ -93,11 +93,14 @@ std::optional<double> parse_number(const std::string& text) {
   }
   if (scale != 1.0) body.pop_back();
   if (body.empty()) return std::nullopt;
-  // Only plain decimal notation: no hex, no inf/nan, no leading '+'.
-  for (char c : body)
+  // Only plain decimal notation: no hex, no inf/nan, no leading '+' ("1e+308" is fine).
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    const bool exponent_sign = c == '+' && i > 0 && (body[i - 1] == 'e' || body[i - 1] == 'E');
     if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == 'e' ||
-          c == 'E'))
+          c == 'E' || exponent_sign))
       return std::nullopt;
+  }
   char* end = nullptr;
   double v = std::strtod(body.c_str(), &end);
   if (end != body.c_str() + body.size() || !std::isfinite(v)) return std::nullopt;

@@ -84,8 +84,9 @@ class Bowl : public Strategy {
   }
 
   void tell(const std::vector<Trial>& trials) override {
+    // A repeat (the driver tells it back with its first result) adds nothing to the model.
     for (const Trial& t : trials)
-      if (t.feasible()) {
+      if (t.feasible() && told_.insert(p_.space->canonical_hash(t.arch)).second) {
         x_.push_back(t.arch);
         y_.push_back(t.score[0]);
       }
@@ -95,6 +96,8 @@ class Bowl : public Strategy {
   static constexpr size_t kSearchEvery = 10;  // evaluations between hyperparameter searches
 
   void fit() {
+    if (fitted_on_ == x_.size()) return;
+    fitted_on_ = x_.size();
     z_ = normal_scores(y_);
     auto& o = gp_.options();
     if (x_.size() >= searched_at_ + kSearchEvery || o.fixed_h < 0) {
@@ -129,9 +132,10 @@ class Bowl : public Strategy {
   double beta_;
   size_t candidates_, incumbents_, asked_ = 0, searched_at_ = 0;
   predictors::WlGaussianProcess gp_;
-  std::unordered_set<uint64_t> proposed_;
+  std::unordered_set<uint64_t> proposed_, told_;
   std::vector<Architecture> x_;
   std::vector<double> y_, z_;
+  size_t fitted_on_ = 0;  // x_.size() at the last fit: refit only when something new arrived
 };
 
 }  // namespace

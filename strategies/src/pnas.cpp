@@ -70,12 +70,12 @@ class Progressive : public Strategy {
   }
 
   void tell(const std::vector<Trial>& trials) override {
-    for (const Trial& t : trials) {
-      if (t.feasible()) {
+    // A repeat (the driver tells it back with its first result) adds nothing to the model.
+    for (const Trial& t : trials)
+      if (t.feasible() && told_.insert(p_.space->canonical_hash(t.arch)).second) {
         x_.push_back(t.arch);
         y_.push_back(t.score[0]);
       }
-    }
   }
 
  private:
@@ -90,10 +90,20 @@ class Progressive : public Strategy {
       if (queue_.empty()) queue_.push_back(prop_.sample_unseen(proposed_));
       return;
     }
-    surrogate_ =
-        predictors::make_accuracy_predictor(predictors::AccuracyModel::kMlp, s, rng_.next());
-    if (!surrogate_->fit(x_, normal_scores(y_)).ok()) return;
+    if (!surrogate_ || fitted_on_ != x_.size()) {  // refit only when something new arrived
+      surrogate_ =
+          predictors::make_accuracy_predictor(predictors::AccuracyModel::kMlp, s, rng_.next());
+      fitted_on_ = x_.size();
+      if (!surrogate_->fit(x_, normal_scores(y_)).ok()) {
+        surrogate_.reset();
+        return;
+      }
+    }
 
+    if (groups_.empty()) {  // a space without decisions: its one architecture, again
+      queue_.push_back(prop_.sample_unseen(proposed_));
+      return;
+    }
     if (level_ == 0) beam_ = {Architecture(std::vector<uint32_t>(s.decisions().size(), 0))};
     // Expand every partial by every combination of the next group.
     const auto& group = groups_[level_];
@@ -225,10 +235,11 @@ class Progressive : public Strategy {
   size_t level_ = 0, asked_initial_ = 0;
   std::vector<Architecture> beam_;
   std::deque<Architecture> queue_;
-  std::unordered_set<uint64_t> proposed_;
+  std::unordered_set<uint64_t> proposed_, told_;
   std::vector<Architecture> x_;
   std::vector<double> y_;
   std::unique_ptr<predictors::Predictor> surrogate_;
+  size_t fitted_on_ = 0;  // x_.size() when surrogate_ was fitted
 };
 
 }  // namespace

@@ -80,7 +80,8 @@ class Reinforce : public Strategy {
       advantages_.push_back(r - baseline_);
       baseline_ = decay_ * baseline_ + (1 - decay_) * r;
     }
-    if (use.empty()) return;
+    // Nothing to learn without decisions (a space of one architecture), or without trials.
+    if (use.empty() || p_.space->decisions().empty()) return;
     // One gradient step on the batch: -(advantage) * log p(arch) - entropy bonus.
     const auto& ds = p_.space->decisions();
     const int64_t b = static_cast<int64_t>(use.size());

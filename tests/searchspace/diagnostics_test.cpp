@@ -40,6 +40,11 @@ TEST(Numbers, SuffixesArePowersOfAThousand) {
   EXPECT_FALSE(parse_number("0x10"));
   EXPECT_FALSE(parse_number("inf"));
   EXPECT_FALSE(parse_number(""));
+  // JSON's exponent forms (json_number writes "1e+308"), but never a leading '+'.
+  EXPECT_EQ(*parse_number("1e+308"), 1e308);
+  EXPECT_EQ(*parse_number("3.7241e+05"), 372410.0);
+  EXPECT_FALSE(parse_number("+5"));
+  EXPECT_FALSE(parse_number("5+"));
 }
 
 TEST(Metrics, ParseWithUnitsAndDevices) {

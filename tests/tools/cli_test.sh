@@ -212,6 +212,17 @@ expect "fit-latency refuses to replace a device" 1 "(the predictor): expected a 
 [[ -c /dev/full ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: /dev/full is no longer a device"; }
 expect "a write error on standard output is an error" 1 "cannot write the output (No space left on device)" -- \
   bash -c "'$NF' sample zoo/nb201.yaml --n 5 > /dev/full"
+printf 'arch,acc\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,10\n' > "$TMP/one_row.csv"
+expect "a search whose every trial fails is an error naming the cause" 1 "all 3 trials failed; the first, " -- \
+  "$NF" search --space zoo/nb201.yaml --metric accuracy=table:$TMP/one_row.csv:acc --objective accuracy:max --budget 3
+# JSON output is always valid JSON: a hypervolume past the double range is null, with a warning.
+printf 'nasforge: 1\nname: two\ninput: {channels: 1, height: 8, width: 8}\nclasses: 2\nnetwork:\n  - stem: {conv: {out: {choice: [8, 16]}, kernel: 3}}\n  - head: {pool: global_avg}\n' > "$TMP/two.yaml"
+printf 'arch,acc\nw8,1e308\nw16,-1e308\n' > "$TMP/huge.csv"
+"$NF" search --space "$TMP/two.yaml" --metric acc=table:$TMP/huge.csv:acc --objective acc:max --budget 2 --json \
+  > "$TMP/huge.json" 2> "$TMP/huge.err"
+if python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["hypervolume"] is None; assert d["best"]["metrics"]["acc"] == 1e308' "$TMP/huge.json" &&
+   grep -q "hypervolume is not finite" "$TMP/huge.err"; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: --json with huge values"; cat "$TMP/huge.json" "$TMP/huge.err"; fi
 expect "fit-latency names a missing column" 1 "no numeric column 'raspi5'" -- \
   "$NF" fit-latency --space zoo/nb201.yaml --table "$CSV" --column raspi5 --out "$TMP/x.json"
 

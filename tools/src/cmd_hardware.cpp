@@ -11,6 +11,7 @@
 #include "nasforge/hardware/profile.h"
 #include "nasforge/latency/predictors.h"
 #include "nasforge/predictors/quality.h"
+#include "nasforge/searchspace/json.h"
 #include "nasforge/searchspace/metrics.h"
 #include "nasforge/searchspace/rng.h"
 #include "progress.h"
@@ -359,10 +360,13 @@ int run_fit_latency(const Command& cmd, const Args& a) {
   const double rho = predictors::spearman(pm, truth), tau = predictors::kendall(pm, truth);
   const double w10 = predictors::within(pm, truth, 0.10), err = predictors::rmse(pm, truth);
   if (a.has("json")) {
+    // Four decimals, as the text form; a statistic that is not finite is null (valid JSON).
+    auto num = [](double v) { return json_number(std::round(v * 1e4) / 1e4); };
     std::printf(
-        "{\"spearman\": %.4f, \"kendall\": %.4f, \"within10\": %.4f, \"rmse_ms\": %.4f, "
+        "{\"spearman\": %s, \"kendall\": %s, \"within10\": %s, \"rmse_ms\": %s, "
         "\"fitted_on\": %llu, \"evaluated_on\": %zu}\n",
-        rho, tau, w10, err, static_cast<unsigned long long>(samples), truth.size());
+        num(rho).c_str(), num(tau).c_str(), num(w10).c_str(), num(err).c_str(),
+        static_cast<unsigned long long>(samples), truth.size());
   } else {
     std::printf(
         "fitted on %llu rows, evaluated on %zu: Spearman %.4f  Kendall %.4f  within 10%% "

@@ -1,5 +1,6 @@
 // search and explain: the search driver from the command line or a config file, and what the
 // WL-kernel GP learnt from a finished run.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -265,8 +266,19 @@ int run_search(const Command& cmd, const Args& given) {
   });
   if (!res.ok()) return fail(cmd.name, res.status().message());
   if (!json) bar.finish(last);
+  // Every trial failed: that is a broken setup (a missing table row, an unreadable source), not
+  // a search that found nothing feasible.
+  if (!res->trials.empty() &&
+      std::all_of(res->trials.begin(), res->trials.end(),
+                  [](const evaluation::TrialRecord& t) { return t.status == "failed"; }))
+    return fail(cmd.name, "all " + std::to_string(res->trials.size()) +
+                              " trials failed; the first, " + res->trials[0].arch + ": " +
+                              res->trials[0].error);
   if (json) {
     std::cout << evaluation::result_json(cfg, *res) << "\n";
+    if (!std::isfinite(res->hypervolume))
+      std::cerr << "warning: the hypervolume is not finite (objective values too large?); "
+                   "printed as null\n";
     return 0;
   }
   print_search_result(cfg, *res);
