@@ -270,6 +270,8 @@ TrialRecord evaluate_new(Search::Impl& impl, const SearchConfig& c, const Archit
   const auto t0 = std::chrono::steady_clock::now();
   for (auto& [name, src] : impl.sources) {
     auto v = src->evaluate(a);
+    if (v.ok() && !std::isfinite(*v))
+      v = InvalidArgument("expected a finite number, got " + std::to_string(*v));
     if (!v.ok()) {
       r.status = "failed";
       r.error = name + ": " + v.status().message();

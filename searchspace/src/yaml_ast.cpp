@@ -105,7 +105,8 @@ class Converter {
       case YAML::NodeType::Scalar:
         out.kind = AstNode::Kind::kScalar;
         out.scalar = in.Scalar();
-        out.quoted = in.Tag() == "!";
+        // A quoted scalar ("16", tag "!") or one tagged !!str is a string, never a number.
+        out.quoted = in.Tag() == "!" || in.Tag() == "tag:yaml.org,2002:str";
         return true;
       case YAML::NodeType::Sequence: {
         out.kind = AstNode::Kind::kSequence;
@@ -179,7 +180,17 @@ std::optional<AstNode> parse_yaml(const std::string& text, const std::string& fi
   }
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1) {
+      const YAML::Mark m = docs[1].Mark();
+      SourceLoc at{file, 1, 1};
+      if (!m.is_null()) at = {file, m.line + 1, m.column + 1};
+      diags.error(at, "yaml",
+                  "expected one YAML document, got " + std::to_string(docs.size()) +
+                      " (a '---' starts another); put everything in one");
+      return std::nullopt;
+    }
+    if (!docs.empty()) root = docs[0];
   } catch (const YAML::DeepRecursion& e) {
     diags.error({file, e.mark.line + 1, e.mark.column + 1}, "yaml",
                 "expected nesting at most " + std::to_string(limits.max_depth) +

@@ -1,6 +1,7 @@
 // The supernet trainer: steps over sampled paths, evaluation with BN recalibration, and
 // checkpoints that resume exactly.
 #include <torch/torch.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <cstdio>
@@ -203,6 +204,10 @@ EvalResult SupernetTrainer::evaluate(const Architecture& arch, const data::Datas
   return r;
 }
 
+namespace {
+int64_t state_crc(const torch::nn::Module& m);  // below, with the loading helpers
+}  // namespace
+
 Status SupernetTrainer::save(const std::string& path) const {
   try {
     torch::serialize::OutputArchive archive;
@@ -210,6 +215,7 @@ Status SupernetTrainer::save(const std::string& path) const {
     net_->save(model);
     optimizer_->save(optimizer);
     archive.write("model", model);
+    archive.write("model_crc32", c10::IValue(state_crc(*net_)));
     archive.write("optimizer", optimizer);
     auto rng = rng_.state();
     archive.write("format", c10::IValue(std::string(kFormat)));
@@ -235,6 +241,38 @@ Status SupernetTrainer::save(const std::string& path) const {
 }
 
 namespace {
+
+// CRC-32 of the module's parameters and buffers (names and bytes, in registration order). Kept
+// in the checkpoint and checked after loading: LibTorch's reader does not verify the zip
+// records' CRCs, so damaged tensor bytes would otherwise load without a word.
+int64_t state_crc(const torch::nn::Module& m) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  auto add = [&](const std::string& name, const at::Tensor& t) {
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(name.data()), static_cast<uInt>(name.size()));
+    const at::Tensor c = t.detach().contiguous().cpu();
+    const auto* p = static_cast<const Bytef*>(c.data_ptr());
+    for (size_t done = 0, n = c.nbytes(); done < n;) {
+      const size_t chunk = std::min<size_t>(n - done, 1u << 30);
+      crc = crc32(crc, p + done, static_cast<uInt>(chunk));
+      done += chunk;
+    }
+  };
+  for (const auto& p : m.named_parameters(true)) add(p.key(), p.value());
+  for (const auto& b : m.named_buffers(true)) add(b.key(), b.value());
+  return static_cast<int64_t>(crc);
+}
+
+// After the weights are loaded: they must match the checksum saved with them, when there is one.
+Status check_state_crc(const std::string& path, torch::serialize::InputArchive& archive,
+                       const torch::nn::Module& m) {
+  c10::IValue saved;
+  if (!archive.try_read("model_crc32", saved)) return Status::Ok();  // written before checksums
+  if (!saved.isInt() || saved.toInt() != state_crc(m))
+    return InvalidArgument(path +
+                           ": expected the weights to match the checksum saved with them, got "
+                           "different bytes (the file is damaged; retrain or restore it)");
+  return Status::Ok();
+}
 
 // Opens a checkpoint and checks its format and space; the archive is then ready to read.
 Status open_checkpoint(const std::string& path, const SearchSpace& space,
@@ -287,7 +325,7 @@ Status load_supernet_weights(Supernet& net, const std::string& path) {
   } catch (const std::exception& e) {
     return damaged(path, e);
   }
-  return Status::Ok();
+  return check_state_crc(path, archive, *net);
 }
 
 Status SupernetTrainer::load(const std::string& path) {
@@ -299,6 +337,7 @@ Status SupernetTrainer::load(const std::string& path) {
     archive.read("model", model);
     archive.read("optimizer", optimizer);
     net_->load(model);
+    NF_RETURN_IF_ERROR(check_state_crc(path, archive, *net_));
     optimizer_->load(optimizer);
     archive.read("epoch", epoch);
     archive.read("step_in_epoch", step);

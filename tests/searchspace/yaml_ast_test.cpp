@@ -47,6 +47,23 @@ TEST(YamlAst, EmptyFileIsANullDocument) {
   EXPECT_TRUE(root->is_null());
 }
 
+TEST(YamlAst, OneDocumentOnly) {
+  EXPECT_EQ(errors_of("name: a\n---\nname: b\n"),
+            "f.yaml:3:1: error: yaml: expected one YAML document, got 2 (a '---' starts another); "
+            "put everything in one\n");
+  Diagnostics d;
+  EXPECT_TRUE(parse_yaml("---\nname: a\n", "f.yaml", d));  // one document, explicitly started
+}
+
+TEST(YamlAst, StrTagIsAString) {
+  Diagnostics d;
+  auto root = parse_yaml("a: !!str 16\nb: 16\nc: \"16\"\n", "f.yaml", d);
+  ASSERT_TRUE(root);
+  EXPECT_TRUE(root->find("a")->quoted);
+  EXPECT_FALSE(root->find("b")->quoted);
+  EXPECT_TRUE(root->find("c")->quoted);
+}
+
 TEST(YamlAst, BinaryJunk) {
   EXPECT_EQ(errors_of(std::string("nasforge: 1\n\x00\x01\x02", 15)),
             "f.yaml:2:1: error: file: expected UTF-8 YAML text, got binary data (byte 0x00 at "

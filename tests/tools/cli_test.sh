@@ -33,6 +33,13 @@ expect "check darts summary" 0 "size: 1,076,746,950,455,072,400 architectures (1
 expect "size of the design's mobile example" 0 "325989846" -- \
   "$NF" size tests/data/design_mobile_tiny.yaml
 expect "size --log10" 0 "4.193820" -- "$NF" size zoo/nb201.yaml --log10
+# Strict parsing: a stray argument and a repeated single-valued option are errors.
+expect "a stray argument is an error" 1 "nasforge check: unexpected argument 'extra'" -- \
+  "$NF" check zoo/nb201.yaml extra
+expect "eval takes no bare argument" 1 "nasforge eval: unexpected argument 'stray' (options start with --)" -- \
+  "$NF" eval stray
+expect "a repeated option is an error" 1 "nasforge sample: option '--n' is given twice; give it once" -- \
+  "$NF" sample zoo/nb201.yaml --n 3 --n 4
 
 printf 'nasforge: 1\nname: t\ninput: {channels: 3, height: 32, width: 32}\nclasses: 10\nnetwork:\n  - stem: {conv: {out: 16, kernel: 4}}\n  - head: {}\n' > "$TMP/bad.yaml"
 expect "bad kernel exits 1 with file:line:col" 1 \
@@ -139,6 +146,25 @@ expect "data must fit the space" 1 "space 'nb201' expects 3x32x32 inputs, but fa
 printf 'policy: sandwch\n' > "$TMP/train.yaml"
 expect "a bad training config is located" 1 "train.yaml:1:9: error: policy: expected one of uniform, sandwich, got 'sandwch' (did you mean 'sandwich'?)" -- \
   "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$TMP/r3" --config "$TMP/train.yaml"
+# Damaged tensor bytes (one byte flipped inside every tensor record of the zip) are detected by
+# the weights' checksum, not evaluated into "loss nan".
+cp -r "$RUN" "$TMP/damaged"
+python3 - "$TMP/damaged/checkpoint.pt" <<'PY'
+import struct, sys, zipfile
+path = sys.argv[1]
+records = [i for i in zipfile.ZipFile(path).infolist() if "/data/" in i.filename and i.file_size > 64]
+with open(path, "r+b") as f:
+    for info in records:
+        f.seek(info.header_offset + 26)
+        name_len, extra_len = struct.unpack("<HH", f.read(4))
+        at = info.header_offset + 30 + name_len + extra_len + info.file_size // 2
+        f.seek(at)
+        b = f.read(1)
+        f.seek(at)
+        f.write(bytes([b[0] ^ 0x5A]))
+PY
+expect "damaged weights are refused" 1 "expected the weights to match the checksum saved with them, got different bytes" -- \
+  "$NF" eval --checkpoint "$TMP/damaged" --arch "$ARCH"
 head -c 100 "$RUN/checkpoint.pt" > "$TMP/cut.pt" && cp "$TMP/cut.pt" "$RUN/checkpoint.pt"
 expect "a truncated checkpoint is refused" 1 "expected a nasforge supernet checkpoint, got a file that does not load (truncated or not a checkpoint)" -- \
   "$NF" eval --checkpoint "$RUN" --arch "$ARCH"

@@ -38,6 +38,12 @@ std::optional<Args> parse_args(const Command& cmd, const std::vector<std::string
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     if (a.size() < 3 || a.rfind("--", 0) != 0) {
+      if (args.positional.size() == cmd.max_positional) {
+        std::cerr << "nasforge " << cmd.name << ": unexpected argument '" << a << "'"
+                  << (cmd.max_positional == 0 ? " (options start with --)" : "") << "\n"
+                  << command_help(cmd);
+        return std::nullopt;
+      }
       args.positional.push_back(a);
       continue;
     }
@@ -69,6 +75,11 @@ std::optional<Args> parse_args(const Command& cmd, const std::vector<std::string
       value = argv[++i];
     } else if (!flag->takes_value && inline_value) {
       std::cerr << "nasforge " << cmd.name << ": option '--" << name << "' takes no value\n";
+      return std::nullopt;
+    }
+    if (!flag->repeatable && args.values.count(name)) {
+      std::cerr << "nasforge " << cmd.name << ": option '--" << name
+                << "' is given twice; give it once\n";
       return std::nullopt;
     }
     args.options[name] = value;

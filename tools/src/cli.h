@@ -29,6 +29,7 @@ struct Flag {
   std::string name;  // without the leading dashes
   bool takes_value;
   std::string help;
+  bool repeatable = false;  // may be given more than once (--metric A --metric B)
 };
 
 struct Command {
@@ -37,6 +38,7 @@ struct Command {
   std::string usage;  // after "nasforge NAME "
   std::vector<Flag> flags;
   std::function<int(const Command&, const Args&)> run;
+  size_t max_positional = 0;  // bare arguments it takes (check FILE: 1); more are an error
 };
 
 class Registry {

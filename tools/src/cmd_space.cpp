@@ -196,9 +196,9 @@ NF_CMD(kCheck, "check", "Check a search-space file and print its decisions and e
        {{"json", false,
          "print {name, decisions, size, log10_size, fingerprint} as JSON; on errors, "
          "{errors: [{file, line, col, path, message}]}"}},
-       run_check)
+       run_check, 1)
 NF_CMD(kSize, "size", "Print the exact number of architectures in a space.", "FILE [--log10]",
-       {{"log10", false, "print log10 of the size instead"}}, run_size)
+       {{"log10", false, "print log10 of the size instead"}}, run_size, 1)
 NF_CMD(kSample, "sample", "Print N random architectures of a space, one per line.",
        "FILE [--n N] [--seed S] [--mode uniform|per-decision] [--format string|json|yaml|hash]",
        {{"n", true, "how many (default 10)"},
@@ -207,14 +207,14 @@ NF_CMD(kSample, "sample", "Print N random architectures of a space, one per line
          "uniform: every architecture equally likely (default); per-decision: each decision "
          "uniform"},
         {"format", true, "string (default), json, yaml or hash"}},
-       run_sample)
+       run_sample, 1)
 NF_CMD(kArch, "arch", "Parse an architecture (string or JSON) and show its forms and hash.",
        "FILE ARCH [--format string|json|yaml|hash] [--neighbours]",
        {{"format", true, "print only this form"},
         {"neighbours", false, "print every architecture one decision away"}},
-       run_arch)
+       run_arch, 2)
 NF_CMD(kList, "list", "List what is registered: commands, ops, devices, metrics, strategies, ...",
-       "[commands|ops|devices|metrics|strategies|predictors|sources]", {}, run_list)
+       "[commands|ops|devices|metrics|strategies|predictors|sources]", {}, run_list, 1)
 
 }  // namespace
 }  // namespace nasforge::cli

@@ -5,6 +5,7 @@
 //   run.yaml       the data it trained on   checkpoint.pt  weights, optimizer, RNG, position
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -314,6 +315,10 @@ int run_eval(const Command& cmd, const Args& a) {
   if (Status st = trainer.load(ckpt.string()); !st.ok()) return fail(cmd.name, st.message());
   const bool recal = !a.has("no-recalibrate");
   auto res = trainer.evaluate(r->arch, split == "test" ? r->data.test : r->data.valid, recal);
+  if (!std::isfinite(res.loss) || !std::isfinite(res.accuracy))
+    return fail(cmd.name, "the loss is " + std::to_string(res.loss) + " on " + split +
+                              ": the weights or the data hold non-finite values (a diverged "
+                              "run, or damaged files)");
   std::cout << "accuracy " << percent(res.accuracy) << "  loss " << res.loss << "  (" << split
             << ", " << res.examples << " images, "
             << (recal ? "BN recalibrated on " +
