@@ -215,6 +215,8 @@ expect "cuda without a GPU" 1 "LibTorch sees no CUDA GPU here" -- \
 head -c 300 "$TMP/cpu.json" > "$TMP/cut.json"
 expect "a truncated profile is refused" 1 "cut.json" -- \
   "$NF" latency --space "$TINY" --arch "$ARCH" --profile "$TMP/cut.json"
+expect "a profile measured at other settings is refused" 1 "cpu.json was measured at batch 1 with 1 thread(s), not at --batch 4 --threads 2; profile again with those settings" -- \
+  "$NF" latency --space "$TINY" --arch "$ARCH" --profile "$TMP/cpu.json" --batch 4 --threads 2
 CSV=data/nasbench201/nb201_latency_ms.csv.gz
 expect "fit-latency with transfer" 0 '"spearman": 0.9' -- \
   "$NF" fit-latency --space zoo/nb201.yaml --table "$CSV" --column raspi4 --samples 10 --seed 0 \

@@ -203,6 +203,17 @@ int run_latency(const Command& cmd, const Args& a) {
     if (p->device != device_name)
       return fail(cmd.name, a.get("profile") + " was measured on '" + p->device + "', not on '" +
                                 device_name + "' (--device)");
+    // A --batch or --threads that differs from what the profile measured is refused; without
+    // them, the profile's own settings are the ones predicted for.
+    auto opts = device_options(cmd.name, a);
+    if (!opts) return 1;
+    if ((a.has("batch") && opts->batch != p->batch) ||
+        (a.has("threads") && opts->threads != p->threads))
+      return fail(cmd.name, a.get("profile") + " was measured at batch " +
+                                std::to_string(p->batch) + " with " + std::to_string(p->threads) +
+                                " thread(s), not at --batch " + std::to_string(opts->batch) +
+                                " --threads " + std::to_string(opts->threads) +
+                                "; profile again with those settings");
     profile = std::move(*p);
   }
   std::optional<predictors::ArchTable> side;
