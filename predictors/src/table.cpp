@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "nasforge/searchspace/files.h"
+#include "nasforge/searchspace/json.h"
 #include "nasforge/searchspace/metrics.h"
 #include "nasforge/searchspace/rng.h"
 
@@ -48,6 +49,7 @@ StatusOr<ArchTable> ArchTable::load(const std::string& path, const SearchSpace& 
     return InvalidArgument(path + ":1: expected a column named 'arch' in the header, got '" +
                            line.substr(0, 120) + "'");
   size_t lineno = 1;
+  std::vector<size_t> line_of;  // each row's line, for naming a conflicting duplicate
   while (std::getline(f, line)) {
     ++lineno;
     if (line.empty()) continue;
@@ -57,25 +59,44 @@ StatusOr<ArchTable> ArchTable::load(const std::string& path, const SearchSpace& 
       return InvalidArgument(at + ": expected " + std::to_string(header.size()) + " fields, got " +
                              std::to_string(cells.size()));
     if (t.archs.empty()) {  // the first row decides which columns are numeric
-      for (size_t i = 0; i < cells.size(); ++i)
-        if (static_cast<int>(i) != arch_col && parse_number(cells[i])) {
+      for (size_t i = 0; i < cells.size(); ++i) {
+        if (static_cast<int>(i) == arch_col) continue;
+        if (parse_number(cells[i])) {
           numeric.push_back(static_cast<int>(i));
           t.columns.push_back(header[i]);
+        } else {
+          t.not_numeric[header[i]] = at + ": '" + cells[i].substr(0, 40) + "'";
         }
+      }
       t.values.resize(numeric.size());
     }
     auto arch = space.parse(cells[arch_col]);
     if (!arch.ok())
       return InvalidArgument(at + ": column 'arch': not an architecture of space '" + space.name() +
                              "': " + arch.status().message());
+    std::vector<double> row(numeric.size());
     for (size_t c = 0; c < numeric.size(); ++c) {
       auto v = parse_number(cells[numeric[c]]);
       if (!v)
         return InvalidArgument(at + ": column '" + t.columns[c] + "': expected a number, got '" +
                                cells[numeric[c]] + "'");
-      t.values[c].push_back(*v);
+      row[c] = *v;
     }
-    t.row_of.emplace(space.to_string(*arch), t.archs.size());
+    const std::string key = space.to_string(*arch);
+    if (auto seen = t.row_of.find(key); seen != t.row_of.end()) {
+      // Listed before: the same values are one row; other values are a conflict to resolve.
+      for (size_t c = 0; c < numeric.size(); ++c)
+        if (t.values[c][seen->second] != row[c])
+          return InvalidArgument(at + ": architecture " + key + " is listed again with " +
+                                 t.columns[c] + " " + cells[numeric[c]] + ", against " +
+                                 json_number(t.values[c][seen->second]) + " at line " +
+                                 std::to_string(line_of[seen->second]) +
+                                 "; keep one row per architecture");
+      continue;
+    }
+    for (size_t c = 0; c < numeric.size(); ++c) t.values[c].push_back(row[c]);
+    t.row_of.emplace(key, t.archs.size());
+    line_of.push_back(lineno);
     t.archs.push_back(std::move(*arch));
   }
   if (t.archs.empty()) return InvalidArgument(path + ": expected rows after the header, got none");
@@ -95,6 +116,9 @@ std::vector<size_t> ArchTable::sample_rows(size_t n, uint64_t seed) const {
 StatusOr<size_t> ArchTable::column(const std::string& name) const {
   for (size_t i = 0; i < columns.size(); ++i)
     if (columns[i] == name) return i;
+  if (auto it = not_numeric.find(name); it != not_numeric.end())
+    return InvalidArgument(file + ": column '" + name + "' is not numeric: its first value, at " +
+                           it->second + ", is not a finite decimal number");
   std::string list;
   for (const auto& c : columns) list += (list.empty() ? "" : ", ") + c;
   return NotFound(file + ": no numeric column '" + name + "'; it has " + list);

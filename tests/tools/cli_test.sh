@@ -242,7 +242,12 @@ expect "a write error on standard output is an error" 1 "cannot write the output
   bash -c "'$NF' sample zoo/nb201.yaml --n 5 > /dev/full"
 printf 'arch,acc\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,10\n' > "$TMP/one_row.csv"
 expect "a search whose every trial fails is an error naming the cause" 1 "all 3 trials failed; the first, " -- \
-  "$NF" search --space zoo/nb201.yaml --metric accuracy=table:$TMP/one_row.csv:acc --objective accuracy:max --budget 3
+  "$NF" search --space zoo/nb201.yaml --metric accuracy=table:$TMP/one_row.csv:acc --objective accuracy:max --budget 3 \
+  --out "$TMP/all_failed"
+expect "export of a run without a feasible architecture says so" 1 "holds no feasible architecture (3 trials, none meeting every constraint), so there is nothing to export" -- \
+  "$NF" export --run "$TMP/all_failed" --rank 1 --format yaml --out "$TMP/none.yaml"
+expect "fit-latency caps --samples" 1 "--samples: expected 3 to 1000 (the table predictor's cap: its fit is cubic in the rows), got 5000" -- \
+  "$NF" fit-latency --space zoo/nb201.yaml --table "$CSV" --column raspi4 --samples 5000 --out "$TMP/big.json"
 # JSON output is always valid JSON: a hypervolume past the double range is null, with a warning.
 printf 'nasforge: 1\nname: two\ninput: {channels: 1, height: 8, width: 8}\nclasses: 2\nnetwork:\n  - stem: {conv: {out: {choice: [8, 16]}, kernel: 3}}\n  - head: {pool: global_avg}\n' > "$TMP/two.yaml"
 printf 'arch,acc\nw8,1e308\nw16,-1e308\n' > "$TMP/huge.csv"

@@ -51,6 +51,12 @@ std::optional<Target> resolve(const Command& cmd, const Args& a) {
       if (!r) return std::nullopt;
       rank = *r;
     }
+    if (stored->pareto.empty()) {
+      fail(cmd.name, a.get("run") + " holds no feasible architecture (" +
+                         std::to_string(stored->trials.size()) +
+                         " trials, none meeting every constraint), so there is nothing to export");
+      return std::nullopt;
+    }
     if (rank < 1 || rank > stored->pareto.size()) {
       fail(cmd.name, "--rank: expected a rank in [1, " + std::to_string(stored->pareto.size()) +
                          "] (the Pareto front of " + a.get("run") + ", best " +

@@ -16,9 +16,13 @@ struct ArchTable {
   std::vector<Architecture> archs;                 // one per row
   std::vector<std::vector<double>> values;         // values[column][row]
   std::unordered_map<std::string, size_t> row_of;  // by space.to_string(arch)
+  // Header columns that are not numeric, with where the first row shows it ("FILE:2: 'inf'").
+  std::unordered_map<std::string, std::string> not_numeric;
 
   // Reads FILE: a header naming an `arch` column and numeric columns; other text columns are
-  // ignored. Every arch must parse in `space`; errors name the file, line and column.
+  // ignored. Every arch must parse in `space`; errors name the file, line and column. An
+  // architecture listed twice with the same values is read once; with other values it is
+  // refused, naming both lines.
   static StatusOr<ArchTable> load(const std::string& path, const SearchSpace& space);
   // Index of a numeric column, or an error listing them.
   StatusOr<size_t> column(const std::string& name) const;
