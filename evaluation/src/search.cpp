@@ -13,6 +13,7 @@
 #include "nasforge/searchspace/dsl.h"
 #include "nasforge/searchspace/folder_lock.h"
 #include "nasforge/searchspace/json.h"
+#include "nasforge/searchspace/yaml_ast.h"
 #include "nasforge/strategies/pareto.h"
 #include "nasforge/strategies/strategy.h"
 
@@ -233,6 +234,11 @@ std::vector<std::pair<std::string, std::string>> config_lines(const SearchConfig
     o += x.metric.name + (x.direction == Direction::kMaximize ? ":max " : ":min ");
   for (const auto& x : c.constraints) k += x.str() + "; ";
   out.emplace_back("metrics", m);
+  // The same as a JSON list, which a source path with spaces survives; readers prefer it.
+  std::string sources = "[";
+  for (const auto& x : c.metrics)
+    sources += (sources.size() > 1 ? ", " : "") + json_quote(x.metric.name + "=" + x.source);
+  out.emplace_back("metric_sources", sources + "]");
   out.emplace_back("reports", r);
   out.emplace_back("objectives", o);
   out.emplace_back("constraints", k);
@@ -466,9 +472,19 @@ StatusOr<StoredSearch> load_search(const std::string& dir) {
     return InvalidArgument(dir +
                            "/trials.sqlite: expected the search's objectives in its "
                            "configuration, got none");
-  for (std::string word; metrics >> word;) {
-    const auto eq = word.find('=');
-    if (eq != std::string::npos) out.sources[word.substr(0, eq)] = word.substr(eq + 1);
+  auto add_source = [&](const std::string& spec) {
+    const auto eq = spec.find('=');
+    if (eq != std::string::npos) out.sources[spec.substr(0, eq)] = spec.substr(eq + 1);
+  };
+  if (auto it = config->find("metric_sources"); it != config->end()) {
+    Diagnostics d;
+    auto list = parse_yaml(it->second, dir + "/trials.sqlite (metric_sources)", d);
+    if (!list || !list->is_sequence())
+      return InvalidArgument(dir + "/trials.sqlite: metric_sources: expected a JSON list, got '" +
+                             it->second + "'");
+    for (const auto& item : list->items) add_source(item.scalar);
+  } else {  // a store written before metric_sources: space-separated NAME=SOURCE words
+    for (std::string word; metrics >> word;) add_source(word);
   }
   for (const auto& t : out.trials)
     for (const auto& o : out.objectives)

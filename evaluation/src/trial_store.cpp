@@ -106,7 +106,9 @@ StatusOr<std::unique_ptr<TrialStore>> TrialStore::open(
         bool free = false;
         for (const auto& m : may_change) free |= m == k;
         auto it = stored.find(k);
-        const std::string was = it == stored.end() ? "(absent)" : it->second;
+        // A key the store lacks was added by a later version of nasforge: it is written now.
+        if (it == stored.end()) continue;
+        const std::string& was = it->second;
         if (!free && was != v)
           return FailedPrecondition(path + " holds a run with another configuration: " + k +
                                     " was '" + was + "', now '" + v +

@@ -345,6 +345,13 @@ expect "onnx runtime runs the kept batch norm" 0 "2/2 test sets within 0.0001" -
   node tools/ort/verify.js "$TMP/bn/model.onnx"
 expect "export the search's best by rank" 0 "from $TMP/ssearch rank 1 of 1" -- \
   "$NF" export --run "$TMP/ssearch" --rank 1 --out "$TMP/r/model.onnx"
+# A supernet path with a space survives the search folder's configuration.
+cp -r "$TMP/srun" "$TMP/s run"
+rm -f "$TMP/s run/.nasforge.lock"
+"$NF" search --space tests/data/design_mobile_tiny.yaml --metric "accuracy=supernet:$TMP/s run" \
+  --metric latency_ms@cpu=measure:cpu --objective accuracy:max --budget 1 --out "$TMP/spaced" > /dev/null 2>&1
+expect "export --run finds a supernet whose path holds a space" 0 "from $TMP/spaced rank 1 of 1" -- \
+  "$NF" export --run "$TMP/spaced" --rank 1 --out "$TMP/spaced/model.onnx"
 expect "a rank past the front" 1 "--rank: expected a rank in [1, 1]" -- \
   "$NF" export --run "$TMP/ssearch" --rank 2 --out "$TMP/r/model.onnx"
 expect "export torchscript" 0 "TorchScript" -- \
