@@ -17,6 +17,7 @@
 #include <set>
 
 #include "bench_flags.h"
+#include "bench_table.h"
 #include "nasforge/hardware/allocator.h"
 #include "nasforge/hardware/profile.h"
 #include "nasforge/latency/predictors.h"
@@ -132,47 +133,43 @@ int cpu_part(const bench::BenchFlags& f) {
 
 int published_part(const bench::BenchFlags& f) {
   auto space = f.space();
-  auto table = predictors::ArchTable::load(f.root() + "/" + f.str("table"), *space);
-  if (!table.ok()) {
-    std::fprintf(stderr, "%s\n", table.status().message().c_str());
-    return 1;
-  }
+  const predictors::ArchTable table = bench::table(f, *space);
   const int seeds = static_cast<int>(f.num("seeds"));
   std::printf(
       "Spearman over all %zu cells, mean (min) of %d seeds; `transfer` = the other "
       "devices' columns offered (auto), `prior` = MACs/params and op counts only\n\n",
-      table->rows(), seeds);
+      table.rows(), seeds);
   std::printf(
       "| device | N=10 transfer | N=10 prior | N=20 transfer | N=20 prior | N=50 transfer | "
       "N=50 prior |\n|---|---|---|---|---|---|---|\n");
-  for (size_t c = 0; c < table->columns.size(); ++c) {
-    const std::string dev = table->columns[c];
+  for (size_t c = 0; c < table.columns.size(); ++c) {
+    const std::string dev = table.columns[c];
     if (dev == "index") continue;
     std::printf("| %s |", dev.c_str());
     for (size_t n : {10, 20, 50}) {
       for (bool transfer : {true, false}) {
         double sum = 0, lo = 1;
         for (int s = 0; s < seeds; ++s) {
-          const std::vector<size_t> rows = table->sample_rows(n, static_cast<uint64_t>(s));
+          const std::vector<size_t> rows = table.sample_rows(n, static_cast<uint64_t>(s));
           std::vector<Architecture> archs;
           std::vector<double> y;
           for (size_t i = 0; i < n; ++i) {
-            archs.push_back(table->archs[rows[i]]);
-            y.push_back(table->values[c][rows[i]]);
+            archs.push_back(table.archs[rows[i]]);
+            y.push_back(table.values[c][rows[i]]);
           }
           latency::PredictorContext ctx;
           ctx.space = space.get();
-          ctx.side = &*table;
+          ctx.side = &table;
           ctx.target_column = dev;
           if (transfer) ctx.transfer = {"auto"};
           // The lookup protocol: every cell is measured on every other device.
           ctx.transfer_mode = latency::TransferMode::kMeasured;
           auto p = latency::make_predictor("table", ctx);
           if (!p.ok() || !(*p)->fit(archs, y).ok()) return 1;
-          auto preds = (*p)->predict_batch(table->archs);
+          auto preds = (*p)->predict_batch(table.archs);
           std::vector<double> pm;
           for (const auto& q : preds) pm.push_back(q.mean);
-          const double rho = predictors::spearman(pm, table->values[c]);
+          const double rho = predictors::spearman(pm, table.values[c]);
           sum += rho;
           lo = std::min(lo, rho);
         }

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "bench_flags.h"
+#include "bench_table.h"
 #include "nasforge/latency/predictors.h"
 #include "nasforge/predictors/quality.h"
 #include "nasforge/searchspace/rng.h"
@@ -111,17 +112,13 @@ int main(int argc, char** argv) {
                        {"table", "data/nasbench201/nb201_latency_ms.csv.gz"},
                        {"seeds", "5"}});
   auto space = f.space();
-  auto table = predictors::ArchTable::load(f.root() + "/" + f.str("table"), *space);
-  if (!table.ok()) {
-    std::fprintf(stderr, "%s\n", table.status().message().c_str());
-    return 1;
-  }
+  const predictors::ArchTable table = bench::table(f, *space);
   const int seeds = static_cast<int>(f.num("seeds"));
   std::printf(
       "Leave one device out; sources hold a random third of the %zu cells; the target is fitted "
       "on N of them and evaluated on the other two thirds (lookup: all cells measured on every "
       "source, all evaluated). Spearman, mean (min) over %d seeds.\n\n",
-      table->rows(), seeds);
+      table.rows(), seeds);
   struct Column {
     const char* title;
     Mode mode;
@@ -139,14 +136,14 @@ int main(int argc, char** argv) {
   std::printf("\n");
   std::vector<double> col_sum(cols.size(), 0);
   int devices = 0;
-  for (size_t t = 0; t < table->columns.size(); ++t) {
-    if (table->columns[t] == "index") continue;
+  for (size_t t = 0; t < table.columns.size(); ++t) {
+    if (table.columns[t] == "index") continue;
     ++devices;
-    std::printf("| %s |", table->columns[t].c_str());
+    std::printf("| %s |", table.columns[t].c_str());
     for (size_t k = 0; k < cols.size(); ++k) {
       double sum = 0, lo = 1;
       for (int s = 0; s < seeds; ++s) {
-        const double rho = run(*space, *table, t, cols[k].mode, cols[k].n, 1000 + s);
+        const double rho = run(*space, table, t, cols[k].mode, cols[k].n, 1000 + s);
         sum += rho;
         lo = std::min(lo, rho);
       }

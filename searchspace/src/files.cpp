@@ -122,4 +122,10 @@ Status write_atomically(const std::string& path, const std::string& bytes,
   return Status::Ok();
 }
 
+Status copy_atomically(const std::string& from, const std::string& to, const std::string& what) {
+  auto bytes = read_text_file(from);
+  if (!bytes.ok()) return bytes.status();
+  return write_atomically(to, *bytes, what);
+}
+
 }  // namespace nasforge

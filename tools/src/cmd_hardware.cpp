@@ -196,6 +196,8 @@ int run_latency(const Command& cmd, const Args& a) {
   auto space = load_space_or_report(a.get("space"));
   if (!space) return 1;
   const std::string device_name = a.get("device", "cpu");
+  auto opts = device_options(cmd.name, a);
+  if (!opts) return 1;
   std::optional<Profile> profile;
   if (a.has("profile")) {
     auto p = Profile::load(a.get("profile"));
@@ -205,8 +207,6 @@ int run_latency(const Command& cmd, const Args& a) {
                                 device_name + "' (--device)");
     // A --batch or --threads that differs from what the profile measured is refused; without
     // them, the profile's own settings are the ones predicted for.
-    auto opts = device_options(cmd.name, a);
-    if (!opts) return 1;
     if ((a.has("batch") && opts->batch != p->batch) ||
         (a.has("threads") && opts->threads != p->threads))
       return fail(cmd.name, a.get("profile") + " was measured at batch " +
@@ -248,8 +248,6 @@ int run_latency(const Command& cmd, const Args& a) {
   }
   auto arch = space->parse(a.get("arch"));
   if (!arch.ok()) return fail(cmd.name, "--arch: " + arch.status().message());
-  auto opts = device_options(cmd.name, a);
-  if (!opts) return 1;
   // Both counts, labelled: the network nasforge extracts and exports (dead ops dropped), and
   // what a reference implementation that keeps them runs (NAS-Bench-201's published counts).
   const auto deployed = hardware::count(*space, *arch, Counting::kAsDeployed);

@@ -252,11 +252,9 @@ int run_search(const Command& cmd, const Args& given) {
   }
   if (!c->out_dir.empty()) {  // the folder exists and is locked by the search (Search::create)
     const fs::path copy = fs::path(c->out_dir) / "space.yaml";
-    if (!fs::exists(copy)) {
-      auto text = read_text_file(a.get("space"));
-      Status st = text.ok() ? write_atomically(copy.string(), *text, "space copy") : text.status();
-      if (!st.ok()) return fail(cmd.name, st.message());
-    }
+    if (!fs::exists(copy))
+      if (Status st = copy_atomically(a.get("space"), copy.string(), "space copy"); !st.ok())
+        return fail(cmd.name, st.message());
   }
   ProgressBar bar(cfg.strategy + " on " + cfg.space->name(), static_cast<int64_t>(cfg.budget));
   std::string last;

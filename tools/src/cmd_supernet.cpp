@@ -242,8 +242,7 @@ int run_train_supernet(const Command& cmd, const Args& a) {
   auto data = load_data(a.get("data"), *space, config->seed, valid_size);
   if (!data.ok()) return fail(cmd.name, data.status().message());
   if (!resume) {
-    Status st =
-        write_atomically((dir / "space.yaml").string(), read_file(a.get("space")), "space copy");
+    Status st = copy_atomically(a.get("space"), (dir / "space.yaml").string(), "space copy");
     if (st.ok()) st = write_atomically((dir / "train.yaml").string(), config->str(), "train.yaml");
     if (st.ok())
       st = write_atomically(

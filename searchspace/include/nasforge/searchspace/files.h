@@ -26,5 +26,8 @@ StatusOr<std::string> read_text_file(const std::string& path);
 // with ENOSPC, as a full disk would.
 Status write_atomically(const std::string& path, const std::string& bytes,
                         const std::string& what = "file");
+// Copies the file at `from` to `to` through write_atomically (a run folder's copy of its space).
+Status copy_atomically(const std::string& from, const std::string& to,
+                       const std::string& what = "file");
 
 }  // namespace nasforge
