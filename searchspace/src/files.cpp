@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -37,18 +38,26 @@ StatusOr<std::string> read_text_file(const std::string& path) {
 
 namespace {
 
-// The byte count after which writes fail (NASFORGE_TEST_FAIL_WRITES_AFTER), or -1.
-long long fail_writes_after() {
-  const char* v = std::getenv("NASFORGE_TEST_FAIL_WRITES_AFTER");
+// Marks write_atomically's temporary files, so that only they are ever cleaned up.
+constexpr const char* kTemporaryMark = ".nasforge-tmp.";
+
+// A byte count from a test hook's variable, or -1 when it is unset.
+long long test_bytes(const char* variable) {
+  const char* v = std::getenv(variable);
   return v && *v ? std::atoll(v) : -1;
 }
 
 // Writes all of `bytes` to `fd`; false with errno set when a write fails.
 bool write_all(int fd, const std::string& bytes) {
-  const long long limit = fail_writes_after();
+  const long long limit = test_bytes("NASFORGE_TEST_FAIL_WRITES_AFTER");
+  const long long kill_at = test_bytes("NASFORGE_TEST_KILL_WRITES_AFTER");
   size_t done = 0;
   while (done < bytes.size()) {
     size_t chunk = std::min<size_t>(bytes.size() - done, 1 << 20);
+    if (kill_at >= 0) {
+      if (static_cast<long long>(done) >= kill_at) ::raise(SIGKILL);  // a kill -9 mid-write
+      chunk = std::min<size_t>(chunk, static_cast<size_t>(kill_at - static_cast<long long>(done)));
+    }
     if (limit >= 0) {
       if (static_cast<long long>(done) >= limit) {
         errno = ENOSPC;
@@ -102,7 +111,7 @@ Status write_atomically(const std::string& path, const std::string& bytes,
     return FailedPrecondition(cannot + "expected a regular file or a new path, got " + kind_of(st) +
                               "; it is not replaced");
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmp = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
+  std::string tmp = (dir / ("." + target.filename().string() + kTemporaryMark + "XXXXXX")).string();
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) return FailedPrecondition(cannot + std::strerror(errno));
   // The file keeps the mode of the one it replaces; a new one gets rw-r--r--.
@@ -126,6 +135,23 @@ Status copy_atomically(const std::string& from, const std::string& to, const std
   auto bytes = read_text_file(from);
   if (!bytes.ok()) return bytes.status();
   return write_atomically(to, *bytes, what);
+}
+
+int remove_stale_temporaries(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  int removed = 0;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const size_t mark = name.rfind(kTemporaryMark);
+    std::error_code type_ec;
+    if (name.empty() || name[0] != '.' || mark == std::string::npos ||
+        mark + std::strlen(kTemporaryMark) + 6 != name.size() ||
+        !fs::is_regular_file(fs::symlink_status(it->path(), type_ec)))
+      continue;
+    if (fs::remove(it->path(), type_ec)) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace nasforge

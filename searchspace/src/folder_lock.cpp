@@ -1,4 +1,5 @@
 #include "nasforge/searchspace/folder_lock.h"
+#include "nasforge/searchspace/files.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -51,6 +52,7 @@ StatusOr<FolderLock> FolderLock::acquire(const std::string& dir, const std::stri
       ::pwrite(lock.fd_, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size()))
     return FailedPrecondition(lock.path_ + ": cannot write the lock file (" + std::strerror(errno) +
                               ")");
+  remove_stale_temporaries(dir);  // left by a writer killed mid-write; the folder is ours now
   return lock;
 }
 

@@ -1,13 +1,13 @@
 // The supernet trainer: steps over sampled paths, evaluation with BN recalibration, and
 // checkpoints that resume exactly.
 #include <torch/torch.h>
-#include <zlib.h>
 
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
 
+#include "internal/checksums.h"
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/hash.h"
 #include "nasforge/supernet/elastic.h"
@@ -139,7 +139,10 @@ std::optional<StepStats> SupernetTrainer::step() {
   stats.lr = lr_at(epoch_ + static_cast<double>(step_in_epoch_) / steps_per_epoch());
   set_lr(*optimizer_, stats.lr);
   net_->train();
-  optimizer_->zero_grad();
+  // No gradient at all, rather than a zero one, for weights off this step's paths: the
+  // optimizer then leaves them alone (no weight decay, no momentum), exactly as a resumed
+  // trainer, whose weights start without gradients, does.
+  net_->zero_grad(/*set_to_none=*/true);
   const auto paths =
       fixed_path_ ? std::vector<Architecture>{*fixed_path_} : sampler_.paths(rng_, epoch_);
   at::Tensor teacher;
@@ -204,10 +207,6 @@ EvalResult SupernetTrainer::evaluate(const Architecture& arch, const data::Datas
   return r;
 }
 
-namespace {
-int64_t state_crc(const torch::nn::Module& m);  // below, with the loading helpers
-}  // namespace
-
 Status SupernetTrainer::save(const std::string& path) const {
   try {
     torch::serialize::OutputArchive archive;
@@ -215,8 +214,9 @@ Status SupernetTrainer::save(const std::string& path) const {
     net_->save(model);
     optimizer_->save(optimizer);
     archive.write("model", model);
-    archive.write("model_crc32", c10::IValue(state_crc(*net_)));
+    archive.write("model_crc32", c10::IValue(internal::module_crc(*net_)));
     archive.write("optimizer", optimizer);
+    archive.write("optimizer_crc32", c10::IValue(internal::optimizer_crc(*optimizer_)));
     auto rng = rng_.state();
     archive.write("format", c10::IValue(std::string(kFormat)));
     archive.write("space_name", c10::IValue(net_->space().name()));
@@ -242,32 +242,12 @@ Status SupernetTrainer::save(const std::string& path) const {
 
 namespace {
 
-// CRC-32 of the module's parameters and buffers (names and bytes, in registration order). Kept
-// in the checkpoint and checked after loading: LibTorch's reader does not verify the zip
-// records' CRCs, so damaged tensor bytes would otherwise load without a word.
-int64_t state_crc(const torch::nn::Module& m) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  auto add = [&](const std::string& name, const at::Tensor& t) {
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(name.data()), static_cast<uInt>(name.size()));
-    const at::Tensor c = t.detach().contiguous().cpu();
-    const auto* p = static_cast<const Bytef*>(c.data_ptr());
-    for (size_t done = 0, n = c.nbytes(); done < n;) {
-      const size_t chunk = std::min<size_t>(n - done, 1u << 30);
-      crc = crc32(crc, p + done, static_cast<uInt>(chunk));
-      done += chunk;
-    }
-  };
-  for (const auto& p : m.named_parameters(true)) add(p.key(), p.value());
-  for (const auto& b : m.named_buffers(true)) add(b.key(), b.value());
-  return static_cast<int64_t>(crc);
-}
-
 // After the weights are loaded: they must match the checksum saved with them, when there is one.
 Status check_state_crc(const std::string& path, torch::serialize::InputArchive& archive,
                        const torch::nn::Module& m) {
   c10::IValue saved;
   if (!archive.try_read("model_crc32", saved)) return Status::Ok();  // written before checksums
-  if (!saved.isInt() || saved.toInt() != state_crc(m))
+  if (!saved.isInt() || saved.toInt() != internal::module_crc(m))
     return InvalidArgument(path +
                            ": expected the weights to match the checksum saved with them, got "
                            "different bytes (the file is damaged; retrain or restore it)");
@@ -339,6 +319,12 @@ Status SupernetTrainer::load(const std::string& path) {
     net_->load(model);
     NF_RETURN_IF_ERROR(check_state_crc(path, archive, *net_));
     optimizer_->load(optimizer);
+    if (c10::IValue saved;
+        archive.try_read("optimizer_crc32", saved) &&
+        (!saved.isInt() || saved.toInt() != internal::optimizer_crc(*optimizer_)))
+      return InvalidArgument(path +
+                             ": expected the optimizer state to match the checksum saved with it, "
+                             "got different bytes (the file is damaged; retrain or restore it)");
     archive.read("epoch", epoch);
     archive.read("step_in_epoch", step);
     archive.read("global_step", global);
@@ -359,6 +345,11 @@ Status SupernetTrainer::load(const std::string& path) {
     return damaged(path, e);
   }
   return Status::Ok();
+}
+
+std::string SupernetTrainer::state_digest() const {
+  return internal::state_digest(internal::module_crc(*net_), internal::optimizer_crc(*optimizer_),
+                                rng_.state(), epoch_, step_in_epoch_, global_step_);
 }
 
 }  // namespace nasforge::supernet

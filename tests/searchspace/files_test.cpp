@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -58,6 +59,24 @@ TEST(WriteAtomically, AFailedWriteKeepsThePreviousFileAndLeavesNoTemporary) {
   ASSERT_TRUE(write_atomically(path, "the new model", "model").ok());
   EXPECT_EQ(slurp(path), "the new model");
   EXPECT_TRUE(others(dir, {"model.bin"}).empty());
+}
+
+// A writer killed mid-write (kill -9) leaves its temporary file; the next holder of the
+// folder's lock removes it, and only what write_atomically could have made.
+TEST(WriteAtomically, StaleTemporariesOfAKilledWriterAreRemovedAndNothingElse) {
+  const std::string dir = testing::temp_path("stale_tmp");
+  fs::create_directories(dir + "/.d.nasforge-tmp.abcdef");
+  for (const char* name : {".checkpoint.pt.nasforge-tmp.Ab12Cd", ".train.yaml.nasforge-tmp.zzzzzz",
+                           ".bashrc.backup", ".x.nasforge-tmp.ab", "checkpoint.pt"})
+    std::ofstream(dir + "/" + name) << "x";
+  ASSERT_EQ(::symlink((dir + "/checkpoint.pt").c_str(), (dir + "/.l.nasforge-tmp.qwerty").c_str()),
+            0);
+  EXPECT_EQ(remove_stale_temporaries(dir), 2);
+  auto left = others(dir, {});
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{".bashrc.backup", ".d.nasforge-tmp.abcdef",
+                                            ".l.nasforge-tmp.qwerty", ".x.nasforge-tmp.ab",
+                                            "checkpoint.pt"}));
 }
 
 TEST(WriteAtomically, RefusesWhatIsNotARegularFile) {

@@ -86,7 +86,7 @@ expect "list ops" 0 "nor_conv_3x3" -- "$NF" list ops
 # The supernet commands, on synthetic data and a handful of small steps.
 RUN="$TMP/run"
 printf 'batch_size: 32\nbn_recalibration_batches: 2\n' > "$TMP/small.yaml"
-expect "train-supernet stops at --max-steps with a checkpoint" 0 "checkpoint: $RUN/checkpoint.pt (epoch 0, step 3)" -- \
+expect "train-supernet stops at --max-steps with a checkpoint" 0 "checkpoint: $RUN/checkpoint.pt (epoch 0, step 3, state " -- \
   "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$RUN" \
   --config "$TMP/small.yaml" --epochs 1 --max-steps 3 --threads 2
 expect "train-supernet resumes" 0 "resuming $RUN/checkpoint.pt at epoch 1, step 3" -- \
@@ -123,6 +123,25 @@ wait $pid 2>/dev/null
 expect "after a kill -9 the folder is free" 0 "checkpoint: $TMP/busy/checkpoint.pt" -- \
   "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$TMP/busy" \
   --config "$TMP/small.yaml" --max-steps 1 --threads 1
+# Resume is the same run, through kill -9 at three points: before the first checkpoint, between
+# checkpoints, and in the middle of writing one. The final state digest (weights, buffers,
+# optimizer state, RNG and schedule position) equals an uninterrupted run's.
+TS=(--space tests/data/design_mobile_tiny.yaml --data synthetic --threads 2)
+straight=$("$NF" train-supernet "${TS[@]}" --out "$TMP/straight" --config "$TMP/small.yaml" --epochs 2 --max-steps 10 2>/dev/null)
+K="$TMP/killed"
+# (each in { } 2>/dev/null, so that the shell's "Killed" line stays out of the log)
+{ env NASFORGE_TEST_KILL_AFTER_STEP=2 "$NF" train-supernet "${TS[@]}" --out "$K" --config "$TMP/small.yaml" --epochs 2 --max-steps 10 > /dev/null 2>&1; rc1=$?; } 2>/dev/null
+"$NF" train-supernet "${TS[@]}" --out "$K" --config "$TMP/small.yaml" --epochs 2 --max-steps 4 > /dev/null 2>&1
+{ env NASFORGE_TEST_KILL_AFTER_STEP=7 "$NF" train-supernet "${TS[@]}" --out "$K" --max-steps 10 > /dev/null 2>&1; rc2=$?; } 2>/dev/null
+cp "$K/checkpoint.pt" "$TMP/k4.pt"
+{ env NASFORGE_TEST_KILL_WRITES_AFTER=1000 "$NF" train-supernet "${TS[@]}" --out "$K" --max-steps 9 > /dev/null 2>&1; rc3=$?; } 2>/dev/null
+if [[ $rc1 == 137 && $rc2 == 137 && $rc3 == 137 ]] && cmp -s "$K/checkpoint.pt" "$TMP/k4.pt" &&
+   ls -A "$K" | grep -q 'nasforge-tmp'; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: kill -9 points (rc $rc1 $rc2 $rc3) or the checkpoint did not survive"; fi
+resumed=$("$NF" train-supernet "${TS[@]}" --out "$K" --max-steps 10 2>/dev/null)
+if [[ "$straight" == *", state "* && "${resumed/$K/$TMP/straight}" == "$straight" ]] &&
+   ! ls -A "$K" | grep -q 'nasforge-tmp'; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: a run killed three times ended elsewhere: '$resumed' vs '$straight'"; fi
 ARCH='stage1=d2w24:k3e4,k5e6/stage2=d2w40:k3e3,k7e6'
 expect "eval prints accuracy" 0 "(valid, 512 images, BN recalibrated on 2 batches)" -- \
   "$NF" eval --checkpoint "$RUN" --arch "$ARCH" --threads 2
@@ -135,7 +154,7 @@ cmp -s "$TMP/net.pt" "$TMP/net.before" && passed=$((passed + 1)) || { failed=$((
 cp "$RUN/checkpoint.pt" "$TMP/ckpt.before"
 expect "a full disk during training is an error, not an abort" 1 "cannot write $RUN/checkpoint.pt (the checkpoint): No space left on device" -- \
   env NASFORGE_TEST_FAIL_WRITES_AFTER=1000 "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$RUN" --max-steps 7 --threads 2
-if cmp -s "$RUN/checkpoint.pt" "$TMP/ckpt.before" && ! ls -A "$RUN" | grep -q '^\.checkpoint\.pt\.'; then
+if cmp -s "$RUN/checkpoint.pt" "$TMP/ckpt.before" && ! ls -A "$RUN" | grep -q 'nasforge-tmp'; then
   passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: the checkpoint did not survive a full disk"; fi
 expect "eval rejects a bad arch" 1 "--arch: invalid architecture: stage1.out: expected one of {24, 32}, got 25" -- \
   "$NF" eval --checkpoint "$RUN" --arch 'stage1=d2w25:k3e4,k5e6/stage2=d2w40:k3e3,k7e6'
@@ -146,13 +165,16 @@ expect "data must fit the space" 1 "space 'nb201' expects 3x32x32 inputs, but fa
 printf 'policy: sandwch\n' > "$TMP/train.yaml"
 expect "a bad training config is located" 1 "train.yaml:1:9: error: policy: expected one of uniform, sandwich, got 'sandwch' (did you mean 'sandwich'?)" -- \
   "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$TMP/r3" --config "$TMP/train.yaml"
-# Damaged tensor bytes (one byte flipped inside every tensor record of the zip) are detected by
-# the weights' checksum, not evaluated into "loss nan".
-cp -r "$RUN" "$TMP/damaged"
-python3 - "$TMP/damaged/checkpoint.pt" <<'PY'
+# Damaged tensor bytes (one byte flipped inside tensor records of the zip) are detected by the
+# checksums, not evaluated into "loss nan": every record (the weights' checksum fails first), or
+# only the last one, which the optimizer writes (a damaged momentum buffer must not resume).
+damage() {  # damage CHECKPOINT all|last
+  python3 - "$1" "$2" <<'PY'
 import struct, sys, zipfile
-path = sys.argv[1]
+path, which = sys.argv[1], sys.argv[2]
 records = [i for i in zipfile.ZipFile(path).infolist() if "/data/" in i.filename and i.file_size > 64]
+if which == "last":
+    records = [max(records, key=lambda i: int(i.filename.rsplit("/", 1)[1]))]
 with open(path, "r+b") as f:
     for info in records:
         f.seek(info.header_offset + 26)
@@ -163,8 +185,15 @@ with open(path, "r+b") as f:
         f.seek(at)
         f.write(bytes([b[0] ^ 0x5A]))
 PY
+}
+cp -r "$RUN" "$TMP/damaged"
+damage "$TMP/damaged/checkpoint.pt" all
 expect "damaged weights are refused" 1 "expected the weights to match the checksum saved with them, got different bytes" -- \
   "$NF" eval --checkpoint "$TMP/damaged" --arch "$ARCH"
+rm -rf "$TMP/damaged" && cp -r "$RUN" "$TMP/damaged"
+damage "$TMP/damaged/checkpoint.pt" last
+expect "a damaged optimizer state is refused on resume" 1 "expected the optimizer state to match the checksum saved with it, got different bytes" -- \
+  "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$TMP/damaged" --max-steps 9
 head -c 100 "$RUN/checkpoint.pt" > "$TMP/cut.pt" && cp "$TMP/cut.pt" "$RUN/checkpoint.pt"
 expect "a truncated checkpoint is refused" 1 "expected a nasforge supernet checkpoint, got a file that does not load (truncated or not a checkpoint)" -- \
   "$NF" eval --checkpoint "$RUN" --arch "$ARCH"

@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -72,11 +74,19 @@ std::string percent(double x) {
   return buf;
 }
 
+// For tests: NASFORGE_TEST_KILL_AFTER_STEP=N kills the process (SIGKILL, as kill -9 would)
+// right after global step N, before anything is saved.
+int64_t kill_after_step() {
+  const char* v = std::getenv("NASFORGE_TEST_KILL_AFTER_STEP");
+  return v && *v ? std::atoll(v) : -1;
+}
+
 // Trains epoch after epoch with a progress bar, checkpointing at every epoch's end and at the
 // step limit; after each epoch, reports the largest and smallest paths on the validation split.
 int train_loop(const std::string& cmd, SupernetTrainer& trainer, const data::Splits& data,
                const fs::path& checkpoint, int64_t max_steps, bool report_paths) {
   const TrainConfig& c = trainer.config();
+  const int64_t kill_at = kill_after_step();
   while (trainer.epoch() < c.epochs) {
     if (max_steps > 0 && trainer.global_step() >= max_steps) break;
     const int64_t epoch = trainer.epoch();
@@ -103,6 +113,7 @@ int train_loop(const std::string& cmd, SupernetTrainer& trainer, const data::Spl
                       acc / steps, rate, s->lr);
       status = buf;
       bar.update(steps, status);
+      if (trainer.global_step() == kill_at) ::raise(SIGKILL);
       if (max_steps > 0 && trainer.global_step() >= max_steps) break;
     }
     const bool epoch_done = trainer.epoch() != epoch;
@@ -264,7 +275,7 @@ int run_train_supernet(const Command& cmd, const Args& a) {
             << " steps per epoch, " << torch::get_num_threads() << " threads\n";
   if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, *max_steps, true)) return rc;
   std::cout << "checkpoint: " << checkpoint.string() << " (epoch " << trainer.epoch() << ", step "
-            << trainer.global_step() << ")\n";
+            << trainer.global_step() << ", state " << trainer.state_digest() << ")\n";
   return 0;
 }
 

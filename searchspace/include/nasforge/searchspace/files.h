@@ -23,9 +23,14 @@ StatusOr<std::string> read_text_file(const std::string& path);
 //    beside the target), so the link itself stays.
 //  - Errors read "cannot write PATH (the WHAT): REASON", e.g. "No space left on device".
 // For tests, NASFORGE_TEST_FAIL_WRITES_AFTER=N makes every write past the N-th byte of a file fail
-// with ENOSPC, as a full disk would.
+// with ENOSPC, as a full disk would; NASFORGE_TEST_KILL_WRITES_AFTER=N kills the process
+// (SIGKILL, as kill -9 would) once N bytes of a file are written.
 Status write_atomically(const std::string& path, const std::string& bytes,
                         const std::string& what = "file");
+// Removes the temporary files write_atomically left in `dir` when its process was killed
+// (".NAME.nasforge-tmp.XXXXXX", regular files only); returns how many. Only for a folder whose
+// lock the caller holds, so that no live writer's file is taken away.
+int remove_stale_temporaries(const std::string& dir);
 // Copies the file at `from` to `to` through write_atomically (a run folder's copy of its space).
 Status copy_atomically(const std::string& from, const std::string& to,
                        const std::string& what = "file");

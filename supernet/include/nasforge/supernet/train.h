@@ -122,6 +122,9 @@ class SupernetTrainer {
   // fingerprint and the config. load() refuses another space's checkpoint or a damaged file.
   Status save(const std::string& path) const;
   Status load(const std::string& path);
+  // 8 hex digits over everything a resumed run continues from (weights, buffers, optimizer
+  // state, RNG, schedule position): equal digests continue identically.
+  std::string state_digest() const;
 
   Supernet& net() { return net_; }
   const TrainConfig& config() const { return config_; }
