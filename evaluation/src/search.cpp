@@ -250,6 +250,25 @@ std::vector<std::pair<std::string, std::string>> config_lines(const SearchConfig
 
 namespace {
 
+// A trial read back from a store must carry what replaying it needs: a known status and, unless
+// it failed, a finite value for every metric. A damaged or edited store is refused, naming the
+// trial, instead of failing later inside a lookup.
+Status check_stored_trial(const TrialRecord& r, const SearchConfig& c, const std::string& path) {
+  const std::string trial = path + ": trial " + std::to_string(r.id) + " (" + r.arch + ")";
+  if (r.status != "ok" && r.status != "infeasible" && r.status != "failed")
+    return InvalidArgument(trial + ": expected status ok, infeasible or failed, got '" + r.status +
+                           "' (the store is damaged; use another --out)");
+  if (r.status == "failed") return Status::Ok();
+  for (const auto& m : c.metrics) {
+    auto it = r.metrics.find(m.metric.name);
+    if (it == r.metrics.end() || !std::isfinite(it->second))
+      return InvalidArgument(trial + ": expected a finite value for metric " + m.metric.name +
+                             ", got " + (it == r.metrics.end() ? "none" : "a non-finite one") +
+                             " (the store is damaged or edited; use another --out)");
+  }
+  return Status::Ok();
+}
+
 // A strategy's view of a trial: its objectives, larger is better.
 strategies::Trial to_trial(const TrialRecord& r, const Architecture& a,
                            const std::vector<ObjectiveSpec>& objectives) {
@@ -277,7 +296,9 @@ TrialRecord evaluate_new(Search::Impl& impl, const SearchConfig& c, const Archit
   for (auto& [name, src] : impl.sources) {
     auto v = src->evaluate(a);
     if (v.ok() && !std::isfinite(*v))
-      v = InvalidArgument("expected a finite number, got " + std::to_string(*v));
+      v = InvalidArgument(std::string("expected a finite number, got ") + (std::isnan(*v) ? "NaN"
+                                                                           : *v > 0       ? "+inf"
+                                                                                    : "-inf"));
     if (!v.ok()) {
       r.status = "failed";
       r.error = name + ": " + v.status().message();
@@ -362,7 +383,10 @@ StatusOr<SearchResult> Search::run(
     store = std::move(*st);
     auto rows = store->all();
     if (!rows.ok()) return rows.status();
-    for (auto& r : *rows) stored.emplace(r.hash, std::move(r));
+    for (auto& r : *rows) {
+      NF_RETURN_IF_ERROR(check_stored_trial(r, c, c.out_dir + "/trials.sqlite"));
+      stored.emplace(r.hash, std::move(r));
+    }
   }
 
   strategies::Problem problem;

@@ -1,6 +1,7 @@
 #include "nasforge/evaluation/trial_store.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -132,25 +133,70 @@ StatusOr<std::unique_ptr<TrialStore>> TrialStore::open(
   return store;
 }
 
-StatusOr<TrialStore::Snapshot> TrialStore::read_snapshot(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    Status st = sql_error(db, path, "cannot open the trial store");
-    sqlite3_close(db);
-    return st;
+namespace {
+
+// An SQLite URI that opens `path` as immutable: no lock, no shared-memory file, nothing written.
+std::string immutable_uri(const std::string& path) {
+  std::string uri = "file:";
+  for (char c : std::filesystem::absolute(path).string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+      uri += hex;
+    } else {
+      uri += c;
+    }
   }
-  TrialStore store(db, path);
-  sqlite3_busy_timeout(db, 5000);
-  NF_RETURN_IF_ERROR(exec(db, path, "BEGIN").WithContext("not a nasforge trial store (SQLite)"));
-  Snapshot out;
-  auto config = store.config();
-  if (!config.ok()) return config.status().WithContext("not a nasforge trial store (SQLite)");
-  auto trials = store.all();
-  if (!trials.ok()) return trials.status();
-  NF_RETURN_IF_ERROR(exec(db, path, "COMMIT"));
-  out.config = std::move(*config);
-  out.trials = std::move(*trials);
-  return out;
+  return uri + "?immutable=1";
+}
+
+bool folder_writable(const std::string& path) {
+  const auto dir = std::filesystem::path(path).parent_path();
+  return ::access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
+}
+
+}  // namespace
+
+StatusOr<TrialStore::Snapshot> TrialStore::read_snapshot(const std::string& path) {
+  auto read = [&path](const std::string& name, int flags) -> StatusOr<Snapshot> {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(name.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+      Status st = sql_error(db, path, "cannot open the trial store");
+      sqlite3_close(db);
+      return st;
+    }
+    TrialStore store(db, path);
+    sqlite3_busy_timeout(db, 5000);
+    NF_RETURN_IF_ERROR(exec(db, path, "BEGIN").WithContext("not a nasforge trial store (SQLite)"));
+    Snapshot out;
+    auto config = store.config();
+    if (!config.ok()) {
+      const int code = sqlite3_errcode(db) & 0xff;
+      if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN) return config.status();
+      return config.status().WithContext("not a nasforge trial store (SQLite)");
+    }
+    auto trials = store.all();
+    if (!trials.ok()) return trials.status();
+    NF_RETURN_IF_ERROR(exec(db, path, "COMMIT"));
+    out.config = std::move(*config);
+    out.trials = std::move(*trials);
+    return out;
+  };
+  auto snapshot = read(path, SQLITE_OPEN_READONLY);
+  if (snapshot.ok() || folder_writable(path) || !std::filesystem::exists(path)) return snapshot;
+  // A folder we may not write to: SQLite cannot make the WAL's shared-memory file there. When no
+  // write-ahead log is left over, the database file holds every committed trial, and it is read
+  // as immutable; otherwise the trials in the log cannot be read without writing.
+  std::error_code ec;
+  const auto wal = std::filesystem::file_size(path + "-wal", ec);
+  if (!ec && wal > 0)
+    return FailedPrecondition(path +
+                              ": cannot read the trial store in a read-only folder: its "
+                              "write-ahead log (" +
+                              path +
+                              "-wal) holds trials that only a process allowed to write there can "
+                              "merge; copy the folder somewhere writable and read the copy");
+  return read(immutable_uri(path), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
 }
 
 TrialStore::~TrialStore() { sqlite3_close(db_); }

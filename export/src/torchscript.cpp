@@ -2,6 +2,7 @@
 // compiler (Module::define), with the weights as the module's parameters.
 #include "nasforge/export/torchscript.h"
 #include "nasforge/searchspace/files.h"
+#include "nasforge/supernet/errors.h"
 
 #include <torch/script.h>
 #include <torch/torch.h>
@@ -178,7 +179,7 @@ Status save_torchscript(const Graph& graph, const std::string& path,
   } catch (const c10::Error& e) {
     return InvalidArgument("torchscript export: " + std::string(e.what_without_backtrace()));
   } catch (const std::exception& e) {
-    return InvalidArgument("torchscript export: " + std::string(e.what()));
+    return InvalidArgument("torchscript export: " + supernet::error_text(e));
   }
 }
 

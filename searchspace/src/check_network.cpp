@@ -1,6 +1,7 @@
 // The network part of the DSL checker: the layer sequence, cell uses, the transformer layers,
 // the head, and the shapes that flow between them. Blocks and stages are in check_blocks.cpp.
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "internal/checker.h"
@@ -57,6 +58,33 @@ bool SpaceBuilder::apply_stride(int stride, const AstNode& at, const std::string
   return true;
 }
 
+namespace {
+
+// One image's activation must be allocatable: this bounds it, so that a space check accepts
+// only what a supernet can hold, instead of an out-of-memory abort later.
+constexpr double kMaxActivationValues = 1073741824.0;  // 2^30 values, 4 GiB of float32
+
+// The values of the largest activation of this shape (the widest channel choice).
+double activation_values(const Shape& s) {
+  if (s.channels.empty()) return 0;
+  return static_cast<double>(s.channels.back()) * static_cast<double>(s.height) *
+         static_cast<double>(s.width);
+}
+
+}  // namespace
+
+bool SpaceBuilder::check_activation(const AstNode& at, const std::string& path, const Shape& s) {
+  const double values = activation_values(s);
+  if (values <= kMaxActivationValues) return true;
+  char got[96];
+  std::snprintf(got, sizeof got, "%.4g values (%.4g GiB of float32)", values,
+                values * 4 / (1024.0 * 1024 * 1024));
+  error(at, path,
+        "expected at most 2^30 values (4 GiB of float32) in one image's activation, got " +
+            s.str() + " = " + got);
+  return false;
+}
+
 void SpaceBuilder::push_layer(Layer layer, Flow& flow) {
   // A two-input cell reads the outputs of the two layers before it; right after the first
   // layer both are that layer's output (as in DARTS, where both come from the stem).
@@ -75,8 +103,13 @@ void SpaceBuilder::check_network(const AstNode& seq, const std::string& path) {
   flow.cur.width = s_.input_.width;
   flow.prev = flow.cur;
   flow.ok = s_.input_.channels > 0 && s_.input_.height > 0 && s_.input_.width > 0;
-  for (size_t i = 0; i < seq.items.size(); ++i)
-    check_item(seq.items[i], path + "[" + std::to_string(i) + "]", flow, i + 1 == seq.items.size());
+  // An input too large to allocate is reported where it is declared; no layer is sized on it.
+  flow.ok = flow.ok && activation_values(flow.cur) <= kMaxActivationValues;
+  for (size_t i = 0; i < seq.items.size(); ++i) {
+    const std::string at = path + "[" + std::to_string(i) + "]";
+    check_item(seq.items[i], at, flow, i + 1 == seq.items.size());
+    if (flow.ok && !check_activation(seq.items[i], at, flow.cur)) flow.ok = false;
+  }
   const AstNode& last = seq.items.back();
   if (!last.is_mapping() || last.entries.size() != 1 || last.entries[0].first.scalar != "head") {
     std::string got = last.is_mapping() && !last.entries.empty()

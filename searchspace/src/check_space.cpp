@@ -66,6 +66,12 @@ std::optional<SearchSpace> SpaceBuilder::build(const AstNode& root) {
           *f.out = *x;
         }
       }
+      Shape in;
+      in.channels = {s_.input_.channels};
+      in.height = s_.input_.height;
+      in.width = s_.input_.width;
+      if (s_.input_.channels > 0 && s_.input_.height > 0 && s_.input_.width > 0)
+        check_activation(*v, "input", in);
     }
   }
   if (const AstNode* v = root.find("classes")) {

@@ -31,6 +31,9 @@ StatusOr<FolderLock> FolderLock::acquire(const std::string& dir, const std::stri
   FolderLock lock;
   lock.path_ = (std::filesystem::path(dir) / ".nasforge.lock").string();
   lock.fd_ = ::open(lock.path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (lock.fd_ < 0 && (errno == EACCES || errno == EPERM || errno == EROFS))
+    return FailedPrecondition(dir + ": cannot write in the folder (" + std::strerror(errno) +
+                              "), which its writer must; use another --out");
   if (lock.fd_ < 0)
     return FailedPrecondition(lock.path_ + ": cannot open the folder's lock file (" +
                               std::strerror(errno) + ")");

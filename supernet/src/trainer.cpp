@@ -11,6 +11,7 @@
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/hash.h"
 #include "nasforge/supernet/elastic.h"
+#include "nasforge/supernet/errors.h"
 #include "nasforge/supernet/train.h"
 
 namespace nasforge::supernet {
@@ -208,6 +209,12 @@ EvalResult SupernetTrainer::evaluate(const Architecture& arch, const data::Datas
 }
 
 Status SupernetTrainer::save(const std::string& path) const {
+  // A diverged run's weights are never written over its last good checkpoint.
+  for (const auto& p : net_->named_parameters(true))
+    if (!torch::isfinite(p.value()).all().item<bool>())
+      return FailedPrecondition(path + ": not written: weight " + p.key() +
+                                " holds non-finite values (the run diverged; the previous "
+                                "checkpoint, if any, is left as it was)");
   try {
     torch::serialize::OutputArchive archive;
     torch::serialize::OutputArchive model, optimizer;
@@ -236,7 +243,8 @@ Status SupernetTrainer::save(const std::string& path) const {
     return FailedPrecondition(path + ": could not serialise the checkpoint (" +
                               e.what_without_backtrace() + ")");
   } catch (const std::exception& e) {
-    return FailedPrecondition(path + ": could not serialise the checkpoint (" + e.what() + ")");
+    return FailedPrecondition(path + ": could not serialise the checkpoint (" + error_text(e) +
+                              ")");
   }
 }
 
@@ -281,7 +289,7 @@ Status open_checkpoint(const std::string& path, const SearchSpace& space,
     return InvalidArgument(path +
                            ": expected a complete nasforge supernet checkpoint, got a "
                            "damaged one (" +
-                           std::string(e.what()).substr(0, 200) + ")");
+                           error_text(e).substr(0, 200) + ")");
   }
   return Status::Ok();
 }
@@ -290,7 +298,7 @@ Status damaged(const std::string& path, const std::exception& e) {
   return InvalidArgument(path +
                          ": expected a complete nasforge supernet checkpoint, got a "
                          "damaged one (" +
-                         std::string(e.what()).substr(0, 200) + ")");
+                         error_text(e).substr(0, 200) + ")");
 }
 
 }  // namespace
@@ -345,6 +353,17 @@ Status SupernetTrainer::load(const std::string& path) {
     return damaged(path, e);
   }
   return Status::Ok();
+}
+
+Status check_finite(const EvalResult& r, const std::string& split) {
+  if (std::isfinite(r.loss) && std::isfinite(r.accuracy)) return Status::Ok();
+  return FailedPrecondition(std::string("the loss is ") +
+                            (std::isnan(r.loss)   ? "NaN"
+                             : std::isinf(r.loss) ? "inf"
+                                                  : "finite") +
+                            " on " + split +
+                            ": the weights or the data hold non-finite values (a diverged run, or "
+                            "damaged files)");
 }
 
 std::string SupernetTrainer::state_digest() const {

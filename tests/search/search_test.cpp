@@ -1,6 +1,7 @@
 // The driver: metric names and sources, hard constraints before and during the search, the
 // trial store and resume.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 
@@ -193,6 +194,31 @@ TEST(Store, RefusesAnotherConfigurationAndAForeignFile) {
   auto j = (*Search::create(c))->run();
   ASSERT_FALSE(j.ok());
   EXPECT_NE(j.status().message().find("trials.sqlite"), std::string::npos) << j.status().message();
+}
+
+// A stored trial without one of its metrics, or with a non-finite one (an edited or damaged
+// store), is refused on resume naming the trial; it was "error: map::at" before.
+TEST(Store, ResumeRefusesAStoredTrialMissingAMetric) {
+  const fs::path dir = fresh_dir("damaged_store");
+  SearchConfig c = config("rea", 5);
+  c.out_dir = dir.string();
+  ASSERT_TRUE((*Search::create(c))->run().ok());
+  const std::string path = (dir / "trials.sqlite").string();
+  for (const char* metrics : {"{}", "{\"accuracy\": null}"}) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        std::string("UPDATE trials SET metrics = '") + metrics + "' WHERE id = 2";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    auto r = (*Search::create(c))->run();
+    ASSERT_FALSE(r.ok()) << metrics;
+    EXPECT_NE(r.status().message().find(path + ": trial 2 ("), std::string::npos)
+        << r.status().message();
+    EXPECT_NE(r.status().message().find("expected a finite value for metric accuracy, got "),
+              std::string::npos)
+        << r.status().message();
+  }
 }
 
 TEST(Store, RepeatsAreFreeAndEvaluatedOnce) {

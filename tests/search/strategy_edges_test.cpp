@@ -1,5 +1,6 @@
-// Every strategy at the edges of a search: a space of one architecture, and a feasible region
-// smaller than the budget. Each must end, quickly, with a sensible answer: never crash or spin.
+// Every strategy at the edges of a search: a space of one architecture, a feasible region
+// smaller than the budget, and a constraint no trial meets. Each must end, quickly, with a sensible
+// answer: never crash or spin.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -96,6 +97,36 @@ TEST(StrategyEdges, AFeasibleRegionSmallerThanTheBudget) {
     EXPECT_LT(t, 1.0) << info.name << " took " << t << " s";
     std::printf("%-10s %zu of %zu feasible evaluated, %llu proposals, %.3f s\n", info.name.c_str(),
                 r->trials.size(), feasible, static_cast<unsigned long long>(r->proposals), t);
+  }
+}
+
+// A constraint no architecture meets, on a metric that cannot be checked before a trial (a
+// latency measured on this CPU): every trial after the first is infeasible too. Each strategy
+// must spend its budget, report no best and end; none may crash, spin or rank an infeasible one.
+TEST(StrategyEdges, AllInfeasibleAfterTheFirstTrial) {
+  auto space = tiny_space();
+  for (const auto& info : strategies::strategy_infos()) {
+    SearchConfig c;
+    c.space = space;
+    c.strategy = info.name;
+    c.metrics = {*MetricSpec::parse("latency_ms@cpu=measure:cpu"),
+                 *MetricSpec::parse("params=count")};
+    c.objectives = {*ObjectiveSpec::parse("params:min")};
+    c.constraints = {*ConstraintSpec::parse("latency_ms@cpu<=0.000001")};
+    c.budget = 5;
+    auto s = evaluation::Search::create(c);
+    ASSERT_TRUE(s.ok()) << info.name << ": " << s.status().message();
+    StatusOr<evaluation::SearchResult> r = InvalidArgument("not run");
+    const double t = seconds_of([&] { r = (*s)->run(); });
+    ASSERT_TRUE(r.ok()) << info.name << ": " << r.status().message();
+    EXPECT_EQ(r->trials.size(), 5u) << info.name;
+    for (const auto& trial : r->trials) EXPECT_EQ(trial.status, "infeasible") << info.name;
+    EXPECT_FALSE(r->best.has_value()) << info.name;
+    EXPECT_TRUE(r->pareto.empty()) << info.name;
+    // Five CPU measurements of a tiny network are included; the strategy's own time is small.
+    EXPECT_LT(t, 2.0) << info.name << " took " << t << " s";
+    std::printf("%-10s all %zu infeasible, %llu proposals, %.3f s\n", info.name.c_str(),
+                r->trials.size(), static_cast<unsigned long long>(r->proposals), t);
   }
 }
 

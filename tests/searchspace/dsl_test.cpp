@@ -503,6 +503,33 @@ t.yaml:8:13: error: objectives: expected a mapping of METRIC: min|max, got a seq
 )txt");
 }
 
+// Sizes the checker accepts must be allocatable: an input, or a layer's output, of more than
+// 2^30 values per image is refused with the computed size (it was a std::bad_alloc later).
+TEST(DslDiagnostics, ActivationsTooLargeToAllocate) {
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 65536, height: 8192, width: 8192}
+classes: 10
+network:
+  - conv: {out: 8, kernel: 3}
+  - head: {}
+)yaml"),
+      R"txt(t.yaml:3:8: error: input: expected at most 2^30 values (4 GiB of float32) in one image's activation, got 65536x8192x8192 = 4.398e+12 values (1.638e+04 GiB of float32)
+)txt");
+  EXPECT_EQ(
+      diagnose(R"yaml(nasforge: 1
+name: t
+input: {channels: 3, height: 8192, width: 8192}
+classes: 10
+network:
+  - conv: {out: {choice: [8, 32]}, kernel: 3}
+  - head: {}
+)yaml"),
+      R"txt(t.yaml:6:5: error: network[0]: expected at most 2^30 values (4 GiB of float32) in one image's activation, got {8,32}x8192x8192 = 2.147e+09 values (8 GiB of float32)
+)txt");
+}
+
 TEST(DslDiagnostics, LayerAndBlockShapesOfItems) {
   EXPECT_EQ(
       diagnose(R"yaml(nasforge: 1

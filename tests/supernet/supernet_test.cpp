@@ -7,6 +7,7 @@
 
 #include "../searchspace/test_util.h"
 #include "nasforge/supernet/elastic.h"
+#include "nasforge/supernet/errors.h"
 
 namespace nasforge::supernet {
 namespace {
@@ -117,6 +118,26 @@ TEST(ElasticConv, KernelIsTheCentreCropAndTransformStartsAsIdentity) {
   EXPECT_EQ(transformed->parameters().size(), 4u);  // weight, 5x5, 3x3 and 1x1 transforms
   EXPECT_EQ(plain->forward(torch::ones({1, 4, 9, 9}), 6, 5).sizes(),
             (std::vector<int64_t>{1, 6, 9, 9}));
+}
+
+// Users see LibTorch's message, never its C++ stack trace; an allocation failure says so.
+TEST(ErrorText, DropsLibTorchTracesAndNamesOutOfMemory) {
+  try {
+    auto a = torch::zeros({2, 3});
+    auto b = torch::zeros({4, 5});
+    (void)torch::matmul(a, b);
+    FAIL() << "expected LibTorch to refuse the shapes";
+  } catch (const c10::Error& e) {
+    const std::string text = error_text(e);
+    EXPECT_NE(std::string(e.what()).find("Exception raised from"), std::string::npos);
+    EXPECT_EQ(text.find("Exception raised from"), std::string::npos) << text;
+    EXPECT_EQ(text.find("frame #"), std::string::npos) << text;
+    EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+    EXPECT_NE(text.find("cannot be multiplied"), std::string::npos) << text;
+  }
+  EXPECT_EQ(error_text(std::bad_alloc()),
+            "out of memory (a tensor or buffer could not be allocated)");
+  EXPECT_EQ(error_text(std::runtime_error("plain\n")), "plain");
 }
 
 }  // namespace

@@ -370,5 +370,30 @@ TEST(SupernetTrainer, UniformPathResumeEqualsStraightRun) {
   std::filesystem::remove(path);
 }
 
+// Non-finite weights (a diverged run) give an evaluation that is an error, not a number, and
+// are never checkpointed over the last good file.
+TEST(SupernetTrainer, NonFiniteWeightsAreRefusedByEvalAndSave) {
+  auto space = tiny_space();
+  auto data = tiny_data();
+  SupernetTrainer t(Supernet(space, SupernetOptions().seed(2)), data, small_config());
+  const std::string path = testing::temp_path("diverged.pt");
+  ASSERT_TRUE(t.save(path).ok());
+  const auto before = std::filesystem::file_size(path);
+  EXPECT_TRUE(check_finite(t.evaluate(t.sampler().smallest(), data.valid, false), "valid").ok());
+  {
+    torch::NoGradGuard no_grad;
+    t.net()->parameters()[0].fill_(NAN);
+  }
+  auto r = t.evaluate(t.sampler().smallest(), data.valid, false);
+  EXPECT_EQ(check_finite(r, "valid").message(),
+            "the loss is NaN on valid: the weights or the data hold non-finite values (a diverged "
+            "run, or damaged files)");
+  const Status st = t.save(path);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find(": not written: weight "), std::string::npos) << st.message();
+  EXPECT_EQ(std::filesystem::file_size(path), before);
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 }  // namespace nasforge::supernet

@@ -17,7 +17,12 @@ expect() {
   local out rc
   out=$("$@" 2>&1)
   rc=$?
-  if [[ $rc -eq $want_rc && "$out" == *"$want"* ]]; then
+  # No check may show a LibTorch stack trace or an uncaught C++ exception's text.
+  if [[ "$out" == *"Exception raised from"* || "$out" == *"frame #0"* || "$out" == *"terminate called"* ]]; then
+    failed=$((failed + 1))
+    echo "FAIL: $name printed a LibTorch trace or an uncaught exception"
+    echo "$out" | head -5 | sed 's/^/    /'
+  elif [[ $rc -eq $want_rc && "$out" == *"$want"* ]]; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
@@ -77,6 +82,11 @@ expect "unknown option suggests" 1 "unknown option '--sed' (did you mean '--seed
 expect "bad count" 1 "--n: expected a non-negative integer, got 'ten'" -- \
   "$NF" sample zoo/nb201.yaml --n ten
 expect "help" 0 "usage: nasforge [--allocator keep|glibc] COMMAND" -- "$NF" --help
+sed 's/input: {channels: 1, height: 28, width: 28}/input: {channels: 65536, height: 8192, width: 8192}/' tests/data/design_mobile_tiny.yaml > "$TMP/huge.yaml"
+expect "check refuses an input too large to allocate" 1 "input: expected at most 2^30 values (4 GiB of float32) in one image's activation, got 65536x8192x8192 = 4.398e+12 values" -- \
+  "$NF" check "$TMP/huge.yaml"
+expect "sample refuses it too, without an allocation failure" 1 "huge.yaml:3:8: error: input: expected at most 2^30 values" -- \
+  "$NF" sample "$TMP/huge.yaml" --n 1
 expect "command help" 0 "usage: nasforge sample FILE" -- "$NF" sample --help
 expect "--allocator glibc runs a command with glibc's malloc settings" 0 "15625" -- "$NF" --allocator glibc size zoo/nb201.yaml
 expect "--allocator names what it expects" 1 "--allocator: expected glibc or keep, got 'tcmalloc'" -- "$NF" --allocator tcmalloc size zoo/nb201.yaml
@@ -142,6 +152,11 @@ resumed=$("$NF" train-supernet "${TS[@]}" --out "$K" --max-steps 10 2>/dev/null)
 if [[ "$straight" == *", state "* && "${resumed/$K/$TMP/straight}" == "$straight" ]] &&
    ! ls -A "$K" | grep -q 'nasforge-tmp'; then passed=$((passed + 1)); else
   failed=$((failed + 1)); echo "FAIL: a run killed three times ended elsewhere: '$resumed' vs '$straight'"; fi
+# A run that diverges stops with an error at the first non-finite loss and writes no checkpoint
+# of NaN weights (the step depends on the machine's arithmetic, so it is not matched).
+printf 'batch_size: 32\nbn_recalibration_batches: 2\noptimizer: {type: sgd, lr: 10, momentum: 0.99}\nlabel_smoothing: 0\n' > "$TMP/diverge.yaml"
+expect "a diverging run stops at the first non-finite loss" 1 "the run diverged (lower optimizer.lr, or set grad_clip); no checkpoint was written" -- \
+  "$NF" train-supernet "${TS[@]}" --out "$TMP/diverged" --config "$TMP/diverge.yaml" --epochs 1 --max-steps 60
 ARCH='stage1=d2w24:k3e4,k5e6/stage2=d2w40:k3e3,k7e6'
 expect "eval prints accuracy" 0 "(valid, 512 images, BN recalibrated on 2 batches)" -- \
   "$NF" eval --checkpoint "$RUN" --arch "$ARCH" --threads 2
@@ -253,6 +268,13 @@ expect "fit-latency with transfer" 0 '"spearman": 0.9' -- \
 expect "a fitted predictor is reused" 0 "(table, $TMP/raspi4.json)" -- \
   "$NF" latency --space zoo/nb201.yaml --arch '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|skip_connect~1|skip_connect~2|' \
   --predictor "$TMP/raspi4.json" --side "$CSV"
+# A source that yields a non-finite value fails its trial with the value; when every trial
+# fails, the search exits 1 naming the first cause. (A predictor edited to overflow.)
+sed 's/"bias": \[[^]]*\]/"bias": [1e308]/g; s/"weight": \[[^]]*\]/"weight": [1e308]/g' "$TMP/raspi4.json" > "$TMP/overflow.json"
+expect "a non-finite metric fails its trial, never ranked" 1 "all 3 trials failed; the first, " -- \
+  "$NF" search --space zoo/nb201.yaml --budget 3 --metric "latency_ms@raspi4=predictor:$TMP/overflow.json" --objective latency_ms@raspi4:min
+expect "the non-finite value is named" 1 ": latency_ms@raspi4: expected a finite number, got NaN" -- \
+  "$NF" search --space zoo/nb201.yaml --budget 3 --metric "latency_ms@raspi4=predictor:$TMP/overflow.json" --objective latency_ms@raspi4:min
 # Outputs: a full disk (an injected write failure) keeps the previous file and leaves no
 # temporary; a pipe or a device at --out is refused, not replaced.
 cp "$TMP/raspi4.json" "$TMP/raspi4.before"

@@ -14,6 +14,7 @@
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/freeze.h"
 #include "nasforge/searchspace/json.h"
+#include "nasforge/supernet/errors.h"
 #include "nasforge/supernet/run.h"
 #include "nasforge/supernet/train.h"
 
@@ -129,7 +130,7 @@ int run_export(const Command& cmd, const Args& a) {
   try {
     graph = alone->lower(shape);
   } catch (const std::invalid_argument& e) {
-    return fail(cmd.name, e.what());
+    return fail(cmd.name, supernet::error_text(e));
   }
   const std::vector<std::pair<std::string, std::string>> meta = {
       {"nasforge.arch", space.to_string(*arch)},    {"nasforge.space", space.name()},
@@ -157,7 +158,7 @@ int run_export(const Command& cmd, const Args& a) {
   try {
     bytes = exporter::onnx_model(graph, o);
   } catch (const std::exception& e) {
-    return fail(cmd.name, e.what());
+    return fail(cmd.name, supernet::error_text(e));
   }
   if (Status st = write_atomically(out, bytes, "ONNX model"); !st.ok())
     return fail(cmd.name, st.message());

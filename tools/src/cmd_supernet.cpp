@@ -112,6 +112,15 @@ int train_loop(const std::string& cmd, SupernetTrainer& trainer, const data::Spl
         std::snprintf(buf, sizeof buf, "loss %.3f acc %.3f %.0f img/s lr %.4f", loss / steps,
                       acc / steps, rate, s->lr);
       status = buf;
+      if (!std::isfinite(s->loss)) {  // diverged: keep the last good checkpoint, write nothing
+        std::cerr << "\n";
+        return fail(cmd, "the training loss is " +
+                             std::string(std::isnan(s->loss) ? "NaN" : "inf") + " at step " +
+                             std::to_string(trainer.global_step()) +
+                             ": the run diverged (lower optimizer.lr, or set grad_clip); " +
+                             (fs::exists(checkpoint) ? checkpoint.string() + " is left as it was"
+                                                     : std::string("no checkpoint was written")));
+      }
       bar.update(steps, status);
       if (trainer.global_step() == kill_at) ::raise(SIGKILL);
       if (max_steps > 0 && trainer.global_step() >= max_steps) break;
@@ -325,10 +334,7 @@ int run_eval(const Command& cmd, const Args& a) {
   if (Status st = trainer.load(ckpt.string()); !st.ok()) return fail(cmd.name, st.message());
   const bool recal = !a.has("no-recalibrate");
   auto res = trainer.evaluate(r->arch, split == "test" ? r->data.test : r->data.valid, recal);
-  if (!std::isfinite(res.loss) || !std::isfinite(res.accuracy))
-    return fail(cmd.name, "the loss is " + std::to_string(res.loss) + " on " + split +
-                              ": the weights or the data hold non-finite values (a diverged "
-                              "run, or damaged files)");
+  if (Status st = supernet::check_finite(res, split); !st.ok()) return fail(cmd.name, st.message());
   std::cout << "accuracy " << percent(res.accuracy) << "  loss " << res.loss << "  (" << split
             << ", " << res.examples << " images, "
             << (recal ? "BN recalibrated on " +

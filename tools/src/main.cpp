@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "nasforge/hardware/allocator.h"
 #include "nasforge/searchspace/diagnostics.h"
+#include "nasforge/supernet/errors.h"
 
 using nasforge::cli::Registry;
 using nasforge::hardware::AllocatorPolicy;
@@ -92,7 +93,8 @@ int main(int argc, char** argv) {
   try {
     rc = cmd->run(*cmd, *parsed);
   } catch (const std::exception& e) {
-    std::cerr << "nasforge " << cmd->name << ": error: " << e.what() << "\n";
+    std::cerr << "nasforge " << cmd->name << ": error: " << nasforge::supernet::error_text(e)
+              << "\n";
     return 1;
   }
   return rc == 0 && !output_written(cmd->name) ? 1 : rc;

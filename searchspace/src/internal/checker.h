@@ -96,6 +96,8 @@ class SpaceBuilder {
   void apply_block(const Block& b, const AstNode& at, const std::string& path, Flow& flow,
                    bool same_width);
   bool expect_image(const AstNode& at, const std::string& path, const Flow& flow);
+  // False, with an error, when one image's activation of shape `s` cannot be allocated.
+  bool check_activation(const AstNode& at, const std::string& path, const Shape& s);
   bool apply_stride(int stride, const AstNode& at, const std::string& path, Shape& s);
   std::string next_name(const std::string& kind);
   void push_layer(Layer layer, Flow& flow);

@@ -91,6 +91,10 @@ struct EvalResult {
   int64_t examples = 0;
 };
 
+// An evaluation whose loss or accuracy is not finite is an error naming the split: the weights
+// or the data hold non-finite values (a diverged run, or damaged files).
+Status check_finite(const EvalResult& r, const std::string& split);
+
 struct StepStats {
   double loss = 0, accuracy = 0;  // of the step's first path
   double lr = 0;
