@@ -27,24 +27,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-// "d3w24" -> {("d",3), ("w",24)}; false on malformed text.
-bool parse_tokens(const std::string& s, std::vector<std::pair<std::string, int64_t>>& out) {
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t k = i;
-    while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
-    if (k == i) return false;
-    size_t v = k;
-    if (v < s.size() && s[v] == '-') ++v;
-    size_t digits = v;
-    while (v < s.size() && std::isdigit(static_cast<unsigned char>(s[v]))) ++v;
-    if (v == digits || v - digits > 12) return false;
-    out.emplace_back(s.substr(i, k - i), std::stoll(s.substr(k, v - k)));
-    i = v;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string SearchSpace::cell_string(const Architecture& a, int cell) const {
@@ -66,14 +48,107 @@ std::string SearchSpace::cell_string(const Architecture& a, int cell) const {
   return s;
 }
 
+// The active decisions of `ds` as text: "k3e4" for keyed values; a layer choice prints the chosen
+// alternative's name, followed by its own active decisions in parentheses: "mbconv_k3_e6",
+// "mbconv(k5e6)", "identity".
+std::string SearchSpace::decision_tokens(const Architecture& a, const std::vector<int>& ds) const {
+  std::string s;
+  std::vector<bool> used(ds.size(), false);
+  for (size_t i = 0; i < ds.size(); ++i) {
+    const int d = ds[i];
+    if (used[i] || !is_active(a, d)) continue;
+    if (decisions_[d].domain.type != DomainType::kChoice) {
+      s += decisions_[d].key + std::to_string(int_value(a, d));
+      continue;
+    }
+    s += name_value(a, d);
+    std::vector<int> inner;
+    for (size_t j = i + 1; j < ds.size(); ++j)
+      if (!used[j] && decisions_[ds[j]].gate && decisions_[ds[j]].gate->decision == d) {
+        used[j] = true;
+        if (is_active(a, ds[j])) inner.push_back(ds[j]);
+      }
+    if (!inner.empty()) s += "(" + decision_tokens(a, inner) + ")";
+  }
+  return s;
+}
+
+Status SearchSpace::assign_tokens(const std::vector<int>& ds, const std::string& text,
+                                  const std::string& where, Architecture& a) const {
+  size_t pos = 0;
+  std::vector<bool> used(ds.size(), false);
+  auto expected = [&]() {
+    std::string want;
+    for (size_t i = 0; i < ds.size(); ++i) {
+      const Decision& d = decisions_[ds[i]];
+      if (d.gate && d.gate->equals >= 0) continue;  // inside a choice's parentheses
+      want += d.domain.type == DomainType::kChoice ? "NAME[(...)]" : d.key + "N";
+    }
+    return InvalidArgument(where + ": expected '" + want + "', got '" + text + "'");
+  };
+  for (size_t i = 0; i < ds.size(); ++i) {
+    const int d = ds[i];
+    if (used[i] || !is_active(a, d)) continue;
+    const Decision& dec = decisions_[d];
+    if (dec.domain.type == DomainType::kChoice) {
+      // The longest alternative name at pos.
+      size_t best = dec.domain.size(), best_len = 0;
+      for (size_t v = 0; v < dec.domain.size(); ++v) {
+        const std::string& n = dec.domain.names[v];
+        if (n.size() > best_len && text.compare(pos, n.size(), n) == 0)
+          best = v, best_len = n.size();
+      }
+      if (best == dec.domain.size())
+        return InvalidArgument(dec.label + ": expected one of " + dec.domain.str() + " at '" +
+                               text.substr(pos) + "'");
+      a[d] = static_cast<uint32_t>(best);
+      pos += best_len;
+      std::vector<int> inner;
+      for (size_t j = i + 1; j < ds.size(); ++j)
+        if (decisions_[ds[j]].gate && decisions_[ds[j]].gate->decision == d) {
+          used[j] = true;
+          if (is_active(a, ds[j])) inner.push_back(ds[j]);
+        }
+      if (inner.empty()) continue;
+      if (pos >= text.size() || text[pos] != '(') return expected();
+      size_t depth = 0, close = pos;
+      for (; close < text.size(); ++close) {
+        if (text[close] == '(') ++depth;
+        if (text[close] == ')' && --depth == 0) break;
+      }
+      if (close == text.size()) return expected();
+      NF_RETURN_IF_ERROR(assign_tokens(inner, text.substr(pos + 1, close - pos - 1), where, a));
+      pos = close + 1;
+      continue;
+    }
+    // A keyed value: KEY then an integer.
+    if (text.compare(pos, dec.key.size(), dec.key) != 0) {
+      size_t end = pos;
+      while (end < text.size() && std::isalpha(static_cast<unsigned char>(text[end]))) ++end;
+      if (end == pos || end == text.size()) return expected();
+      return InvalidArgument(where + ": expected key '" + dec.key + "' for " + dec.label +
+                             ", got '" + text.substr(pos, end - pos) + "'");
+    }
+    size_t v = pos + dec.key.size(), digits = v;
+    if (v < text.size() && text[v] == '-') ++v, ++digits;
+    while (v < text.size() && std::isdigit(static_cast<unsigned char>(text[v]))) ++v;
+    if (v == digits || v - digits > 12) return expected();
+    const int64_t x = std::stoll(text.substr(pos + dec.key.size(), v - pos - dec.key.size()));
+    auto it = std::find(dec.domain.ints.begin(), dec.domain.ints.end(), x);
+    if (it == dec.domain.ints.end())
+      return InvalidArgument(dec.label + ": expected one of " + dec.domain.str() + ", got " +
+                             std::to_string(x));
+    a[d] = static_cast<uint32_t>(it - dec.domain.ints.begin());
+    pos = v;
+  }
+  if (pos != text.size()) return expected();
+  return Status::Ok();
+}
+
 std::string SearchSpace::to_string(const Architecture& a) const {
   if (sections_.empty()) return "-";
   std::string out;
-  auto tokens = [&](const std::vector<int>& ds) {
-    std::string s;
-    for (int d : ds) s += decisions_[d].key + std::to_string(int_value(a, d));
-    return s;
-  };
+  auto tokens = [&](const std::vector<int>& ds) { return decision_tokens(a, ds); };
   for (size_t si = 0; si < sections_.size(); ++si) {
     const Section& sec = sections_[si];
     std::string body;
@@ -208,26 +283,8 @@ StatusOr<Architecture> SearchSpace::parse(const std::string& text) const {
       if (!seen[i])
         return InvalidArgument("expected section '" + sections_[i].name + "', got none");
   }
-  auto assign = [&](const std::vector<int>& ds, const std::string& text,
-                    const std::string& where) -> Status {
-    std::vector<std::pair<std::string, int64_t>> toks;
-    if (!parse_tokens(text, toks) || toks.size() != ds.size()) {
-      std::string want;
-      for (int d : ds) want += decisions_[d].key + "N";
-      return InvalidArgument(where + ": expected '" + want + "', got '" + text + "'");
-    }
-    for (size_t i = 0; i < ds.size(); ++i) {
-      const Decision& d = decisions_[ds[i]];
-      if (toks[i].first != d.key)
-        return InvalidArgument(where + ": expected key '" + d.key + "' for " + d.label + ", got '" +
-                               toks[i].first + "'");
-      auto it = std::find(d.domain.ints.begin(), d.domain.ints.end(), toks[i].second);
-      if (it == d.domain.ints.end())
-        return InvalidArgument(d.label + ": expected one of " + d.domain.str() + ", got " +
-                               std::to_string(toks[i].second));
-      a[ds[i]] = static_cast<uint32_t>(it - d.domain.ints.begin());
-    }
-    return Status::Ok();
+  auto assign = [&](const std::vector<int>& ds, const std::string& text, const std::string& where) {
+    return assign_tokens(ds, text, where, a);
   };
   for (size_t p = 0; p < parts.size(); ++p) {
     const Section& sec = sections_[which[p]];
@@ -319,8 +376,16 @@ StatusOr<Architecture> SearchSpace::from_json(const std::string& text) const {
         if (dom.value_str(i) == v ||
             (dom.type == DomainType::kBool && v == std::to_string(dom.ints[i])))
           idx = i;
+      // A named domain (ops, input sets) also takes the 0-based index of a value, as the
+      // benchmark tables that key architectures by op indices write them.
+      if (idx == dom.size() && !dom.numeric() && !v.empty() && v.size() < 10 &&
+          std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+          std::stoul(v) < dom.size())
+        idx = std::stoul(v);
       if (idx == dom.size())
-        return InvalidArgument(label + ": expected one of " + dom.str() + ", got '" + v + "'");
+        return InvalidArgument(label + ": expected one of " + dom.str() +
+                               (dom.numeric() ? "" : " or its 0-based index") + ", got '" + v +
+                               "'");
       a[d] = static_cast<uint32_t>(idx);
       given[d] = true;
     }
@@ -329,11 +394,15 @@ StatusOr<Architecture> SearchSpace::from_json(const std::string& text) const {
     bool active = is_active(a, static_cast<int>(i));
     if (active && !given[i])
       return InvalidArgument(decisions_[i].label + ": expected a value, got none");
-    if (!active && given[i])
-      return InvalidArgument(decisions_[i].label + ": expected no value, since " +
-                             decisions_[decisions_[i].gate->decision].label + " = " +
-                             std::to_string(int_value(a, decisions_[i].gate->decision)) +
+    if (!active && given[i]) {
+      // Name the nearest gate up the chain that leaves it out.
+      int d = static_cast<int>(i);
+      while (gate_admits(a, d)) d = decisions_[d].gate->decision;
+      const Decision& gd = decisions_[decisions_[d].gate->decision];
+      return InvalidArgument(decisions_[i].label + ": expected no value, since " + gd.label +
+                             " = " + gd.domain.value_str(a[decisions_[d].gate->decision]) +
                              " leaves it inactive");
+    }
   }
   return a;
 }

@@ -103,6 +103,19 @@ std::string SearchSpace::cell_canonical(const Architecture& a, int cell) const {
   return out;
 }
 
+std::string SearchSpace::canonical_tokens(const Architecture& a, const std::vector<int>& ds) const {
+  std::string s;
+  for (int d : ds) {
+    if (!is_active(a, d)) continue;
+    const Decision& dec = decisions_[d];
+    if (dec.domain.type == DomainType::kChoice)
+      s += "[" + (dec.computes.empty() ? name_value(a, d) : dec.computes[a[d]]) + "]";
+    else
+      s += dec.key + std::to_string(int_value(a, d));
+  }
+  return s;
+}
+
 std::string SearchSpace::canonical_form(const Architecture& a) const {
   std::string out;
   for (size_t si = 0; si < sections_.size(); ++si) {
@@ -112,11 +125,10 @@ std::string SearchSpace::canonical_form(const Architecture& a) const {
       out += cell_canonical(a, sec.cell);
     } else {
       // Only active decisions appear, so inactive blocks cannot change the form.
-      for (int d : sec.head) out += decisions_[d].key + std::to_string(int_value(a, d));
+      out += canonical_tokens(a, sec.head);
       for (const auto& g : sec.groups) {
         if (!is_active(a, g[0])) continue;
-        out += ",";
-        for (int d : g) out += decisions_[d].key + std::to_string(int_value(a, d));
+        out += "," + canonical_tokens(a, g);
       }
     }
     out += ";";
@@ -160,7 +172,8 @@ LabelledDag SearchSpace::dag(const Architecture& a) const {
     // Blocks become a chain: head decisions label the first vertex, each active block one more.
     auto label_of = [&](const std::vector<int>& ds, const std::string& prefix) {
       std::string s = prefix;
-      for (int d : ds) s += "_" + decisions_[d].key + std::to_string(int_value(a, d));
+      for (int d : ds)
+        if (is_active(a, d)) s += "_" + canonical_tokens(a, {d});
       return s;
     };
     int prev = vertex(label_of(sec.head, sec.name.substr(0, sec.name.find_first_of("0123456789"))));

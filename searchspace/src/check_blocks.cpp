@@ -8,7 +8,7 @@ namespace nasforge {
 
 namespace {
 
-const std::vector<std::string> kBlockKinds = {"conv", "mbconv", "resblock"};
+const std::vector<std::string> kBlockKinds = {"conv", "mbconv", "resblock", "choose"};
 const std::vector<std::string> kActivations = {"relu", "relu6", "hswish", "gelu", "none"};
 
 Activation to_activation(const std::string& s) {
@@ -27,19 +27,21 @@ std::optional<Block> SpaceBuilder::check_block(const AstNode& item, const std::s
   if (!item.is_mapping() || item.entries.size() != 1) {
     error(
         item, path,
-        "expected a mapping with one block kind (conv, mbconv, resblock), got " +
+        "expected a mapping with one block kind (conv, mbconv, resblock, choose), got " +
             (item.is_mapping() ? std::to_string(item.entries.size()) + " keys" : item.describe()));
     return std::nullopt;
   }
   const auto& [k, v] = item.entries[0];
   const std::string p = path + "." + k.scalar;
   if (std::find(kBlockKinds.begin(), kBlockKinds.end(), k.scalar) == kBlockKinds.end()) {
-    std::string msg = "expected a block kind (conv, mbconv, resblock), got '" + k.scalar + "'";
+    std::string msg =
+        "expected a block kind (conv, mbconv, resblock, choose), got '" + k.scalar + "'";
     std::string near = closest_match(k.scalar, kBlockKinds);
     if (!near.empty()) msg += " (did you mean '" + near + "'?)";
     error(k, p, msg);
     return std::nullopt;
   }
+  if (k.scalar == "choose") return check_choice(v, p, label, gate, in_stage, group);
   if (!expect_mapping(v, p, "a mapping of " + k.scalar + " options")) return std::nullopt;
   if (in_stage) {
     for (const char* owned : {"out", "stride"})
@@ -140,12 +142,14 @@ std::optional<Block> SpaceBuilder::check_block(const AstNode& item, const std::s
   return b;
 }
 
-void SpaceBuilder::apply_block(const Block& block, const AstNode& at, const std::string& path,
-                               Flow& flow, bool same_width) {
+void SpaceBuilder::apply_block(Block& block, const AstNode& at, const std::string& path, Flow& flow,
+                               bool same_width) {
   if (!expect_image(at, path, flow)) {
     flow.ok = false;
     return;
   }
+  if (auto* choice = std::get_if<ChoiceBlock>(&block))
+    check_choice_shapes(*choice, at, path, flow, same_width);
   const Shape in = flow.cur;
   int stride = 1;
   IntParam out;
@@ -206,12 +210,13 @@ void SpaceBuilder::check_stage(const AstNode& v, const std::string& p, Flow& flo
     auto block = check_block(*v.find("block"), p + ".block",
                              layer.name + ".block" + std::to_string(b), gate, true, &group);
     if (!block || d_.size() != before) return;
-    std::visit(
-        [&](auto& x) {
-          x.out = *out;
-          x.stride = b == 1 ? st.stride : 1;
-        },
-        *block);
+    auto set_shape = [&](auto& x) {
+      x.out = *out;
+      x.stride = b == 1 ? st.stride : 1;
+    };
+    std::visit(set_shape, *block);
+    if (auto* choice = std::get_if<ChoiceBlock>(&*block))
+      for (auto& alt : choice->alternatives) std::visit(set_shape, alt);
     if (!group.empty()) s_.sections_[section_].groups.push_back(group);
     if (flow.ok) {
       const AstNode& block_node = *v.find("block");

@@ -141,6 +141,7 @@ std::string SpaceBuilder::check_value(int64_t v, DomainType type) {
     case DomainType::kInt:
     case DomainType::kOp:
     case DomainType::kInputs:
+    case DomainType::kChoice:
       return "";
   }
   return "";

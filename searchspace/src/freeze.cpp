@@ -89,8 +89,27 @@ class Freezer {
     return e.is_decision() && v(e) == 1 ? "{choice: [1]}" : value;
   }
 
+  // A layer choice freezes to its chosen alternative: a projecting identity is the 1x1 conv + BN
+  // it runs; an identity that passes its input on, or zero, leaves no layer.
+  void alternative(const Alternative& alt) {
+    std::visit(
+        [&](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, IdentityBlock>) {
+            if (x.project)
+              out_ << "  - conv: {out: " << v(x.out) << ", kernel: 1, stride: " << x.stride
+                   << ", act: none}\n";
+          } else if constexpr (!std::is_same_v<T, ZeroBlock>) {
+            block(Block(x));
+          }
+        },
+        alt);
+  }
+
   void block(const Block& b, bool stem = false) {
-    if (const auto* c = std::get_if<ConvBlock>(&b)) {
+    if (const auto* ch = std::get_if<ChoiceBlock>(&b)) {
+      alternative(ch->alternatives[a_[ch->decision]]);
+    } else if (const auto* c = std::get_if<ConvBlock>(&b)) {
       out_ << (stem ? "  - stem: {conv: {" : "  - conv: {") << "out: " << v(c->out)
            << ", kernel: " << v(c->kernel) << ", stride: " << c->stride
            << ", act: " << activation_name(c->act) << (stem ? "}}\n" : "}\n");
@@ -109,6 +128,7 @@ class Freezer {
   void layer(const Layer& l, const ConvBlock& b) { block(b, l.name == "stem"); }
   void layer(const Layer&, const MBConvBlock& b) { block(b); }
   void layer(const Layer&, const ResBlock& b) { block(b); }
+  void layer(const Layer&, const ChoiceBlock& b) { block(b); }
   void layer(const Layer&, const StageLayer& st) {
     for (int64_t i = 0; i < v(st.depth); ++i) block(st.blocks[static_cast<size_t>(i)]);
   }

@@ -33,6 +33,8 @@ const char* domain_type_name(DomainType t) {
       return "op";
     case DomainType::kInputs:
       return "inputs";
+    case DomainType::kChoice:
+      return "choice";
   }
   return "?";
 }
@@ -118,7 +120,11 @@ std::string SearchSpace::summary() const {
   for (size_t i = 0; i < decisions_.size() && i < kShown; ++i) {
     const auto& d = decisions_[i];
     os << "  " << d.label << "  " << domain_type_name(d.domain.type) << " " << d.domain.str();
-    if (d.gate) os << "  if " << decisions_[d.gate->decision].label << " >= " << d.gate->min_value;
+    if (d.gate && d.gate->equals >= 0)
+      os << "  if " << decisions_[d.gate->decision].label << " = "
+         << decisions_[d.gate->decision].domain.value_str(d.gate->equals);
+    else if (d.gate)
+      os << "  if " << decisions_[d.gate->decision].label << " >= " << d.gate->min_value;
     os << "\n";
   }
   if (decisions_.size() > kShown) os << "  ... and " << decisions_.size() - kShown << " more\n";
@@ -135,34 +141,78 @@ std::string SearchSpace::summary() const {
   return os.str();
 }
 
-BigUint SearchSpace::size() const {
-  std::map<int, std::vector<int>> gated;
+std::vector<std::vector<int>> SearchSpace::gated_children() const {
+  std::vector<std::vector<int>> children(decisions_.size());
   for (size_t i = 0; i < decisions_.size(); ++i)
-    if (decisions_[i].gate) gated[decisions_[i].gate->decision].push_back(static_cast<int>(i));
-  BigUint total(1);
-  for (size_t i = 0; i < decisions_.size(); ++i) {
+    if (decisions_[i].gate) children[decisions_[i].gate->decision].push_back(static_cast<int>(i));
+  return children;
+}
+
+namespace {
+
+// Whether value index v of decision `gd` satisfies gate g.
+bool admits(const Gate& g, const Decision& gd, uint32_t v) {
+  if (g.equals >= 0) return static_cast<int>(v) == g.equals;
+  return gd.domain.ints[v] >= g.min_value;
+}
+
+}  // namespace
+
+BigUint SearchSpace::size() const {
+  // Bottom-up over the gate forest: a decision with gated children counts, per value, the
+  // product of the completions of the children that value admits. Children follow parents.
+  const auto children = gated_children();
+  std::vector<BigUint> count(decisions_.size(), BigUint(0));
+  for (size_t i = decisions_.size(); i-- > 0;) {
     const Decision& d = decisions_[i];
-    if (d.gate) continue;
-    auto it = gated.find(static_cast<int>(i));
-    if (it == gated.end()) {
-      total *= BigUint(d.domain.size());
+    if (children[i].empty()) {
+      count[i] = BigUint(d.domain.size());
       continue;
     }
     BigUint sum(0);
-    for (int64_t v : d.domain.ints) {
+    for (uint32_t v = 0; v < d.domain.size(); ++v) {
       BigUint term(1);
-      for (int g : it->second)
-        if (v >= decisions_[g].gate->min_value) term *= BigUint(decisions_[g].domain.size());
+      for (int c : children[i])
+        if (admits(*decisions_[c].gate, d, v)) term *= count[c];
       sum += term;
     }
-    total *= sum;
+    count[i] = sum;
   }
+  BigUint total(1);
+  for (size_t i = 0; i < decisions_.size(); ++i)
+    if (!decisions_[i].gate) total *= count[i];
   return total;
 }
 
+std::vector<double> SearchSpace::log_completions(int d,
+                                                 const std::vector<std::vector<int>>& children,
+                                                 std::vector<std::vector<double>>& memo) const {
+  if (!memo[d].empty()) return memo[d];
+  const Decision& dec = decisions_[d];
+  std::vector<double> out(dec.domain.size(), 0.0);
+  for (uint32_t v = 0; v < dec.domain.size(); ++v)
+    for (int c : children[d]) {
+      if (!admits(*decisions_[c].gate, dec, v)) continue;
+      // log of the child's own completions: log-sum-exp over its values
+      const auto lc = log_completions(c, children, memo);
+      const double mx = *std::max_element(lc.begin(), lc.end());
+      double total = 0;
+      for (double x : lc) total += std::exp(x - mx);
+      out[v] += mx + std::log(total);
+    }
+  memo[d] = out;
+  return out;
+}
+
+bool SearchSpace::gate_admits(const Architecture& a, int d) const {
+  const auto& g = decisions_[d].gate;
+  return !g || admits(*g, decisions_[g->decision], a[g->decision]);
+}
+
 bool SearchSpace::is_active(const Architecture& a, int decision) const {
-  const auto& g = decisions_[decision].gate;
-  return !g || int_value(a, g->decision) >= g->min_value;
+  for (int d = decision; decisions_[d].gate; d = decisions_[d].gate->decision)
+    if (!gate_admits(a, d)) return false;
+  return true;
 }
 
 int64_t SearchSpace::int_value(const Architecture& a, int decision) const {
@@ -194,46 +244,31 @@ void SearchSpace::normalize(Architecture& a) const {
     if (!is_active(a, static_cast<int>(i))) a[i] = 0;
 }
 
-void SearchSpace::fill_gated(Architecture& a, int gate, Rng& rng) const {
-  for (size_t i = 0; i < decisions_.size(); ++i) {
-    const auto& g = decisions_[i].gate;
-    if (g && g->decision == gate && is_active(a, static_cast<int>(i)))
-      a[i] = static_cast<uint32_t>(rng.uniform(decisions_[i].domain.size()));
-  }
-}
-
 Architecture SearchSpace::sample(Rng& rng, SampleMode mode) const {
   Architecture a(std::vector<uint32_t>(decisions_.size(), 0));
-  // log(number of completions) of each value of each gate decision
-  std::map<int, std::vector<int>> gated;
-  for (size_t i = 0; i < decisions_.size(); ++i)
-    if (decisions_[i].gate) gated[decisions_[i].gate->decision].push_back(static_cast<int>(i));
-  for (size_t i = 0; i < decisions_.size(); ++i) {
+  const auto children = gated_children();
+  std::vector<std::vector<double>> memo(decisions_.size());
+  // A decision that gates others picks each value in proportion to its completions, so that
+  // every architecture is equally likely; the rest are uniform.
+  auto pick = [&](int i) {
     const Decision& d = decisions_[i];
-    if (d.gate) continue;
-    auto it = gated.find(static_cast<int>(i));
-    if (it == gated.end() || mode == SampleMode::kUniformDecision) {
+    if (children[i].empty() || mode == SampleMode::kUniformDecision) {
       a[i] = static_cast<uint32_t>(rng.uniform(d.domain.size()));
-      continue;
+      return;
     }
-    std::vector<double> logw;
-    for (int64_t v : d.domain.ints) {
-      double lw = 0;
-      for (int g : it->second)
-        if (v >= decisions_[g].gate->min_value)
-          lw += std::log(static_cast<double>(decisions_[g].domain.size()));
-      logw.push_back(lw);
-    }
+    std::vector<double> logw = log_completions(i, children, memo);
     double mx = *std::max_element(logw.begin(), logw.end()), total = 0;
     for (double& w : logw) total += (w = std::exp(w - mx));
     double r = rng.uniform01() * total;
-    size_t pick = 0;
-    while (pick + 1 < logw.size() && r >= logw[pick]) r -= logw[pick++];
-    a[i] = static_cast<uint32_t>(pick);
-  }
+    size_t v = 0;
+    while (v + 1 < logw.size() && r >= logw[v]) r -= logw[v++];
+    a[i] = static_cast<uint32_t>(v);
+  };
+  // Ungated decisions first, then the gated ones in order (each after its gate).
   for (size_t i = 0; i < decisions_.size(); ++i)
-    if (decisions_[i].gate && is_active(a, static_cast<int>(i)))
-      a[i] = static_cast<uint32_t>(rng.uniform(decisions_[i].domain.size()));
+    if (!decisions_[i].gate) pick(static_cast<int>(i));
+  for (size_t i = 0; i < decisions_.size(); ++i)
+    if (decisions_[i].gate && is_active(a, static_cast<int>(i))) pick(static_cast<int>(i));
   return a;
 }
 
@@ -248,13 +283,12 @@ Architecture SearchSpace::mutate(const Architecture& a, Rng& rng) const {
   uint32_t n = static_cast<uint32_t>(decisions_[d].domain.size());
   uint32_t v = static_cast<uint32_t>(rng.uniform(n - 1));
   child[d] = v >= a[d] ? v + 1 : v;
-  // Decisions that the new value activates get fresh uniform values.
-  for (size_t i = 0; i < decisions_.size(); ++i) {
-    const auto& g = decisions_[i].gate;
-    if (g && g->decision == d && is_active(child, static_cast<int>(i)) &&
+  // Decisions that the new value activates (directly, or through a choice it activates) get
+  // fresh uniform values; gates precede what they gate, so one pass in order reaches them all.
+  for (size_t i = static_cast<size_t>(d) + 1; i < decisions_.size(); ++i)
+    if (decisions_[i].gate && is_active(child, static_cast<int>(i)) &&
         !is_active(a, static_cast<int>(i)))
       child[i] = static_cast<uint32_t>(rng.uniform(decisions_[i].domain.size()));
-  }
   normalize(child);
   return child;
 }
@@ -292,7 +326,9 @@ std::vector<Architecture> SearchSpace::neighbours(const Architecture& a) const {
       for (size_t gi = 1; gi < sec.groups.size(); ++gi) {
         const auto& group = sec.groups[gi];
         const auto& g = decisions_[group[0]].gate;
-        if (!g || g->decision != d || is_active(a, group[0]) || !is_active(n, group[0])) continue;
+        if (!g || g->equals >= 0 || g->decision != d || is_active(a, group[0]) ||
+            !is_active(n, group[0]))
+          continue;
         const auto& prev = sec.groups[gi - 1];
         for (size_t t = 0; t < group.size() && t < prev.size(); ++t)
           n[group[t]] = n[prev[t]] < decisions_[group[t]].domain.size() ? n[prev[t]] : 0;

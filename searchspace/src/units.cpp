@@ -129,37 +129,66 @@ struct Flow {
   int64_t channels = 0, height = 0, width = 0;
 };
 
-Unit block_unit(const SearchSpace& space, const Architecture& a, const Block& block,
-                const Flow& in) {
+// The unit of one plain block (conv, mbconv, resblock), or of an alternative of a layer choice:
+// none for zero and for an identity that passes its input on, a 1x1 conv + BN for an identity
+// that projects.
+template <typename B>
+std::optional<Unit> plain_unit(const SearchSpace& space, const Architecture& a, const B& block,
+                               const Flow& in) {
   Unit u;
   u.in = in.channels;
   u.height = in.height;
   u.width = in.width;
-  if (const auto* c = std::get_if<ConvBlock>(&block)) {
+  using T = std::decay_t<B>;
+  if constexpr (std::is_same_v<T, ConvBlock>) {
     u.kind = UnitKind::kConv;
-    u.out = space.value(a, c->out);
-    u.kernel = space.value(a, c->kernel);
-    u.stride = c->stride;
-    u.act = c->act;
-  } else if (const auto* m = std::get_if<MBConvBlock>(&block)) {
+    u.out = space.value(a, block.out);
+    u.kernel = space.value(a, block.kernel);
+    u.stride = block.stride;
+    u.act = block.act;
+  } else if constexpr (std::is_same_v<T, MBConvBlock>) {
     u.kind = UnitKind::kMBConv;
-    u.out = space.value(a, m->out);
-    u.kernel = space.value(a, m->kernel);
-    u.expand = space.value(a, m->expand);
-    u.se = space.value(a, m->se);
-    u.stride = m->stride;
-    u.act = m->act;
-    u.expand_conv = m->expand.is_decision() || m->expand.fixed != 1;
-    u.residual = m->stride == 1 && u.in == u.out;
-  } else {
-    const auto& r = std::get<ResBlock>(block);
+    u.out = space.value(a, block.out);
+    u.kernel = space.value(a, block.kernel);
+    u.expand = space.value(a, block.expand);
+    u.se = space.value(a, block.se);
+    u.stride = block.stride;
+    u.act = block.act;
+    u.expand_conv = block.expand.is_decision() || block.expand.fixed != 1;
+    u.residual = block.stride == 1 && u.in == u.out;
+  } else if constexpr (std::is_same_v<T, ResBlock>) {
     u.kind = UnitKind::kResBlock;
-    u.out = space.value(a, r.out);
-    u.kernel = r.kernel;
-    u.stride = r.stride;
-    u.projection = r.shortcut != Shortcut::kIdentity && (r.stride != 1 || u.in != u.out);
+    u.out = space.value(a, block.out);
+    u.kernel = block.kernel;
+    u.stride = block.stride;
+    u.projection = block.shortcut != Shortcut::kIdentity && (block.stride != 1 || u.in != u.out);
+  } else if constexpr (std::is_same_v<T, IdentityBlock>) {
+    if (!block.project) return std::nullopt;
+    u.kind = UnitKind::kConv;
+    u.out = space.value(a, block.out);
+    u.kernel = 1;
+    u.stride = block.stride;
+    u.act = Activation::kNone;
+  } else {
+    static_assert(std::is_same_v<T, ZeroBlock>);
+    return std::nullopt;
   }
   return u;
+}
+
+std::optional<Unit> block_unit(const SearchSpace& space, const Architecture& a, const Block& block,
+                               const Flow& in) {
+  return std::visit(
+      [&](const auto& b) -> std::optional<Unit> {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, ChoiceBlock>) {
+          return std::visit([&](const auto& alt) { return plain_unit(space, a, alt, in); },
+                            b.alternatives[a[b.decision]]);
+        } else {
+          return plain_unit(space, a, b, in);
+        }
+      },
+      block);
 }
 
 Flow after(const Unit& u) { return {u.out, u.out_height(), u.out_width()}; }
@@ -301,14 +330,19 @@ std::vector<Unit> units(const SearchSpace& space, const Architecture& a, bool wi
         [&](const auto& spec) {
           using T = std::decay_t<decltype(spec)>;
           if constexpr (std::is_same_v<T, ConvBlock> || std::is_same_v<T, MBConvBlock> ||
-                        std::is_same_v<T, ResBlock>) {
-            out.push_back(block_unit(space, a, spec, cur));
-            next = after(out.back());
+                        std::is_same_v<T, ResBlock> || std::is_same_v<T, ChoiceBlock>) {
+            // An identity or zero choice runs nothing and keeps the shape.
+            if (auto u = block_unit(space, a, Block(spec), cur)) {
+              out.push_back(*u);
+              next = after(*u);
+            }
           } else if constexpr (std::is_same_v<T, StageLayer>) {
             const int64_t depth = space.value(a, spec.depth);
             for (int64_t b = 0; b < depth; ++b) {
-              out.push_back(block_unit(space, a, spec.blocks[b], next));
-              next = after(out.back());
+              if (auto u = block_unit(space, a, spec.blocks[b], next)) {
+                out.push_back(*u);
+                next = after(*u);
+              }
             }
           } else if constexpr (std::is_same_v<T, CellLayer>) {
             CellGeometry g = geometry(space, i, cur, older);
@@ -373,17 +407,33 @@ void for_each_assignment(const SearchSpace& space, std::vector<int> decisions,
   }
 }
 
+// The decisions a block's unit depends on (-1 for fixed parameters); a choice's are its own and
+// those of every alternative.
 std::vector<int> block_decisions(const Block& block) {
-  if (const auto* c = std::get_if<ConvBlock>(&block)) return {c->out.decision, c->kernel.decision};
-  if (const auto* m = std::get_if<MBConvBlock>(&block))
-    return {m->out.decision, m->kernel.decision, m->expand.decision, m->se.decision};
-  return {std::get<ResBlock>(block).out.decision};
+  std::vector<int> out;
+  auto plain = [&](const auto& b) {
+    using T = std::decay_t<decltype(b)>;
+    out.push_back(b.out.decision);
+    if constexpr (std::is_same_v<T, ConvBlock>) out.push_back(b.kernel.decision);
+    if constexpr (std::is_same_v<T, MBConvBlock>)
+      out.insert(out.end(), {b.kernel.decision, b.expand.decision, b.se.decision});
+  };
+  std::visit(
+      [&](const auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, ChoiceBlock>) {
+          out.push_back(b.decision);
+          for (const auto& alt : b.alternatives) std::visit(plain, alt);
+        } else {
+          plain(b);
+        }
+      },
+      block);
+  return out;
 }
 
 IntParam block_out(const Block& block) {
-  if (const auto* c = std::get_if<ConvBlock>(&block)) return c->out;
-  if (const auto* m = std::get_if<MBConvBlock>(&block)) return m->out;
-  return std::get<ResBlock>(block).out;
+  return std::visit([](const auto& b) { return b.out; }, block);
 }
 
 }  // namespace
@@ -409,9 +459,9 @@ StatusOr<std::vector<Unit>> distinct_units(const SearchSpace& space, size_t limi
           for (int64_t w : layer.in.channels) {
             const Flow in = flow_of(layer.in, w);
             if constexpr (std::is_same_v<T, ConvBlock> || std::is_same_v<T, MBConvBlock> ||
-                          std::is_same_v<T, ResBlock>) {
-              for_each_assignment(space, block_decisions(spec), [&](const Architecture& a) {
-                add(block_unit(space, a, spec, in));
+                          std::is_same_v<T, ResBlock> || std::is_same_v<T, ChoiceBlock>) {
+              for_each_assignment(space, block_decisions(Block(spec)), [&](const Architecture& a) {
+                if (auto u = block_unit(space, a, Block(spec), in)) add(*u);
               });
             } else if constexpr (std::is_same_v<T, StageLayer>) {
               // Block b > 0 reads block b - 1's output, at the stage's reduced resolution.
@@ -424,7 +474,7 @@ StatusOr<std::vector<Unit>> distinct_units(const SearchSpace& space, size_t limi
                     f = {space.value(a, block_out(spec.blocks[b - 1])),
                          ceil_div(in.height, spec.stride), ceil_div(in.width, spec.stride)};
                   }
-                  add(block_unit(space, a, spec.blocks[b], f));
+                  if (auto u = block_unit(space, a, spec.blocks[b], f)) add(*u);
                 });
               }
             } else if constexpr (std::is_same_v<T, CellLayer>) {

@@ -270,7 +270,9 @@ std::shared_ptr<BlockModule> make_block(const SearchSpace& space, const Block& b
     return std::make_shared<ConvBNAct>(space, *c, max_in, options);
   if (const auto* m = std::get_if<MBConvBlock>(&block))
     return std::make_shared<MBConv>(space, *m, max_in, options);
-  return std::make_shared<ResBlockModule>(space, std::get<ResBlock>(block), max_in, options);
+  if (const auto* r = std::get_if<ResBlock>(&block))
+    return std::make_shared<ResBlockModule>(space, *r, max_in, options);
+  return make_choice_block(space, std::get<ChoiceBlock>(block), max_in, options);
 }
 
 }  // namespace nasforge::supernet

@@ -280,7 +280,7 @@ std::shared_ptr<LayerModule> make_layer(const SearchSpace& space, const Layer& l
       [&](const auto& spec) -> std::shared_ptr<LayerModule> {
         using T = std::decay_t<decltype(spec)>;
         if constexpr (std::is_same_v<T, ConvBlock> || std::is_same_v<T, MBConvBlock> ||
-                      std::is_same_v<T, ResBlock>) {
+                      std::is_same_v<T, ResBlock> || std::is_same_v<T, ChoiceBlock>) {
           return std::make_shared<BlockLayer>(make_block(space, spec, max_in, options));
         } else if constexpr (std::is_same_v<T, StageLayer>) {
           return std::make_shared<StageModule>(space, spec, max_in, options);

@@ -41,6 +41,8 @@ INSTANTIATE_TEST_SUITE_P(Spaces, Zoo,
                              ZooCase{"zoo/mobilenet32.yaml", "47230835420046096", 40},
                              // 3 * (6^2 + 6^3 + 6^4)
                              ZooCase{"zoo/transformer.yaml", "4644", 10},
+                             // 3^8: eight layers choosing among three blocks
+                             ZooCase{"zoo/nasbench_macro.yaml", "6561", 8},
                              // (2 * (9^2 + 9^3 + 9^4)) * (3 * (9^2 + 9^3 + 9^4)), the example space
                              // of the founding design
                              ZooCase{"tests/data/design_mobile_tiny.yaml", "325989846", 20}));

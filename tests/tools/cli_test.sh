@@ -38,6 +38,22 @@ expect "check darts summary" 0 "size: 1,076,746,950,455,072,400 architectures (1
 expect "size of the design's mobile example" 0 "325989846" -- \
   "$NF" size tests/data/design_mobile_tiny.yaml
 expect "size --log10" 0 "4.193820" -- "$NF" size zoo/nb201.yaml --log10
+# Layer choice: NAS-Bench-Macro's 3^8 space, its strings by alternative name, and a search.
+expect "NAS-Bench-Macro size" 0 "6561" -- "$NF" size zoo/nasbench_macro.yaml
+MACRO='layer1=identity/layer2=mbconv_k3_e3/layer3=mbconv_k5_e6/layer4=identity/layer5=identity/layer6=mbconv_k3_e3/layer7=identity/layer8=mbconv_k5_e6'
+expect "a layer choice prints by name" 0 "json:      {\"layer1.choice\": \"identity\", \"layer2.choice\": \"mbconv_k3_e3\"" -- \
+  "$NF" arch zoo/nasbench_macro.yaml "$MACRO"
+expect "a search over layer choices" 0 "best params: " -- \
+  "$NF" search --space zoo/nasbench_macro.yaml --budget 20 --metric params=count --objective params:min
+# arch FILE - converts one architecture per line of standard input, in order; a named domain
+# also takes a value's 0-based index; a bad line stops it, naming the line.
+printf '%s\n' '{"search.node1.from0": 3, "search.node2.from0": "nor_conv_3x3", "search.node2.from1": 4, "search.node3.from0": 1, "search.node3.from1": 3, "search.node3.from2": 1}' \
+  '|none~0|+|none~0|none~1|+|none~0|none~1|none~2|' > "$TMP/archs.txt"
+expect "arch - converts lines in order, indices included" 0 "$(printf '%s\n%s' '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|' '|none~0|+|none~0|none~1|+|none~0|none~1|none~2|')" -- \
+  bash -c "'$NF' arch zoo/nb201.yaml - < '$TMP/archs.txt'"
+printf '%s\n' '|none~0|+|none~0|none~1|+|none~0|none~1|none~2|' '{"search.node1.from0": 5}' > "$TMP/bad_archs.txt"
+expect "arch - names the bad line" 1 "zoo/nb201.yaml: standard input line 2: invalid architecture: search.node1.from0: expected one of {none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3} or its 0-based index, got '5'" -- \
+  bash -c "'$NF' arch zoo/nb201.yaml - < '$TMP/bad_archs.txt'"
 # Strict parsing: a stray argument and a repeated single-valued option are errors.
 expect "a stray argument is an error" 1 "nasforge check: unexpected argument 'extra'" -- \
   "$NF" check zoo/nb201.yaml extra

@@ -104,18 +104,49 @@ int run_sample(const Command& cmd, const Args& a) {
   return 0;
 }
 
+// An architecture in any accepted form: a JSON or YAML mapping, or a string.
+StatusOr<Architecture> parse_any(const SearchSpace& space, const std::string& text) {
+  const bool mapping = !text.empty() && (text[0] == '{' || text.find(": ") != std::string::npos);
+  return mapping ? space.from_json(text) : space.parse(text);
+}
+
+// `arch FILE -`: one architecture per line of standard input, one converted line out per line
+// in, in order; the first bad line stops it with its line number.
+int convert_lines(const SearchSpace& space, const std::string& file, const std::string& format) {
+  std::string line;
+  for (int64_t n = 1; std::getline(std::cin, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto arch = line.find_first_not_of(" \t") == std::string::npos
+                    ? StatusOr<Architecture>(InvalidArgument("expected an architecture, got an "
+                                                             "empty line"))
+                    : parse_any(space, line);
+    if (!arch.ok()) {
+      std::cerr << "nasforge arch: " << file << ": standard input line " << n
+                << ": invalid architecture: " << arch.status().message() << "\n";
+      return 1;
+    }
+    if (int rc = print_arch(space, *arch, format)) return rc;
+  }
+  return 0;
+}
+
 int run_arch(const Command& cmd, const Args& a) {
   if (a.positional.size() != 2) {
-    std::cerr << "nasforge arch: expected FILE and ARCH, got " << a.positional.size()
-              << " arguments\n"
+    std::cerr << "nasforge arch: expected FILE and ARCH (or - for one per line of standard "
+                 "input), got "
+              << a.positional.size() << " arguments\n"
               << command_help(cmd);
     return 1;
   }
   auto space = load_space_or_report(a.positional[0]);
   if (!space) return 1;
   const std::string& text = a.positional[1];
-  bool mapping = !text.empty() && (text[0] == '{' || text.find(": ") != std::string::npos);
-  auto arch = mapping ? space->from_json(text) : space->parse(text);
+  if (text == "-") {
+    if (a.has("neighbours"))
+      return fail(cmd.name, "--neighbours takes one architecture, not standard input");
+    return convert_lines(*space, a.positional[0], a.get("format", "string"));
+  }
+  auto arch = parse_any(*space, text);
   if (!arch.ok()) {
     std::cerr << "nasforge arch: " << a.positional[0]
               << ": invalid architecture: " << arch.status().message() << "\n";
@@ -208,8 +239,10 @@ NF_CMD(kSample, "sample", "Print N random architectures of a space, one per line
          "uniform"},
         {"format", true, "string (default), json, yaml or hash"}},
        run_sample, 1)
-NF_CMD(kArch, "arch", "Parse an architecture (string or JSON) and show its forms and hash.",
-       "FILE ARCH [--format string|json|yaml|hash] [--neighbours]",
+NF_CMD(kArch, "arch",
+       "Parse an architecture (string or JSON) and show its forms and hash; with - as ARCH, "
+       "convert one per line of standard input.",
+       "FILE ARCH|- [--format string|json|yaml|hash] [--neighbours]",
        {{"format", true, "print only this form"},
         {"neighbours", false, "print every architecture one decision away"}},
        run_arch, 2)

@@ -93,8 +93,19 @@ class SpaceBuilder {
   void check_head(const AstNode& n, const std::string& path, Flow& flow, const SourceLoc& loc);
   // Applies a block to the flowing shape, checking strides and residual shapes.
   // same_width: the block's input width is the same decision as its output width.
-  void apply_block(const Block& b, const AstNode& at, const std::string& path, Flow& flow,
+  void apply_block(Block& b, const AstNode& at, const std::string& path, Flow& flow,
                    bool same_width);
+  // --- check_choice.cpp ---
+  // A `choose` block: its alternatives (conv, mbconv, resblock, identity, zero, each with an
+  // optional name), one decision over them gated by `gate`, and their own decisions gated by
+  // it. In a stage, the stage sets out and stride afterwards (set_out_stride).
+  std::optional<Block> check_choice(const AstNode& list, const std::string& path,
+                                    const std::string& label, std::optional<Gate> gate,
+                                    bool in_stage, std::vector<int>* group);
+  // Checks that every alternative of a choice gives the same output shape from `flow.cur`,
+  // that zero stands only where the shapes are equal, and marks identities that project.
+  void check_choice_shapes(ChoiceBlock& c, const AstNode& at, const std::string& path,
+                           const Flow& flow, bool same_width);
   bool expect_image(const AstNode& at, const std::string& path, const Flow& flow);
   // False, with an error, when one image's activation of shape `s` cannot be allocated.
   bool check_activation(const AstNode& at, const std::string& path, const Shape& s);

@@ -87,6 +87,9 @@ class BlockModule : public torch::nn::Module {
 };
 std::shared_ptr<BlockModule> make_block(const SearchSpace& space, const Block& block,
                                         int64_t max_in, const SupernetOptions& options);
+// A layer choice's module (choice.cpp): one module per alternative.
+std::shared_ptr<BlockModule> make_choice_block(const SearchSpace& space, const ChoiceBlock& spec,
+                                               int64_t max_in, const SupernetOptions& options);
 
 // Builds the module of one layer of the space's template.
 std::shared_ptr<LayerModule> make_layer(const SearchSpace& space, const Layer& layer,

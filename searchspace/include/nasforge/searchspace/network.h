@@ -56,7 +56,37 @@ struct ResBlock {
   Shortcut shortcut = Shortcut::kAuto;
 };
 
-using Block = std::variant<ConvBlock, MBConvBlock, ResBlock>;
+// The `identity` alternative of a layer choice: the input passes on. Where the output shape
+// differs (another width, or stride 2) it is a 1x1 conv + BN projection (NAS-Bench-Macro's
+// downsampling identity); `project` says so.
+struct IdentityBlock {
+  IntParam out;
+  int stride = 1;
+  bool project = false;
+};
+
+// The `zero` alternative (ProxylessNAS): the layer's own computation is dropped. Only allowed
+// where the layer's input and output shapes are equal, so that the residual path keeps the
+// network connected; the layer then passes its input on, as `identity` does.
+struct ZeroBlock {
+  IntParam out;
+  int stride = 1;
+};
+
+// The blocks a layer choice chooses among.
+using Alternative = std::variant<ConvBlock, MBConvBlock, ResBlock, IdentityBlock, ZeroBlock>;
+
+// A layer choice (NNI's LayerChoice, FBNet's candidate blocks): decision `decision` picks one
+// alternative; each alternative's own decisions are active only while it is chosen.
+struct ChoiceBlock {
+  int decision = -1;                      // its domain's names are `names`
+  std::vector<std::string> names;         // "mbconv_k3_e3", "identity", "zero", or given names
+  std::vector<Alternative> alternatives;  // parallel to names
+  IntParam out;                           // the output width every alternative produces
+  int stride = 1;
+};
+
+using Block = std::variant<ConvBlock, MBConvBlock, ResBlock, ChoiceBlock>;
 
 // Elastic-depth stage: blocks past the active depth are skipped.
 struct StageLayer {
@@ -104,8 +134,8 @@ struct HeadLayer {
   int64_t classes = 0;
 };
 
-using LayerSpec = std::variant<ConvBlock, MBConvBlock, ResBlock, StageLayer, CellLayer, PoolLayer,
-                               PatchEmbedLayer, EncoderLayer, HeadLayer>;
+using LayerSpec = std::variant<ConvBlock, MBConvBlock, ResBlock, ChoiceBlock, StageLayer, CellLayer,
+                               PoolLayer, PatchEmbedLayer, EncoderLayer, HeadLayer>;
 
 struct Layer {
   std::string name;  // "stem", "stage1", "cell3", "head", ...

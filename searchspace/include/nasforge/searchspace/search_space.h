@@ -33,7 +33,8 @@ enum class DomainType {
   kHeads,
   kBool,
   kOp,
-  kInputs
+  kInputs,
+  kChoice,  // a layer choice: names are its alternatives
 };
 const char* domain_type_name(DomainType t);
 
@@ -48,10 +49,15 @@ struct Domain {
   std::string str() const;  // "{3, 5, 7}"
 };
 
-// Decision `decision` (a depth) must be >= min_value for the gated decision to matter.
+// When a gated decision matters: decision `decision` (a depth) is >= min_value, or, when
+// `equals` >= 0, decision `decision` (a layer choice) holds its `equals`-th value. Gates nest:
+// the gating decision may itself be gated (a choice inside an elastic-depth stage), and a
+// decision is active only when every gate up the chain admits it. A gate's decision always
+// precedes the decisions it gates.
 struct Gate {
   int decision = -1;
   int64_t min_value = 0;
+  int equals = -1;
 };
 
 struct Decision {
@@ -61,6 +67,10 @@ struct Decision {
   std::optional<Gate> gate;
   int section = -1;
   SourceLoc loc;
+  // A layer choice: per alternative, what it computes for the canonical hash ("identity" for an
+  // identity that passes its input on and for zero, which the residual then passes on; else the
+  // alternative's name).
+  std::vector<std::string> computes;
 };
 
 // A part of the canonical arch string. Blocks sections read "d3w24:k3e4,k5e6,k7e3"; cell
@@ -185,9 +195,22 @@ class SearchSpace {
   friend class SpaceBuilder;
 
   std::string cell_string(const Architecture& a, int cell) const;
+  std::string decision_tokens(const Architecture& a, const std::vector<int>& ds) const;
+  // The active decisions of `ds` as canonical text: as decision_tokens, but a choice reads as
+  // what its alternative computes.
+  std::string canonical_tokens(const Architecture& a, const std::vector<int>& ds) const;
+  // Reads decision_tokens' text back into `a` (gates earlier in `ds` are set first).
+  Status assign_tokens(const std::vector<int>& ds, const std::string& text,
+                       const std::string& where, Architecture& a) const;
   Status parse_cell(const std::string& text, int cell, Architecture& a) const;
   std::string cell_canonical(const Architecture& a, int cell) const;
-  void fill_gated(Architecture& a, int gate, Rng& rng) const;
+  // Whether decision d's own gate admits `a` (its chain above is not looked at).
+  bool gate_admits(const Architecture& a, int d) const;
+  // The decisions each decision gates directly, and the natural log of the number of
+  // completions below each value of each decision (for exact sizes and uniform sampling).
+  std::vector<std::vector<int>> gated_children() const;
+  std::vector<double> log_completions(int d, const std::vector<std::vector<int>>& children,
+                                      std::vector<std::vector<double>>& memo) const;
 
   std::string name_, file_;
   InputSpec input_;
