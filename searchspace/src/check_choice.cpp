@@ -40,19 +40,10 @@ bool valid_name(const std::string& n) {
   });
 }
 
-// One alternative as written: its kind, its options (null for a bare `identity`), its name.
-struct Written {
-  std::string kind, name;
-  const AstNode* kind_key = nullptr;
-  const AstNode* options = nullptr;
-  const AstNode* at = nullptr;
-};
-
 }  // namespace
 
-std::optional<Block> SpaceBuilder::check_choice(const AstNode& list, const std::string& path,
-                                                const std::string& label, std::optional<Gate> gate,
-                                                bool in_stage, std::vector<int>* group) {
+std::optional<std::vector<SpaceBuilder::WrittenAlternative>> SpaceBuilder::read_alternatives(
+    const AstNode& list, const std::string& path) {
   if (!list.is_sequence() || list.items.size() < 2) {
     error(list, path,
           "expected a sequence of at least two alternatives (conv, mbconv, resblock, identity, "
@@ -60,15 +51,13 @@ std::optional<Block> SpaceBuilder::check_choice(const AstNode& list, const std::
               (list.is_sequence() ? std::to_string(list.items.size()) : list.describe()));
     return std::nullopt;
   }
-  // First pass: kinds and names, so that the choice decision exists before the decisions of its
-  // alternatives (a gate always precedes what it gates).
-  std::vector<Written> written;
+  std::vector<WrittenAlternative> written;
   std::set<std::string> seen;
   bool ok = true;
   for (size_t i = 0; i < list.items.size(); ++i) {
     const AstNode& item = list.items[i];
     const std::string p = path + "[" + std::to_string(i) + "]";
-    Written w;
+    WrittenAlternative w;
     w.at = &item;
     if (item.is_scalar()) {
       w.kind = item.scalar;
@@ -121,69 +110,79 @@ std::optional<Block> SpaceBuilder::check_choice(const AstNode& list, const std::
     written.push_back(w);
   }
   if (!ok) return std::nullopt;
+  return written;
+}
 
+std::optional<Alternative> SpaceBuilder::check_alternative(const WrittenAlternative& w,
+                                                           const std::string& p,
+                                                           const std::string& label, Gate chosen,
+                                                           bool in_stage, std::vector<int>* group) {
+  if (w.kind == "identity" || w.kind == "zero") {
+    IntParam out;        // fixed 0: the layer's width, settled by check_choice_shapes
+    int64_t stride = 0;  // 0: the layer's stride
+    if (w.options && !w.options->is_null()) {
+      if (in_stage) {
+        error(*w.options, p + "." + w.kind,
+              "expected no options for " + w.kind +
+                  " in a stage's block (the stage sets out and stride), got " +
+                  w.options->describe());
+        return std::nullopt;
+      }
+      if (!expect_mapping(*w.options, p + "." + w.kind, "{out, stride}") ||
+          !check_keys(*w.options, p + "." + w.kind, {"out", "stride"}, {}))
+        return std::nullopt;
+      if (const AstNode* o = w.options->find("out")) {
+        auto x = param(*o, p + "." + w.kind + ".out", DomainType::kChannels, label + ".out", "w",
+                       chosen);
+        if (!x) return std::nullopt;
+        if (x->is_decision()) group->push_back(x->decision);
+        out = *x;
+      }
+      auto s = fixed_int(*w.options, "stride", p + "." + w.kind, kStrideRule, 0);
+      if (!s) return std::nullopt;
+      stride = *s;
+    }
+    if (w.kind == "identity") return IdentityBlock{out, static_cast<int>(stride), false};
+    return ZeroBlock{out, static_cast<int>(stride)};
+  }
+  AstNode single = *w.at;  // the alternative without its name, as check_block reads it
+  single.entries.clear();
+  single.entries.emplace_back(*w.kind_key, *w.options);
+  auto block = check_block(single, p, label, chosen, in_stage, group);
+  if (!block) return std::nullopt;
+  return std::visit(
+      [](auto& b) -> std::optional<Alternative> {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, ChoiceBlock>) {
+          return std::nullopt;  // check_block makes no choice for these kinds
+        } else {
+          return Alternative(b);
+        }
+      },
+      *block);
+}
+
+std::optional<Block> SpaceBuilder::check_choice(const AstNode& list, const std::string& path,
+                                                const std::string& label, std::optional<Gate> gate,
+                                                bool in_stage, std::vector<int>* group) {
+  // Kinds and names first, so that the choice decision exists before the decisions of its
+  // alternatives (a gate always precedes what it gates).
+  auto written = read_alternatives(list, path);
+  if (!written) return std::nullopt;
   ChoiceBlock c;
   Domain dom;
   dom.type = DomainType::kChoice;
-  for (const auto& w : written) dom.names.push_back(w.name);
+  for (const auto& w : *written) dom.names.push_back(w.name);
   c.names = dom.names;
   c.decision = add_decision(label + ".choice", "", std::move(dom), gate, list.loc);
   group->push_back(c.decision);
-
-  // Second pass: each alternative, its decisions gated on being chosen.
-  for (size_t i = 0; i < written.size(); ++i) {
-    const Written& w = written[i];
-    const std::string p = path + "[" + std::to_string(i) + "]";
-    const Gate chosen{c.decision, 0, static_cast<int>(i)};
-    const std::string alt_label = label + "." + w.name;
-    if (w.kind == "identity" || w.kind == "zero") {
-      IntParam out;        // fixed 0: the layer's width, settled by check_choice_shapes
-      int64_t stride = 0;  // 0: the layer's stride
-      if (w.options) {
-        if (in_stage && !w.options->is_null()) {
-          error(*w.options, p + "." + w.kind,
-                "expected no options for " + w.kind +
-                    " in a stage's block (the stage sets out and stride), got " +
-                    w.options->describe());
-          return std::nullopt;
-        }
-        if (!w.options->is_null()) {
-          if (!expect_mapping(*w.options, p + "." + w.kind, "{out, stride}") ||
-              !check_keys(*w.options, p + "." + w.kind, {"out", "stride"}, {}))
-            return std::nullopt;
-          if (const AstNode* o = w.options->find("out")) {
-            auto x = param(*o, p + "." + w.kind + ".out", DomainType::kChannels, alt_label + ".out",
-                           "w", chosen);
-            if (!x) return std::nullopt;
-            if (x->is_decision()) group->push_back(x->decision);
-            out = *x;
-          }
-          auto s = fixed_int(*w.options, "stride", p + "." + w.kind, kStrideRule, 0);
-          if (!s) return std::nullopt;
-          stride = *s;
-        }
-      }
-      if (w.kind == "identity")
-        c.alternatives.push_back(IdentityBlock{out, static_cast<int>(stride), false});
-      else
-        c.alternatives.push_back(ZeroBlock{out, static_cast<int>(stride)});
-      continue;
-    }
-    AstNode single = *w.at;  // the alternative without its name, as check_block reads it
-    single.entries.clear();
-    single.entries.emplace_back(*w.kind_key, *w.options);
-    auto block = check_block(single, p, alt_label, chosen, in_stage, group);
-    if (!block) return std::nullopt;
-    std::visit(
-        [&](auto& b) {
-          using T = std::decay_t<decltype(b)>;
-          if constexpr (std::is_same_v<T, ChoiceBlock>) {
-            // check_block never returns a choice for these kinds
-          } else {
-            c.alternatives.push_back(b);
-          }
-        },
-        *block);
+  // Then each alternative, its decisions gated on being chosen.
+  for (size_t i = 0; i < written->size(); ++i) {
+    const WrittenAlternative& w = (*written)[i];
+    auto alt = check_alternative(w, path + "[" + std::to_string(i) + "]", label + "." + w.name,
+                                 Gate{c.decision, 0, static_cast<int>(i)}, in_stage, group);
+    if (!alt) return std::nullopt;
+    c.alternatives.push_back(*alt);
   }
   return c;
 }

@@ -96,6 +96,20 @@ class SpaceBuilder {
   void apply_block(Block& b, const AstNode& at, const std::string& path, Flow& flow,
                    bool same_width);
   // --- check_choice.cpp ---
+  // One alternative as written: its kind, its options (null for a bare `identity`), its name.
+  struct WrittenAlternative {
+    std::string kind, name;
+    const AstNode* kind_key = nullptr;
+    const AstNode* options = nullptr;
+    const AstNode* at = nullptr;
+  };
+  // The alternatives' kinds and names (defaults derived, duplicates refused).
+  std::optional<std::vector<WrittenAlternative>> read_alternatives(const AstNode& list,
+                                                                   const std::string& path);
+  // One alternative with its own decisions, gated by `chosen`.
+  std::optional<Alternative> check_alternative(const WrittenAlternative& w, const std::string& path,
+                                               const std::string& label, Gate chosen, bool in_stage,
+                                               std::vector<int>* group);
   // A `choose` block: its alternatives (conv, mbconv, resblock, identity, zero, each with an
   // optional name), one decision over them gated by `gate`, and their own decisions gated by
   // it. In a stage, the stage sets out and stride afterwards (set_out_stride).
