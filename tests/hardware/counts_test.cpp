@@ -129,20 +129,19 @@ TEST_P(CountsZoo, EveryDistinctUnitBuildsAndCostsWhatItsModuleHolds) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, CountsZoo,
-                         ::testing::Values(SpaceCase{"zoo/nb201.yaml", 100},
-                                           SpaceCase{"zoo/darts.yaml", 40},
-                                           SpaceCase{"zoo/mobilenet.yaml", 100},
-                                           SpaceCase{"zoo/mobilenet32.yaml", 40},
-                                           SpaceCase{"zoo/transformer.yaml", 100},
-                                           SpaceCase{"zoo/nasbench_macro.yaml", 60},
-                                           SpaceCase{"tests/data/design_mobile_tiny.yaml", 100}),
-                         [](const auto& info) {
-                           std::string n = info.param.file;
-                           n = n.substr(n.rfind('/') + 1);
-                           n = n.substr(0, n.find('.'));
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Zoo, CountsZoo,
+    ::testing::Values(SpaceCase{"zoo/nb201.yaml", 100}, SpaceCase{"zoo/darts.yaml", 40},
+                      SpaceCase{"zoo/mobilenet.yaml", 100}, SpaceCase{"zoo/mobilenet32.yaml", 40},
+                      SpaceCase{"zoo/transformer.yaml", 100},
+                      SpaceCase{"zoo/nasbench_macro.yaml", 60}, SpaceCase{"zoo/resnet.yaml", 40},
+                      SpaceCase{"tests/data/design_mobile_tiny.yaml", 100}),
+    [](const auto& info) {
+      std::string n = info.param.file;
+      n = n.substr(n.rfind('/') + 1);
+      n = n.substr(0, n.find('.'));
+      return n;
+    });
 
 TEST(Counts, KnownNetwork) {
   // A 3x3 conv of 8 channels on 1x8x8, then a global-pool head of 10 classes, by hand.

@@ -77,18 +77,17 @@ TEST_P(OneDnnZoo, LoweredUnitsMatchLibTorch) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, OneDnnZoo,
-                         ::testing::Values(SpaceCase{"zoo/nb201.yaml", 30},
-                                           SpaceCase{"zoo/darts.yaml", 8},
-                                           SpaceCase{"zoo/mobilenet.yaml", 30},
-                                           SpaceCase{"zoo/mobilenet32.yaml", 10},
-                                           SpaceCase{"zoo/nasbench_macro.yaml", 10},
-                                           SpaceCase{"tests/data/design_mobile_tiny.yaml", 30}),
-                         [](const auto& info) {
-                           std::string n = info.param.file;
-                           n = n.substr(n.rfind('/') + 1);
-                           return n.substr(0, n.find('.'));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Zoo, OneDnnZoo,
+    ::testing::Values(SpaceCase{"zoo/nb201.yaml", 30}, SpaceCase{"zoo/darts.yaml", 8},
+                      SpaceCase{"zoo/mobilenet.yaml", 30}, SpaceCase{"zoo/mobilenet32.yaml", 10},
+                      SpaceCase{"zoo/nasbench_macro.yaml", 10}, SpaceCase{"zoo/resnet.yaml", 10},
+                      SpaceCase{"tests/data/design_mobile_tiny.yaml", 30}),
+    [](const auto& info) {
+      std::string n = info.param.file;
+      n = n.substr(n.rfind('/') + 1);
+      return n.substr(0, n.find('.'));
+    });
 
 TEST(OneDnnDevice, TimesAndRefusesWhatItCannotLower) {
   DeviceOptions o;

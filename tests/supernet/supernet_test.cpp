@@ -58,14 +58,13 @@ TEST_P(SupernetZoo, ExtractedPathComputesWhatTheSupernetComputes) {
   RecordProperty("worst_abs_diff", std::to_string(worst));
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, SupernetZoo,
-                         ::testing::Values(SpaceCase{"zoo/nb201.yaml", 200},
-                                           SpaceCase{"zoo/darts.yaml", 200},
-                                           SpaceCase{"zoo/mobilenet.yaml", 200},
-                                           SpaceCase{"zoo/mobilenet32.yaml", 200},
-                                           SpaceCase{"zoo/transformer.yaml", 200},
-                                           SpaceCase{"zoo/nasbench_macro.yaml", 60},
-                                           SpaceCase{"tests/data/design_mobile_tiny.yaml", 200}));
+INSTANTIATE_TEST_SUITE_P(
+    Zoo, SupernetZoo,
+    ::testing::Values(SpaceCase{"zoo/nb201.yaml", 200}, SpaceCase{"zoo/darts.yaml", 200},
+                      SpaceCase{"zoo/mobilenet.yaml", 200}, SpaceCase{"zoo/mobilenet32.yaml", 200},
+                      SpaceCase{"zoo/transformer.yaml", 200},
+                      SpaceCase{"zoo/nasbench_macro.yaml", 60}, SpaceCase{"zoo/resnet.yaml", 60},
+                      SpaceCase{"tests/data/design_mobile_tiny.yaml", 200}));
 
 TEST(Supernet, SameSeedSameWeights) {
   auto space = std::make_shared<const SearchSpace>(testing::load("zoo/mobilenet.yaml"));
