@@ -266,6 +266,8 @@ class Emitter {
         real(n, "beta", 0.5);
         return out;
       }
+      case ActKind::kSwish:  // x * sigmoid(x)
+        return apply("Mul", {x, apply("Sigmoid", {x})});
       case ActKind::kGelu: {  // x * 0.5 * (1 + erf(x / sqrt(2))): Gelu is opset 20
         auto e = apply("Erf", {apply("Div", {x, scalar(static_cast<float>(std::sqrt(2.0)))})});
         auto half = apply("Mul", {x, scalar(0.5f)});

@@ -67,11 +67,12 @@ std::string generate(const Graph& g, Weight&& weight) {
             << ", False, 0.0, " << real(op.eps) << ", False)\n";
         break;
       case OpKind::kAct: {
-        static const char* fn[] = {"torch.relu({})", "torch.clamp({}, 0.0, 6.0)",
+        static const char* fn[] = {"torch.relu({})",      "torch.clamp({}, 0.0, 6.0)",
                                    "torch.hardswish({})", "torch.hardsigmoid({})",
-                                   "torch.gelu({})"};
+                                   "torch.gelu({})",      "torch.mul({}, torch.sigmoid({}))"};
         std::string f = fn[static_cast<int>(op.act)];
-        f.replace(f.find("{}"), 2, in(0));
+        for (size_t at = f.find("{}"); at != std::string::npos; at = f.find("{}", at))
+          f.replace(at, 2, in(0));
         src << out << f << "\n";
         break;
       }

@@ -202,6 +202,8 @@ struct OneDnnProgram::Impl {
         return eltwise(dnnl::algorithm::eltwise_hardswish, 0, 0, in(0));
       case ActKind::kGelu:
         return eltwise(dnnl::algorithm::eltwise_gelu_erf, 0, 0, in(0));
+      case ActKind::kSwish:  // x * sigmoid(alpha x), alpha = 1
+        return eltwise(dnnl::algorithm::eltwise_swish, 1, 0, in(0));
       case ActKind::kHsigmoid:  // clip(x / 6 + 1/2, 0, 1), in place after the linear step
         eltwise(dnnl::algorithm::eltwise_linear, 1.0f / 6, 0.5f, in(0));
         return eltwise(dnnl::algorithm::eltwise_clip, 0, 1, value[id]);

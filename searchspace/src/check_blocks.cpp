@@ -9,12 +9,13 @@ namespace nasforge {
 namespace {
 
 const std::vector<std::string> kBlockKinds = {"conv", "mbconv", "resblock", "choose"};
-const std::vector<std::string> kActivations = {"relu", "relu6", "hswish", "gelu", "none"};
+const std::vector<std::string> kActivations = {"relu", "relu6", "hswish", "swish", "gelu", "none"};
 
 Activation to_activation(const std::string& s) {
   if (s == "relu6") return Activation::kRelu6;
   if (s == "hswish") return Activation::kHswish;
   if (s == "gelu") return Activation::kGelu;
+  if (s == "swish") return Activation::kSwish;
   if (s == "none") return Activation::kNone;
   return Activation::kRelu;
 }

@@ -47,6 +47,8 @@ const char* activation_name(Activation a) {
       return "relu6";
     case Activation::kHswish:
       return "hswish";
+    case Activation::kSwish:
+      return "swish";
     case Activation::kGelu:
       return "gelu";
     case Activation::kNone:

@@ -16,6 +16,8 @@ at::Tensor activate(const at::Tensor& x, Activation act) {
       return torch::hardswish(x);
     case Activation::kGelu:
       return torch::gelu(x);
+    case Activation::kSwish:
+      return torch::silu(x);
     case Activation::kNone:
       return x;
   }

@@ -132,6 +132,8 @@ int GraphBuilder::act(int x, Activation a) {
       return act(x, ActKind::kHswish);
     case Activation::kGelu:
       return act(x, ActKind::kGelu);
+    case Activation::kSwish:
+      return act(x, ActKind::kSwish);
     case Activation::kNone:
       return x;
   }

@@ -459,7 +459,7 @@ network:
 )yaml"),
             R"txt(t.yaml:6:17: error: network[0].conv.out: expected an integer, got 'sixteen'
 t.yaml:6:34: error: network[0].conv.kernel: expected a value, {choice: [...]}, {range: {min, max, step}} or $name, got a sequence
-t.yaml:6:44: error: network[0].conv.act: expected one of relu, relu6, hswish, gelu, none, got 'relu7' (did you mean 'relu'?)
+t.yaml:6:44: error: network[0].conv.act: expected one of relu, relu6, hswish, swish, gelu, none, got 'relu7' (did you mean 'relu'?)
 t.yaml:7:18: error: network[1].pool.type: expected one of max, avg, got 'median'
 t.yaml:8:21: error: network[2].head.dropout: expected a dropout rate in [0, 1), got 1.5
 )txt");

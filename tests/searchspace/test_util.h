@@ -76,9 +76,14 @@ inline SearchSpace load_text(const std::string& yaml) {
   return std::move(*s);
 }
 
-inline const char* kZoo[] = {"zoo/nb201.yaml",       "zoo/darts.yaml",
-                             "zoo/mobilenet.yaml",   "zoo/mobilenet32.yaml",
-                             "zoo/transformer.yaml", "zoo/nasbench_macro.yaml",
-                             "zoo/resnet.yaml",      "tests/data/design_mobile_tiny.yaml"};
+inline const char* kZoo[] = {"zoo/nb201.yaml",
+                             "zoo/darts.yaml",
+                             "zoo/mobilenet.yaml",
+                             "zoo/mobilenet32.yaml",
+                             "zoo/transformer.yaml",
+                             "zoo/nasbench_macro.yaml",
+                             "zoo/resnet.yaml",
+                             "tests/data/swish_choice.yaml",
+                             "tests/data/design_mobile_tiny.yaml"};
 
 }  // namespace nasforge::testing

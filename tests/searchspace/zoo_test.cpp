@@ -43,6 +43,8 @@ INSTANTIATE_TEST_SUITE_P(Spaces, Zoo,
                              ZooCase{"zoo/transformer.yaml", "4644", 10},
                              // 3^8: eight layers choosing among three blocks
                              ZooCase{"zoo/nasbench_macro.yaml", "6561", 8},
+                             // layer choice at its edges, with swish
+                             ZooCase{"tests/data/swish_choice.yaml", "240", 9},
                              // (3 depths * 3 widths)^3
                              ZooCase{"zoo/resnet.yaml", "729", 6},
                              // 6^6 * 7^15: six MBConvs per layer, plus zero where residual

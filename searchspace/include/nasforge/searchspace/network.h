@@ -19,7 +19,7 @@ struct IntParam {
   bool is_decision() const { return decision >= 0; }
 };
 
-enum class Activation { kRelu, kRelu6, kHswish, kGelu, kNone };
+enum class Activation { kRelu, kRelu6, kHswish, kSwish, kGelu, kNone };  // kSwish: x * sigmoid(x)
 const char* activation_name(Activation a);
 
 // Tensor shape flowing between layers. Spatial sizes are fixed (strides are never decisions);

@@ -31,7 +31,7 @@ enum class OpKind {
 };
 const char* op_kind_name(OpKind k);
 
-enum class ActKind { kRelu, kRelu6, kHswish, kHsigmoid, kGelu };
+enum class ActKind { kRelu, kRelu6, kHswish, kHsigmoid, kGelu, kSwish };
 
 struct GraphOp {
   OpKind kind = OpKind::kInput;
