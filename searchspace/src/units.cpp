@@ -176,19 +176,22 @@ std::optional<Unit> plain_unit(const SearchSpace& space, const Architecture& a, 
   return u;
 }
 
+// The unit of one block spec (a layer's own, or a stage's block): a choice's is its chosen
+// alternative's. Takes the spec itself, so that layers need not be copied into a Block first.
+template <typename T>
+std::optional<Unit> spec_unit(const SearchSpace& space, const Architecture& a, const T& b,
+                              const Flow& in) {
+  if constexpr (std::is_same_v<T, ChoiceBlock>) {
+    return std::visit([&](const auto& alt) { return plain_unit(space, a, alt, in); },
+                      b.alternatives[a[b.decision]]);
+  } else {
+    return plain_unit(space, a, b, in);
+  }
+}
+
 std::optional<Unit> block_unit(const SearchSpace& space, const Architecture& a, const Block& block,
                                const Flow& in) {
-  return std::visit(
-      [&](const auto& b) -> std::optional<Unit> {
-        using T = std::decay_t<decltype(b)>;
-        if constexpr (std::is_same_v<T, ChoiceBlock>) {
-          return std::visit([&](const auto& alt) { return plain_unit(space, a, alt, in); },
-                            b.alternatives[a[b.decision]]);
-        } else {
-          return plain_unit(space, a, b, in);
-        }
-      },
-      block);
+  return std::visit([&](const auto& b) { return spec_unit(space, a, b, in); }, block);
 }
 
 Flow after(const Unit& u) { return {u.out, u.out_height(), u.out_width()}; }
@@ -332,7 +335,7 @@ std::vector<Unit> units(const SearchSpace& space, const Architecture& a, bool wi
           if constexpr (std::is_same_v<T, ConvBlock> || std::is_same_v<T, MBConvBlock> ||
                         std::is_same_v<T, ResBlock> || std::is_same_v<T, ChoiceBlock>) {
             // An identity or zero choice runs nothing and keeps the shape.
-            if (auto u = block_unit(space, a, Block(spec), cur)) {
+            if (auto u = spec_unit(space, a, spec, cur)) {
               out.push_back(*u);
               next = after(*u);
             }
@@ -460,8 +463,9 @@ StatusOr<std::vector<Unit>> distinct_units(const SearchSpace& space, size_t limi
             const Flow in = flow_of(layer.in, w);
             if constexpr (std::is_same_v<T, ConvBlock> || std::is_same_v<T, MBConvBlock> ||
                           std::is_same_v<T, ResBlock> || std::is_same_v<T, ChoiceBlock>) {
-              for_each_assignment(space, block_decisions(Block(spec)), [&](const Architecture& a) {
-                if (auto u = block_unit(space, a, Block(spec), in)) add(*u);
+              const auto decisions = block_decisions(Block(spec));
+              for_each_assignment(space, decisions, [&](const Architecture& a) {
+                if (auto u = spec_unit(space, a, spec, in)) add(*u);
               });
             } else if constexpr (std::is_same_v<T, StageLayer>) {
               // Block b > 0 reads block b - 1's output, at the stage's reduced resolution.
