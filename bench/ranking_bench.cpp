@@ -38,8 +38,11 @@ void train_epochs(SupernetTrainer& t, int64_t epochs) {
 
 // 95% percentile bootstrap intervals (2,000 resamples of the architectures, seeded) of Kendall's
 // tau with and without recalibration and of their difference, then the figure line.
+// `space`: the space's name; figures of a space other than the default carry it
+// (ranking.kendall_recal_nasbench_macro).
 void summarise(const std::vector<double>& recal, const std::vector<double>& raw,
-               const std::vector<double>& alone) {
+               const std::vector<double>& alone, const std::string& space) {
+  const std::string tag = space == "mobile-tiny" ? "" : "_" + space;
   const size_t n = alone.size();
   std::vector<double> t_recal, t_raw, t_diff;
   Rng rng(2026);
@@ -71,8 +74,8 @@ void summarise(const std::vector<double>& recal, const std::vector<double>& raw,
       "bootstrap 95%% intervals (n = %zu, 2000 resamples): tau with recalibration [%.3f, %.3f], "
       "without [%.3f, %.3f], difference %.3f [%.3f, %.3f]\n",
       n, rl, rh, wl, wh, tr - tw, dl, dh);
-  std::printf("FIGURE ranking.kendall_recal: %.3f [%.3f, %.3f] (n = %zu; no target)\n", tr, rl, rh,
-              n);
+  std::printf("FIGURE ranking.kendall_recal%s: %.3f [%.3f, %.3f] (n = %zu; no target)\n",
+              tag.c_str(), tr, rl, rh, n);
 }
 
 // Reads the per-architecture lines of a ranking_bench log (architecture, inherit, no-recal,
@@ -84,11 +87,17 @@ int from_log(const std::string& path) {
     return 1;
   }
   std::vector<double> recal, raw, alone;
+  std::string space = "mobile-tiny";
   for (std::string line; std::getline(in, line);) {
     std::istringstream ss(line);
     std::string arch;
     double r, w, a;
-    if (line.rfind("stage", 0) == 0 && ss >> arch >> r >> w >> a) {
+    if (line.rfind("space ", 0) == 0) {  // "space NAME, Fashion-MNIST ..."
+      space = line.substr(6, line.find(',') - 6);
+      continue;
+    }
+    // An architecture line: a canonical string (it has '='), then three accuracies.
+    if ((ss >> arch >> r >> w >> a) && arch.find('=') != std::string::npos) {
       recal.push_back(r);
       raw.push_back(w);
       alone.push_back(a);
@@ -100,7 +109,7 @@ int from_log(const std::string& path) {
     return 1;
   }
   std::printf("from %s: %zu architectures\n", path.c_str(), alone.size());
-  summarise(recal, raw, alone);
+  summarise(recal, raw, alone, space);
   return 0;
 }
 
@@ -130,15 +139,24 @@ int main(int argc, char** argv) {
     return 1;
   }
   data::Splits data = *full;
+  // A space for another input (NAS-Bench-Macro's 3x32x32): pad and repeat the channel.
+  const auto& in = space->input();
+  if (Status st = data::fit_images(data, in.channels, in.height, in.width); !st.ok()) {
+    std::fprintf(stderr, "%s\n", st.message().c_str());
+    return 1;
+  }
   data.train = head(data.train, train_n);
   data.valid = head(data.valid, valid_n);
   auto start = std::chrono::steady_clock::now();
   auto minutes = [&]() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60;
   };
-  std::printf("space %s, Fashion-MNIST %lld train / %lld valid images, %lld threads\n",
-              space->name().c_str(), static_cast<long long>(data.train.size()),
-              static_cast<long long>(data.valid.size()), static_cast<long long>(threads));
+  std::printf(
+      "space %s, Fashion-MNIST %lld train / %lld valid images (%lldx%lldx%lld), %lld threads\n",
+      space->name().c_str(), static_cast<long long>(data.train.size()),
+      static_cast<long long>(data.valid.size()), static_cast<long long>(data.train.images.size(1)),
+      static_cast<long long>(data.train.images.size(2)),
+      static_cast<long long>(data.train.images.size(3)), static_cast<long long>(threads));
 
   TrainConfig config;
   config.epochs = super_epochs;
@@ -167,6 +185,6 @@ int main(int argc, char** argv) {
                 raw.back(), alone.back(), minutes());
     std::fflush(stdout);
   }
-  summarise(recal, raw, alone);
+  summarise(recal, raw, alone, space->name());
   return 0;
 }

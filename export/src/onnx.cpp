@@ -143,6 +143,20 @@ class Emitter {
         integer(n, "axis", 1);
         return;
       }
+      case OpKind::kShuffle: {  // N x g x C/g x H x W, transposed: Reshape, Transpose, Reshape
+        const auto& x = g_.ops[op.inputs[0]].shape;
+        auto grouped = apply(
+            "Reshape", {in(op, 0), int64s({0, op.groups, x[1] / op.groups, x[2], x[3]}, "shape")});
+        onnx::NodeProto* n = nullptr;
+        auto swapped = apply("Transpose", {grouped}, &n);
+        ints(n, "perm", {0, 2, 1, 3, 4});
+        names_[id] = apply("Reshape", {swapped, int64s({0, x[1], x[2], x[3]}, "shape")});
+        return;
+      }
+      case OpKind::kSlice:
+        names_[id] = apply("Slice", {in(op, 0), int64s({op.begin}, "starts"),
+                                     int64s({op.end}, "ends"), int64s({1}, "axes")});
+        return;
       case OpKind::kPool: {
         onnx::NodeProto* n = nullptr;
         names_[id] = apply(op.max ? "MaxPool" : "AveragePool", {in(op, 0)}, &n);

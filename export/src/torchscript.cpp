@@ -92,6 +92,18 @@ std::string generate(const Graph& g, Weight&& weight) {
         src << "], 1)\n";
         break;
       }
+      case OpKind::kShuffle: {
+        const auto& x = g.ops[op.inputs[0]].shape;
+        src << out << "torch.reshape(torch.transpose(torch.reshape(" << in(0) << ", [" << in(0)
+            << ".size(0), " << op.groups << ", " << x[1] / op.groups << ", " << x[2] << ", " << x[3]
+            << "]), 1, 2), [" << in(0) << ".size(0), " << x[1] << ", " << x[2] << ", " << x[3]
+            << "])\n";
+        break;
+      }
+      case OpKind::kSlice:
+        src << out << "torch.narrow(" << in(0) << ", 1, " << op.begin << ", " << op.end - op.begin
+            << ")\n";
+        break;
       case OpKind::kPool:
         if (op.max)
           src << out << "torch.max_pool2d(" << in(0) << ", " << list({op.kernel, op.kernel}) << ", "

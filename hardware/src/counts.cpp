@@ -49,6 +49,31 @@ Cost cell_op(const Unit& u) {
   return {};
 }
 
+// SPOS's ShuffleNetV2 and Xception units: the main branch maps `inp` channels (half the input at
+// stride 1, all of it at stride 2) to out - inp through a hidden width of out / 2.
+Cost shuffle_unit(const Unit& u) {
+  const int64_t in_px = u.height * u.width, px = u.out_height() * u.out_width();
+  const int64_t inp = u.stride == 1 ? u.in / 2 : u.in, mid = u.out / 2, outs = u.out - inp;
+  Cost c;
+  if (u.xception) {
+    c += conv_bn(inp, inp, 3, px, inp);
+    c += conv_bn(inp, mid, 1, px);
+    c += conv_bn(mid, mid, 3, px, mid);
+    c += conv_bn(mid, mid, 1, px);
+    c += conv_bn(mid, mid, 3, px, mid);
+    c += conv_bn(mid, outs, 1, px);
+  } else {
+    c += conv_bn(inp, mid, 1, in_px);
+    c += conv_bn(mid, mid, u.kernel, px, mid);
+    c += conv_bn(mid, outs, 1, px);
+  }
+  if (u.stride > 1) {  // the projection branch
+    c += conv_bn(inp, inp, u.kernel, px, inp);
+    c += conv_bn(inp, inp, 1, px);
+  }
+  return c;
+}
+
 }  // namespace
 
 Cost unit_cost(const Unit& u) {
@@ -59,15 +84,17 @@ Cost unit_cost(const Unit& u) {
       return conv_bn(u.in, u.out, u.kernel, px);
     case UnitKind::kMBConv: {
       const int64_t mid = u.expand_conv ? u.in * u.expand : u.in;
-      if (u.expand_conv) c += conv_bn(u.in, mid, 1, in_px);
+      if (u.expand_conv) c += conv_bn(u.in, mid, 1, in_px, u.groups);
       c += conv_bn(mid, mid, u.kernel, px, mid);
       if (u.se) {
         c += linear(mid, se_width(mid));
         c += linear(se_width(mid), mid);
       }
-      c += conv_bn(mid, u.out, 1, px);
+      c += conv_bn(mid, u.out, 1, px, u.groups);
       return c;
     }
+    case UnitKind::kShuffle:
+      return shuffle_unit(u);
     case UnitKind::kResBlock:
       c += conv_bn(u.in, u.out, u.kernel, px);
       c += conv_bn(u.out, u.out, u.kernel, px);

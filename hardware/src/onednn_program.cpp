@@ -113,6 +113,10 @@ struct OneDnnProgram::Impl {
         return add_binary(g, id);
       case OpKind::kConcat:
         return add_concat(g, id);
+      case OpKind::kShuffle:
+        return add_shuffle(g, id);
+      case OpKind::kSlice:
+        return add_slice(g, id);
       case OpKind::kPool:
       case OpKind::kGlobalPool:
         return add_pool(g, id);
@@ -243,6 +247,28 @@ struct OneDnnProgram::Impl {
     args[DNNL_ARG_DST] = value[id];
     steps.push_back({dnnl::concat(pd), args});
     return;
+  }
+
+  // A channel shuffle. oneDNN views the channels as (C / G) x G and transposes them; LibTorch's
+  // shuffle in g groups views them as g x (C / g), so G = C / g.
+  void add_shuffle(const Graph& g, int id) {
+    const GraphOp& op = g.ops[id];
+    dnnl::shuffle_forward::desc d(dnnl::prop_kind::forward_inference, plain(op.shape), 1,
+                                  op.shape[1] / op.groups);
+    dnnl::shuffle_forward::primitive_desc pd(d, engine);
+    steps.push_back({dnnl::shuffle_forward(pd),
+                     {{DNNL_ARG_SRC, value[op.inputs[0]]}, {DNNL_ARG_DST, value[id]}}});
+  }
+
+  // Channels [begin, end) of the input: a reorder from a sub-memory of it.
+  void add_slice(const Graph& g, int id) {
+    const GraphOp& op = g.ops[id];
+    const auto& s = g.ops[op.inputs[0]].shape;
+    const memory::desc part = plain(s).submemory_desc(
+        {op.shape[0], op.shape[1], op.shape[2], op.shape[3]}, {0, op.begin, 0, 0});
+    dnnl::reorder::primitive_desc pd(engine, part, engine, plain(op.shape));
+    memory src(part, engine, value[op.inputs[0]].get_data_handle());
+    steps.push_back({dnnl::reorder(pd), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, value[id]}}});
   }
 
   // A max or average pool, or a global average pool.

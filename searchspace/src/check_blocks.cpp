@@ -8,7 +8,9 @@ namespace nasforge {
 
 namespace {
 
-const std::vector<std::string> kBlockKinds = {"conv", "mbconv", "resblock", "choose"};
+const std::vector<std::string> kBlockKinds = {"conv",       "mbconv",   "resblock",
+                                              "shufflenet", "xception", "choose"};
+const char* const kBlockKindList = "conv, mbconv, resblock, shufflenet, xception, choose";
 const std::vector<std::string> kActivations = {"relu", "relu6", "hswish", "swish", "gelu", "none"};
 
 Activation to_activation(const std::string& s) {
@@ -28,7 +30,7 @@ std::optional<Block> SpaceBuilder::check_block(const AstNode& item, const std::s
   if (!item.is_mapping() || item.entries.size() != 1) {
     error(
         item, path,
-        "expected a mapping with one block kind (conv, mbconv, resblock, choose), got " +
+        std::string("expected a mapping with one block kind (") + kBlockKindList + "), got " +
             (item.is_mapping() ? std::to_string(item.entries.size()) + " keys" : item.describe()));
     return std::nullopt;
   }
@@ -36,7 +38,7 @@ std::optional<Block> SpaceBuilder::check_block(const AstNode& item, const std::s
   const std::string p = path + "." + k.scalar;
   if (std::find(kBlockKinds.begin(), kBlockKinds.end(), k.scalar) == kBlockKinds.end()) {
     std::string msg =
-        "expected a block kind (conv, mbconv, resblock, choose), got '" + k.scalar + "'";
+        std::string("expected a block kind (") + kBlockKindList + "), got '" + k.scalar + "'";
     std::string near = closest_match(k.scalar, kBlockKinds);
     if (!near.empty()) msg += " (did you mean '" + near + "'?)";
     error(k, p, msg);
@@ -53,94 +55,166 @@ std::optional<Block> SpaceBuilder::check_block(const AstNode& item, const std::s
         return std::nullopt;
       }
   }
+  const BlockOptions o{v, p, label, gate, in_stage, group};
+  if (k.scalar == "mbconv") return check_mbconv(o);
+  if (k.scalar == "resblock") return check_resblock(o);
+  const bool xception = k.scalar == "xception";
+  std::vector<std::string> keys = {"act"}, required;
+  if (!xception) keys.insert(keys.begin(), "kernel");
+  if (!in_stage) keys.insert(keys.begin(), {"out", "stride"});
+  if (!in_stage) required.push_back("out");
+  if (!xception) required.push_back("kernel");
+  if (!check_keys(v, p, keys, required)) return std::nullopt;
+  auto c = conv_like(o, Activation::kRelu, xception ? 3 : 0);
+  if (!c) return std::nullopt;
+  if (k.scalar == "conv") return ConvBlock{c->out, c->kernel, c->stride, c->act};
+  return ShuffleBlock{c->out, c->kernel, c->stride, xception, c->act};
+}
+
+std::optional<SpaceBuilder::ConvLike> SpaceBuilder::conv_like(const BlockOptions& o,
+                                                              Activation default_act,
+                                                              int64_t fixed_kernel) {
+  ConvLike c;
+  bool ok = true;
   auto keep = [&](const std::optional<IntParam>& x) {
-    if (x && x->is_decision()) group->push_back(x->decision);
+    if (x && x->is_decision()) o.group->push_back(x->decision);
     return x.has_value();
   };
-  auto stride_of = [&]() { return fixed_int(v, "stride", p, kStrideRule, 1); };
-  auto act_of = [&](Activation fallback) -> std::optional<Activation> {
-    const AstNode* a = v.find("act");
-    if (!a) return fallback;
-    auto s = get_enum(*a, p + ".act", kActivations);
-    if (!s) return std::nullopt;
-    return to_activation(*s);
-  };
-  auto out_of = [&]() -> std::optional<IntParam> {
-    if (in_stage) return IntParam{};  // set by the stage
-    return param(*v.find("out"), p + ".out", DomainType::kChannels, label + ".out", "w", gate);
-  };
+  if (!o.in_stage) {  // else set by the stage
+    auto out = param(*o.v.find("out"), o.path + ".out", DomainType::kChannels, o.label + ".out",
+                     "w", o.gate);
+    ok &= keep(out);
+    if (out) c.out = *out;
+  }
+  if (fixed_kernel > 0) {
+    c.kernel = IntParam{fixed_kernel, -1};
+  } else {
+    auto kernel = param(*o.v.find("kernel"), o.path + ".kernel", DomainType::kKernel,
+                        o.label + ".kernel", "k", o.gate);
+    ok &= keep(kernel);
+    if (kernel) c.kernel = *kernel;
+  }
+  auto stride = fixed_int(o.v, "stride", o.path, kStrideRule, 1);
+  std::optional<Activation> act = default_act;
+  if (const AstNode* a = o.v.find("act")) {
+    auto s = get_enum(*a, o.path + ".act", kActivations);
+    act = s ? std::optional<Activation>(to_activation(*s)) : std::nullopt;
+  }
+  if (!ok || !stride || !act) return std::nullopt;
+  c.stride = static_cast<int>(*stride);
+  c.act = *act;
+  return c;
+}
 
-  if (k.scalar == "conv") {
-    std::vector<std::string> keys = {"kernel", "act"};
-    if (!in_stage) keys.insert(keys.begin(), {"out", "stride"});
-    if (!check_keys(v, p, keys,
-                    in_stage ? std::vector<std::string>{"kernel"}
-                             : std::vector<std::string>{"out", "kernel"}))
-      return std::nullopt;
-    ConvBlock b;
-    auto out = out_of();
-    bool ok = keep(out);
-    auto kernel =
-        param(*v.find("kernel"), p + ".kernel", DomainType::kKernel, label + ".kernel", "k", gate);
-    ok &= keep(kernel);
-    auto stride = stride_of();
-    auto act = act_of(Activation::kRelu);
-    if (!ok || !stride || !act) return std::nullopt;
-    b.out = *out;
-    b.kernel = *kernel;
-    b.stride = static_cast<int>(*stride);
-    b.act = *act;
-    return b;
-  }
-  if (k.scalar == "mbconv") {
-    std::vector<std::string> keys = {"kernel", "expand", "se", "act"};
-    if (!in_stage) keys.insert(keys.begin(), {"out", "stride"});
-    if (!check_keys(v, p, keys,
-                    in_stage ? std::vector<std::string>{"kernel", "expand"}
+std::optional<Block> SpaceBuilder::check_mbconv(const BlockOptions& o) {
+  std::vector<std::string> keys = {"kernel", "expand", "se", "act", "groups", "expand_conv"};
+  if (!o.in_stage) keys.insert(keys.begin(), {"out", "stride"});
+  if (!check_keys(o.v, o.path, keys,
+                  o.in_stage ? std::vector<std::string>{"kernel", "expand"}
                              : std::vector<std::string>{"out", "kernel", "expand"}))
-      return std::nullopt;
-    MBConvBlock b;
-    auto out = out_of();
-    bool ok = keep(out);
-    auto kernel =
-        param(*v.find("kernel"), p + ".kernel", DomainType::kKernel, label + ".kernel", "k", gate);
-    ok &= keep(kernel);
-    auto expand =
-        param(*v.find("expand"), p + ".expand", DomainType::kExpand, label + ".expand", "e", gate);
-    ok &= keep(expand);
-    auto se = param_or(v, "se", p, DomainType::kBool, label + ".se", "s", gate, 0);
-    ok &= keep(se);
-    auto stride = stride_of();
-    auto act = act_of(Activation::kRelu6);
-    if (!ok || !stride || !act) return std::nullopt;
-    b.out = *out;
-    b.kernel = *kernel;
-    b.expand = *expand;
-    b.se = *se;
-    b.stride = static_cast<int>(*stride);
-    b.act = *act;
-    return b;
-  }
-  // resblock
+    return std::nullopt;
+  auto c = conv_like(o, Activation::kRelu6);
+  auto keep = [&](const std::optional<IntParam>& x) {
+    if (x && x->is_decision()) o.group->push_back(x->decision);
+    return x.has_value();
+  };
+  auto expand = param(*o.v.find("expand"), o.path + ".expand", DomainType::kExpand,
+                      o.label + ".expand", "e", o.gate);
+  bool ok = keep(expand);
+  auto se = param_or(o.v, "se", o.path, DomainType::kBool, o.label + ".se", "s", o.gate, 0);
+  ok &= keep(se);
+  auto groups = fixed_int(o.v, "groups", o.path, kGroupsRule, 1);
+  std::optional<bool> expand_conv = false;
+  if (const AstNode* e = o.v.find("expand_conv"))
+    expand_conv = get_bool(*e, o.path + ".expand_conv");
+  if (!c || !ok || !groups || !expand_conv) return std::nullopt;
+  MBConvBlock b;
+  b.out = c->out;
+  b.kernel = c->kernel;
+  b.expand = *expand;
+  b.se = *se;
+  b.stride = c->stride;
+  b.act = c->act;
+  b.groups = static_cast<int>(*groups);
+  b.expand_conv = *expand_conv;
+  return b;
+}
+
+std::optional<Block> SpaceBuilder::check_resblock(const BlockOptions& o) {
   std::vector<std::string> keys = {"kernel", "shortcut"};
-  if (!in_stage) keys.insert(keys.begin(), {"out", "stride"});
-  if (!check_keys(v, p, keys,
-                  in_stage ? std::vector<std::string>{} : std::vector<std::string>{"out"}))
+  if (!o.in_stage) keys.insert(keys.begin(), {"out", "stride"});
+  if (!check_keys(o.v, o.path, keys,
+                  o.in_stage ? std::vector<std::string>{} : std::vector<std::string>{"out"}))
     return std::nullopt;
   ResBlock b;
-  auto out = out_of();
-  bool ok = keep(out);
-  auto stride = stride_of();
-  auto kernel = fixed_int(v, "kernel", p, kKernelRule, 3);
+  bool ok = true;
+  if (!o.in_stage) {
+    auto out = param(*o.v.find("out"), o.path + ".out", DomainType::kChannels, o.label + ".out",
+                     "w", o.gate);
+    ok = out.has_value();
+    if (out && out->is_decision()) o.group->push_back(out->decision);
+    if (out) b.out = *out;
+  }
+  auto stride = fixed_int(o.v, "stride", o.path, kStrideRule, 1);
+  auto kernel = fixed_int(o.v, "kernel", o.path, kKernelRule, 3);
   std::optional<std::string> shortcut = std::string("auto");
-  if (const AstNode* sc = v.find("shortcut"))
-    shortcut = get_enum(*sc, p + ".shortcut", {"auto", "identity"});
+  if (const AstNode* sc = o.v.find("shortcut"))
+    shortcut = get_enum(*sc, o.path + ".shortcut", {"auto", "identity"});
   if (!ok || !stride || !kernel || !shortcut) return std::nullopt;
-  b.out = *out;
-  b.stride = *stride;
+  b.stride = static_cast<int>(*stride);
   b.kernel = static_cast<int>(*kernel);
   b.shortcut = *shortcut == "identity" ? Shortcut::kIdentity : Shortcut::kAuto;
   return b;
+}
+
+bool SpaceBuilder::check_split_widths(const MBConvBlock& b, const Shape& in, const AstNode& at,
+                                      const std::string& path) {
+  if (b.groups == 1) return true;
+  const std::string g = std::to_string(b.groups);
+  if (in.channels.size() != 1 || b.out.is_decision() || b.expand.is_decision()) {
+    error(at, path + ".groups",
+          "expected a fixed input width, out and expand with groups: " + g +
+              " (the group boundaries would move with a width), got input " + in.str() +
+              (b.out.is_decision() ? ", out a decision" : "") +
+              (b.expand.is_decision() ? ", expand a decision" : ""));
+    return false;
+  }
+  const int64_t w = in.channels[0], mid = w * b.expand.fixed;
+  for (auto [name, v] : {std::pair<const char*, int64_t>{"input width", w},
+                         {"hidden width", mid},
+                         {"out", b.out.fixed}})
+    if (v % b.groups != 0) {
+      error(at, path + ".groups",
+            std::string("expected the ") + name + " to divide into " + g + " groups, got " +
+                std::to_string(v));
+      return false;
+    }
+  return true;
+}
+
+bool SpaceBuilder::check_split_widths(const ShuffleBlock& b, const Shape& in, const AstNode& at,
+                                      const std::string& path) {
+  const char* kind = b.xception ? "xception" : "shufflenet";
+  if (in.channels.size() != 1 || b.out.is_decision()) {
+    error(at, path,
+          std::string("expected a fixed input width and out for ") + kind +
+              " (its channel split would move with a width), got input " + in.str() +
+              (b.out.is_decision() ? " and out a decision" : ""));
+    return false;
+  }
+  const int64_t w = in.channels[0], out = b.out.fixed;
+  // Stride 1 passes half the input on; stride 2 projects all of it. The main branch makes the
+  // rest of the output, through out / 2 hidden channels.
+  const int64_t passed = b.stride == 1 ? w / 2 : w;
+  if ((b.stride == 1 && w % 2 != 0) || out - passed < 1 || out / 2 < 1) {
+    error(at, path,
+          std::string("expected ") + kind + " widths where " +
+              (b.stride == 1 ? "an even input width's half" : "the input width") +
+              " is less than out, got input " + std::to_string(w) + ", out " + std::to_string(out) +
+              ", stride " + std::to_string(b.stride));
+    return false;
+  }
+  return true;
 }
 
 void SpaceBuilder::apply_block(Block& block, const AstNode& at, const std::string& path, Flow& flow,
@@ -151,6 +225,11 @@ void SpaceBuilder::apply_block(Block& block, const AstNode& at, const std::strin
   }
   if (auto* choice = std::get_if<ChoiceBlock>(&block))
     check_choice_shapes(*choice, at, path, flow, same_width);
+  if (!std::visit([&](const auto& b) { return check_split_widths(b, flow.cur, at, path); },
+                  block)) {
+    flow.ok = false;
+    return;
+  }
   const Shape in = flow.cur;
   int stride = 1;
   IntParam out;

@@ -11,8 +11,9 @@ namespace nasforge {
 
 namespace {
 
-const std::vector<std::string> kAlternativeKinds = {"conv", "mbconv", "resblock", "identity",
-                                                    "zero"};
+const std::vector<std::string> kAlternativeKinds = {
+    "conv", "mbconv", "resblock", "shufflenet", "xception", "identity", "zero"};
+const char* const kAlternativeList = "conv, mbconv, resblock, shufflenet, xception, identity, zero";
 
 // The scalar under `key` of a block's options, or "" when it is absent or not a scalar.
 std::string scalar_of(const AstNode& options, const char* key) {
@@ -28,6 +29,7 @@ std::string default_name(const std::string& kind, const AstNode* options) {
   if (const std::string k = scalar_of(*options, "kernel"); !k.empty()) name += "_k" + k;
   if (const std::string e = scalar_of(*options, "expand"); !e.empty()) name += "_e" + e;
   if (scalar_of(*options, "se") == "true") name += "_se";
+  if (const std::string g = scalar_of(*options, "groups"); !g.empty() && g != "1") name += "_g" + g;
   return name;
 }
 
@@ -46,8 +48,8 @@ std::optional<std::vector<SpaceBuilder::WrittenAlternative>> SpaceBuilder::read_
     const AstNode& list, const std::string& path) {
   if (!list.is_sequence() || list.items.size() < 2) {
     error(list, path,
-          "expected a sequence of at least two alternatives (conv, mbconv, resblock, identity, "
-          "zero), got " +
+          std::string("expected a sequence of at least two alternatives (") + kAlternativeList +
+              "), got " +
               (list.is_sequence() ? std::to_string(list.items.size()) : list.describe()));
     return std::nullopt;
   }
@@ -91,9 +93,8 @@ std::optional<std::vector<SpaceBuilder::WrittenAlternative>> SpaceBuilder::read_
     }
     if (std::find(kAlternativeKinds.begin(), kAlternativeKinds.end(), w.kind) ==
         kAlternativeKinds.end()) {
-      std::string msg =
-          "expected an alternative kind (conv, mbconv, resblock, identity, zero), got '" + w.kind +
-          "'";
+      std::string msg = std::string("expected an alternative kind (") + kAlternativeList +
+                        "), got '" + w.kind + "'";
       const std::string near = closest_match(w.kind, kAlternativeKinds);
       if (!near.empty()) msg += " (did you mean '" + near + "'?)";
       error(w.kind_key ? *w.kind_key : item, p, msg);
@@ -145,9 +146,16 @@ std::optional<Alternative> SpaceBuilder::check_alternative(const WrittenAlternat
     if (w.kind == "identity") return IdentityBlock{out, static_cast<int>(stride), false};
     return ZeroBlock{out, static_cast<int>(stride)};
   }
-  AstNode single = *w.at;  // the alternative without its name, as check_block reads it
+  // The alternative without its name, as check_block reads it. A bare kind (`xception`, or
+  // `mbconv` with nothing under it) has no options: an empty mapping, so that check_block
+  // reports the keys it requires.
+  AstNode none;
+  none.kind = AstNode::Kind::kMapping;
+  none.loc = w.kind_key->loc;
+  AstNode single = *w.at;
+  single.kind = AstNode::Kind::kMapping;
   single.entries.clear();
-  single.entries.emplace_back(*w.kind_key, *w.options);
+  single.entries.emplace_back(*w.kind_key, w.options && !w.options->is_null() ? *w.options : none);
   auto block = check_block(single, p, label, chosen, in_stage, group);
   if (!block) return std::nullopt;
   return std::visit(
@@ -238,6 +246,7 @@ void SpaceBuilder::check_choice_shapes(ChoiceBlock& c, const AstNode& at, const 
           if (unstated) b.out = out;
           if (b.stride == 0) b.stride = stride;
           const std::vector<int64_t> v = values(b.out);
+          if (v == out_values && b.stride == stride && !check_split_widths(b, in, at, p)) return;
           if (v != out_values || b.stride != stride) {
             error(at, p,
                   "expected every alternative to give the layer's output shape " +

@@ -11,9 +11,9 @@ namespace nasforge {
 
 namespace {
 
-const std::vector<std::string> kLayerKinds = {"stem",   "conv",        "mbconv",  "resblock",
-                                              "choose", "stage",       "cell",    "repeat",
-                                              "pool",   "patch_embed", "encoder", "head"};
+const std::vector<std::string> kLayerKinds = {
+    "stem",  "conv", "mbconv", "resblock", "shufflenet",  "xception", "choose",
+    "stage", "cell", "repeat", "pool",     "patch_embed", "encoder",  "head"};
 
 std::string set_str(const std::vector<int64_t>& v) {
   if (v.size() == 1) return std::to_string(v[0]);
@@ -135,8 +135,8 @@ void SpaceBuilder::check_item(const AstNode& item, const std::string& path, Flow
   section_ = -1;
   if (std::find(kLayerKinds.begin(), kLayerKinds.end(), kind) == kLayerKinds.end()) {
     std::string msg =
-        "expected a layer kind (stem, conv, mbconv, resblock, choose, stage, cell, repeat, "
-        "pool, patch_embed, encoder, head), got '" +
+        "expected a layer kind (stem, conv, mbconv, resblock, shufflenet, xception, choose, "
+        "stage, cell, repeat, pool, patch_embed, encoder, head), got '" +
         kind + "'";
     std::string near = closest_match(kind, kLayerKinds);
     if (!near.empty()) msg += " (did you mean '" + near + "'?)";

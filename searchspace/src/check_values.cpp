@@ -92,6 +92,7 @@ const SpaceBuilder::IntRule SpaceBuilder::kStrideRule{1, 4, false, "a stride in 
 const SpaceBuilder::IntRule SpaceBuilder::kKernelRule{1, 15, true, "an odd kernel size in [1, 15]"};
 const SpaceBuilder::IntRule SpaceBuilder::kChannelsRule{1, 65536, false,
                                                         "a channel count in [1, 65536]"};
+const SpaceBuilder::IntRule SpaceBuilder::kGroupsRule{1, 64, false, "a group count in [1, 64]"};
 const SpaceBuilder::IntRule SpaceBuilder::kRepeatRule{1, 64, false, "a repeat count in [1, 64]"};
 const SpaceBuilder::IntRule SpaceBuilder::kInputsRule{1, 4, false, "an input count in [1, 4]"};
 

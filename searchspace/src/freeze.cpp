@@ -116,7 +116,14 @@ class Freezer {
     } else if (const auto* m = std::get_if<MBConvBlock>(&b)) {
       out_ << "  - mbconv: {out: " << v(m->out) << ", kernel: " << v(m->kernel)
            << ", expand: " << expand(m->expand) << ", se: " << yes_no(v(m->se))
-           << ", stride: " << m->stride << ", act: " << activation_name(m->act) << "}\n";
+           << ", stride: " << m->stride << ", act: " << activation_name(m->act);
+      if (m->groups > 1) out_ << ", groups: " << m->groups;
+      if (m->expand_conv) out_ << ", expand_conv: true";
+      out_ << "}\n";
+    } else if (const auto* sh = std::get_if<ShuffleBlock>(&b)) {
+      out_ << "  - " << (sh->xception ? "xception" : "shufflenet") << ": {out: " << v(sh->out);
+      if (!sh->xception) out_ << ", kernel: " << v(sh->kernel);
+      out_ << ", stride: " << sh->stride << ", act: " << activation_name(sh->act) << "}\n";
     } else {
       const auto& r = std::get<ResBlock>(b);
       out_ << "  - resblock: {out: " << v(r.out) << ", stride: " << r.stride
@@ -128,6 +135,7 @@ class Freezer {
   void layer(const Layer& l, const ConvBlock& b) { block(b, l.name == "stem"); }
   void layer(const Layer&, const MBConvBlock& b) { block(b); }
   void layer(const Layer&, const ResBlock& b) { block(b); }
+  void layer(const Layer&, const ShuffleBlock& b) { block(b); }
   void layer(const Layer&, const ChoiceBlock& b) { block(b); }
   void layer(const Layer&, const StageLayer& st) {
     for (int64_t i = 0; i < v(st.depth); ++i) block(st.blocks[static_cast<size_t>(i)]);

@@ -21,6 +21,8 @@ const char* unit_kind_name(UnitKind k) {
       return "mbconv";
     case UnitKind::kResBlock:
       return "resblock";
+    case UnitKind::kShuffle:
+      return "shuffle";
     case UnitKind::kCellOp:
       return "cell_op";
     case UnitKind::kCellPre:
@@ -76,6 +78,11 @@ std::string Unit::key() const {
     case UnitKind::kMBConv:
       o << " k=" << kernel << " s=" << stride << " e=" << expand << (expand_conv ? "" : "(no1x1)")
         << " se=" << se << " act=" << activation_name(act) << (residual ? " res" : "");
+      if (groups > 1) o << " g=" << groups;
+      break;
+    case UnitKind::kShuffle:
+      o << " k=" << kernel << " s=" << stride << (xception ? " xception" : "")
+        << " act=" << activation_name(act);
       break;
     case UnitKind::kResBlock:
       o << " k=" << kernel << " s=" << stride << (projection ? " proj" : "");
@@ -114,11 +121,11 @@ uint64_t Unit::id() const {
   };
   for (char c : op) mix(static_cast<unsigned char>(c));
   for (int64_t v : {static_cast<int64_t>(kind), in, out, height, width, kernel, stride, expand, se,
-                    heads, ffn, hidden, classes, terms, static_cast<int64_t>(act),
+                    groups, heads, ffn, hidden, classes, terms, static_cast<int64_t>(act),
                     static_cast<int64_t>(pool), static_cast<int64_t>(global)})
     mix(static_cast<uint64_t>(v));
   mix((residual ? 1u : 0u) | (expand_conv ? 2u : 0u) | (projection ? 4u : 0u) | (tokens ? 8u : 0u) |
-      (max_pool ? 16u : 0u));
+      (max_pool ? 16u : 0u) | (xception ? 32u : 0u));
   return h;
 }
 
@@ -154,7 +161,8 @@ std::optional<Unit> plain_unit(const SearchSpace& space, const Architecture& a, 
     u.se = space.value(a, block.se);
     u.stride = block.stride;
     u.act = block.act;
-    u.expand_conv = block.expand.is_decision() || block.expand.fixed != 1;
+    u.expand_conv = block.has_expand();
+    u.groups = block.groups;
     u.residual = block.stride == 1 && u.in == u.out;
   } else if constexpr (std::is_same_v<T, ResBlock>) {
     u.kind = UnitKind::kResBlock;
@@ -162,6 +170,13 @@ std::optional<Unit> plain_unit(const SearchSpace& space, const Architecture& a, 
     u.kernel = block.kernel;
     u.stride = block.stride;
     u.projection = block.shortcut != Shortcut::kIdentity && (block.stride != 1 || u.in != u.out);
+  } else if constexpr (std::is_same_v<T, ShuffleBlock>) {
+    u.kind = UnitKind::kShuffle;
+    u.out = space.value(a, block.out);
+    u.kernel = space.value(a, block.kernel);
+    u.stride = block.stride;
+    u.xception = block.xception;
+    u.act = block.act;
   } else if constexpr (std::is_same_v<T, IdentityBlock>) {
     if (!block.project) return std::nullopt;
     u.kind = UnitKind::kConv;
@@ -332,8 +347,7 @@ std::vector<Unit> units(const SearchSpace& space, const Architecture& a, bool wi
     std::visit(
         [&](const auto& spec) {
           using T = std::decay_t<decltype(spec)>;
-          if constexpr (std::is_same_v<T, ConvBlock> || std::is_same_v<T, MBConvBlock> ||
-                        std::is_same_v<T, ResBlock> || std::is_same_v<T, ChoiceBlock>) {
+          if constexpr (is_block_v<T>) {
             // An identity or zero choice runs nothing and keeps the shape.
             if (auto u = spec_unit(space, a, spec, cur)) {
               out.push_back(*u);
@@ -417,7 +431,8 @@ std::vector<int> block_decisions(const Block& block) {
   auto plain = [&](const auto& b) {
     using T = std::decay_t<decltype(b)>;
     out.push_back(b.out.decision);
-    if constexpr (std::is_same_v<T, ConvBlock>) out.push_back(b.kernel.decision);
+    if constexpr (std::is_same_v<T, ConvBlock> || std::is_same_v<T, ShuffleBlock>)
+      out.push_back(b.kernel.decision);
     if constexpr (std::is_same_v<T, MBConvBlock>)
       out.insert(out.end(), {b.kernel.decision, b.expand.decision, b.se.decision});
   };
@@ -461,8 +476,7 @@ StatusOr<std::vector<Unit>> distinct_units(const SearchSpace& space, size_t limi
           using T = std::decay_t<decltype(spec)>;
           for (int64_t w : layer.in.channels) {
             const Flow in = flow_of(layer.in, w);
-            if constexpr (std::is_same_v<T, ConvBlock> || std::is_same_v<T, MBConvBlock> ||
-                          std::is_same_v<T, ResBlock> || std::is_same_v<T, ChoiceBlock>) {
+            if constexpr (is_block_v<T>) {
               const auto decisions = block_decisions(Block(spec));
               for_each_assignment(space, decisions, [&](const Architecture& a) {
                 if (auto u = spec_unit(space, a, spec, in)) add(*u);

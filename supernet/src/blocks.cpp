@@ -1,4 +1,5 @@
-// Elastic blocks (conv, mbconv, resblock) and elastic-depth stages, with their extraction.
+// Elastic blocks (conv, mbconv, resblock), with their extraction; shuffle blocks are in
+// shuffle.cpp, layer choices in choice.cpp.
 #include <torch/torch.h>
 
 #include "internal/layers.h"
@@ -64,10 +65,12 @@ class StaticMBConv : public StaticLayer {
   torch::nn::Linear se_reduce{nullptr}, se_expand{nullptr};
   Activation act = Activation::kRelu6;
   bool residual = false;
+  int64_t shuffle = 1;  // groups of the channel shuffle after the expansion
 
   at::Tensor run(const at::Tensor& x, const at::Tensor&) override {
     at::Tensor h = x;
     if (!expand.is_empty()) h = activate(expand_bn(expand(h)), act);
+    if (shuffle > 1) h = shuffle_channels(h, shuffle);
     h = activate(dw_bn(dw(h)), act);
     if (!se_reduce.is_empty()) {
       auto s = torch::relu(se_reduce(h.mean({2, 3})));
@@ -79,6 +82,7 @@ class StaticMBConv : public StaticLayer {
   int lower(GraphBuilder& g, int x, int) const override {
     int h = x;
     if (!expand.is_empty()) h = g.act(g.conv_bn(h, expand, expand_bn), act);
+    if (shuffle > 1) h = g.shuffle(h, shuffle);
     h = g.act(g.conv_bn(h, dw, dw_bn), act);
     if (!se_reduce.is_empty()) {
       int s = g.act(g.linear(g.global_pool(h, false), se_reduce), ActKind::kRelu);
@@ -94,11 +98,12 @@ class MBConv : public BlockModule {
   MBConv(const SearchSpace& space, const MBConvBlock& spec, int64_t max_in,
          const SupernetOptions& o)
       : spec_(spec) {
-    has_expand_ = spec.expand.is_decision() || spec.expand.fixed != 1;
+    has_expand_ = spec.has_expand();
     const int64_t max_mid = has_expand_ ? max_in * max_value(space, spec.expand) : max_in;
-    const int64_t max_out = max_value(space, spec.out);
+    const int64_t max_out = max_value(space, spec.out), g = spec.groups;
     if (has_expand_) {
-      expand_ = register_module("expand", ElasticConv2d(max_in, max_mid, 1, 1));
+      expand_ =
+          register_module("expand", ElasticConv2d(max_in, max_mid, 1, 1, false, 1, false, -1, g));
       expand_bn_ = register_module("expand_bn", ElasticBatchNorm2d(max_mid, o.bn_momentum()));
     }
     dw_ = register_module("dw", ElasticConv2d(max_mid, max_mid, max_value(space, spec.kernel),
@@ -108,7 +113,8 @@ class MBConv : public BlockModule {
       se_reduce_ = register_module("se_reduce", ElasticLinear(max_mid, se_width(max_mid)));
       se_expand_ = register_module("se_expand", ElasticLinear(se_width(max_mid), max_mid));
     }
-    project_ = register_module("project", ElasticConv2d(max_mid, max_out, 1, 1));
+    project_ =
+        register_module("project", ElasticConv2d(max_mid, max_out, 1, 1, false, 1, false, -1, g));
     project_bn_ = register_module("project_bn", ElasticBatchNorm2d(max_out, o.bn_momentum()));
   }
 
@@ -117,6 +123,7 @@ class MBConv : public BlockModule {
     const int64_t mid = has_expand_ ? in * ctx.value(spec_.expand) : in;
     at::Tensor h = x;
     if (has_expand_) h = activate(expand_bn_(expand_(h, mid, 1)), spec_.act);
+    if (spec_.groups > 1) h = shuffle_channels(h, spec_.groups);
     h = activate(dw_bn_(dw_(h, mid, ctx.value(spec_.kernel))), spec_.act);
     if (ctx.value(spec_.se)) {
       auto s = torch::relu(se_reduce_(h.mean({2, 3}), se_width(mid)));
@@ -127,7 +134,8 @@ class MBConv : public BlockModule {
   }
 
   // The expansion width is in x expand over both distributions; squeeze-excite mixes the gated
-  // and ungated features by P(se); the residual weighs P(in == out).
+  // and ungated features by P(se); the residual weighs P(in == out). A grouped block's widths
+  // are fixed (the checker sees to it), so its shuffle sees no masked channels.
   Flow run_relaxed(const Flow& x, const RelaxedContext& r) override {
     const Dist out = r.dist(spec_.out), kernel = r.dist(spec_.kernel);
     const Dist mid = has_expand_ ? combine(x.width, r.dist(spec_.expand),
@@ -136,6 +144,7 @@ class MBConv : public BlockModule {
     const int64_t max_mid = dw_->max_out;
     at::Tensor h = fit_width(x.x, has_expand_ ? expand_->max_in : max_mid);
     if (has_expand_) h = mask_width(activate(expand_bn_(expand_(h, max_mid, 1)), spec_.act), mid);
+    if (spec_.groups > 1) h = shuffle_channels(h, spec_.groups);
     h = dw_->forward_mixed(h, max_mid, kernel.values, kernel.p);
     h = mask_width(activate(dw_bn_(h), spec_.act), mid);
     if (!se_reduce_.is_empty()) {
@@ -159,6 +168,7 @@ class MBConv : public BlockModule {
     const int64_t out = ctx.value(spec_.out);
     const int64_t mid = has_expand_ ? in * ctx.value(spec_.expand) : in;
     m->act = spec_.act;
+    m->shuffle = spec_.groups;
     if (has_expand_) {
       m->expand = m->register_module("expand", copy_conv(*expand_, in, mid, 1));
       m->expand_bn = m->register_module("expand_bn", copy_bn(*expand_bn_, mid));
@@ -272,6 +282,8 @@ std::shared_ptr<BlockModule> make_block(const SearchSpace& space, const Block& b
     return std::make_shared<MBConv>(space, *m, max_in, options);
   if (const auto* r = std::get_if<ResBlock>(&block))
     return std::make_shared<ResBlockModule>(space, *r, max_in, options);
+  if (const auto* s = std::get_if<ShuffleBlock>(&block))
+    return make_shuffle_block(space, *s, max_in, options);
   return make_choice_block(space, std::get<ChoiceBlock>(block), max_in, options);
 }
 

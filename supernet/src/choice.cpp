@@ -52,6 +52,19 @@ class ChoiceModule : public BlockModule {
     return {mixed, out};
   }
 
+  int decision() const { return decision_; }
+  // The parameters each alternative holds (none for identity and zero that pass on).
+  std::vector<int64_t> alternative_params() const {
+    std::vector<int64_t> out;
+    for (const auto& m : alternatives_) {
+      int64_t n = 0;
+      if (m)
+        for (const auto& p : m->parameters()) n += p.numel();
+      out.push_back(n);
+    }
+    return out;
+  }
+
   Extracted extract(const PathContext& ctx, int64_t in) const override {
     const auto& chosen = alternatives_[ctx.arch[decision_]];
     if (chosen) return chosen->extract(ctx, in);
@@ -65,6 +78,14 @@ class ChoiceModule : public BlockModule {
 };
 
 }  // namespace
+
+std::map<int, std::vector<int64_t>> SupernetImpl::alternative_params() const {
+  std::map<int, std::vector<int64_t>> out;
+  for (const auto& m : modules(/*include_self=*/false))
+    if (const auto* c = dynamic_cast<const ChoiceModule*>(m.get()))
+      out[c->decision()] = c->alternative_params();
+  return out;
+}
 
 std::shared_ptr<BlockModule> make_choice_block(const SearchSpace& space, const ChoiceBlock& spec,
                                                int64_t max_in, const SupernetOptions& options) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -189,16 +190,51 @@ Splits make_synthetic(const SyntheticOptions& o) {
   return s;
 }
 
+Status fit_images(Splits& s, int64_t channels, int64_t height, int64_t width) {
+  const at::Tensor& x = s.train.images;
+  const int64_t c = x.size(1), h = x.size(2), w = x.size(3);
+  if (h > height || w > width || (c != 1 && c != channels))
+    return InvalidArgument(s.name + ": cannot fit " + std::to_string(c) + "x" + std::to_string(h) +
+                           "x" + std::to_string(w) + " images to " + std::to_string(channels) +
+                           "x" + std::to_string(height) + "x" + std::to_string(width) +
+                           " (expected images no larger, with 1 or " + std::to_string(channels) +
+                           " channels)");
+  const int64_t top = (height - h) / 2, left = (width - w) / 2;
+  auto fit = [&](Dataset& d) {
+    if (!d.images.defined() || d.size() == 0) return;
+    at::Tensor y =
+        torch::constant_pad_nd(d.images, {left, width - w - left, top, height - h - top}, 0);
+    if (c != channels) y = y.expand({y.size(0), channels, height, width});
+    d.images = y.contiguous();
+  };
+  fit(s.train);
+  fit(s.valid);
+  fit(s.test);
+  s.mean = channel_stat(s.train.images, false);
+  s.std = channel_stat(s.train.images, true);
+  return Status::Ok();
+}
+
 StatusOr<Splits> load_dataset(const std::string& spec, const SplitOptions& options,
                               const SyntheticOptions& synthetic) {
   if (spec == "fashion-mnist") return load_fashion_mnist(kFashionMnistDir, options);
   if (spec.rfind("cifar10:", 0) == 0) return load_cifar10(spec.substr(8), options);
-  if (spec == "synthetic") {
+  if (spec == "synthetic" || spec.rfind("synthetic:", 0) == 0) {
     SyntheticOptions o = synthetic;
     o.seed = options.seed;
+    if (spec != "synthetic") {  // synthetic:N - N training images, N / 4 validation and test
+      const std::string n = spec.substr(10);
+      char* end = nullptr;
+      const long long v = std::strtoll(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0' || v < 16 || v > 1000000)
+        return InvalidArgument("--data: expected synthetic:N with N in [16, 1000000], got '" +
+                               spec + "'");
+      o.train = v;
+      o.valid = o.test = v / 4;
+    }
     return make_synthetic(o);
   }
-  return InvalidArgument("--data: expected fashion-mnist, cifar10:DIR or synthetic, got '" + spec +
+  return InvalidArgument("--data: expected fashion-mnist, cifar10:DIR, synthetic or synthetic:N, got '" + spec +
                          "'");
 }
 

@@ -24,17 +24,23 @@ at::Tensor activate(const at::Tensor& x, Activation act) {
   return x;
 }
 
+at::Tensor shuffle_channels(const at::Tensor& x, int64_t groups) {
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  return x.reshape({n, groups, c / groups, h, w}).transpose(1, 2).reshape({n, c, h, w});
+}
+
 ElasticConv2dImpl::ElasticConv2dImpl(int64_t max_in_, int64_t max_out_, int64_t max_kernel_,
                                      int64_t stride_, bool depthwise_, int64_t dilation_,
-                                     bool kernel_transform, int64_t padding_)
+                                     bool kernel_transform, int64_t padding_, int64_t groups_)
     : max_in(max_in_),
       max_out(max_out_),
       max_kernel(max_kernel_),
       stride(stride_),
       dilation(dilation_),
       padding(padding_),
+      groups(groups_),
       depthwise(depthwise_) {
-  const int64_t in_per_group = depthwise ? 1 : max_in;
+  const int64_t in_per_group = depthwise ? 1 : max_in / groups;
   // Zero here; the supernet draws every weight from its own seeded generator (initialize()).
   weight =
       register_parameter("weight", torch::zeros({max_out, in_per_group, max_kernel, max_kernel}));
@@ -46,7 +52,7 @@ ElasticConv2dImpl::ElasticConv2dImpl(int64_t max_in_, int64_t max_out_, int64_t 
 
 at::Tensor ElasticConv2dImpl::active_weight(int64_t in, int64_t out, int64_t kernel) const {
   at::Tensor w = weight.slice(0, 0, out);
-  if (!depthwise) w = w.slice(1, 0, in);
+  if (!depthwise) w = w.slice(1, 0, in / groups);
   if (kernel == max_kernel) return w;
   if (transforms.empty()) {
     const int64_t off = (max_kernel - kernel) / 2;
@@ -66,7 +72,7 @@ at::Tensor ElasticConv2dImpl::forward(const at::Tensor& x, int64_t active_out,
   const int64_t in = x.size(1);
   const int64_t out = depthwise ? in : active_out;
   return torch::conv2d(x, active_weight(in, out, active_kernel), {}, stride,
-                       padding_for(active_kernel), dilation, depthwise ? in : 1);
+                       padding_for(active_kernel), dilation, groups_for(in));
 }
 
 at::Tensor ElasticConv2dImpl::forward_mixed(const at::Tensor& x, int64_t active_out,
@@ -83,7 +89,7 @@ at::Tensor ElasticConv2dImpl::forward_mixed(const at::Tensor& x, int64_t active_
         probs[i] * torch::constant_pad_nd(active_weight(in, out, kernels[i]), {pad, pad, pad, pad});
     w = w.defined() ? w + term : term;
   }
-  return torch::conv2d(x, w, {}, stride, padding_for(max_kernel), dilation, depthwise ? in : 1);
+  return torch::conv2d(x, w, {}, stride, padding_for(max_kernel), dilation, groups_for(in));
 }
 
 ElasticBatchNorm2dImpl::ElasticBatchNorm2dImpl(int64_t max_features_, double momentum_, double eps_)

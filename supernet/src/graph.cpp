@@ -20,6 +20,10 @@ const char* op_kind_name(OpKind k) {
       return "mul";
     case OpKind::kConcat:
       return "concat";
+    case OpKind::kShuffle:
+      return "shuffle";
+    case OpKind::kSlice:
+      return "slice";
     case OpKind::kPool:
       return "pool";
     case OpKind::kGlobalPool:
@@ -166,6 +170,26 @@ int GraphBuilder::concat(const std::vector<int>& xs) {
   op.shape = shape(xs.at(0));
   op.shape[1] = 0;
   for (int x : xs) op.shape[1] += shape(x)[1];
+  return push(std::move(op));
+}
+
+int GraphBuilder::shuffle(int x, int64_t groups) {
+  GraphOp op;
+  op.kind = OpKind::kShuffle;
+  op.inputs = {x};
+  op.groups = groups;
+  op.shape = shape(x);
+  return push(std::move(op));
+}
+
+int GraphBuilder::slice(int x, int64_t begin, int64_t end) {
+  GraphOp op;
+  op.kind = OpKind::kSlice;
+  op.inputs = {x};
+  op.begin = begin;
+  op.end = end;
+  op.shape = shape(x);
+  op.shape[1] = end - begin;
   return push(std::move(op));
 }
 

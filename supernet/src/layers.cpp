@@ -31,7 +31,7 @@ int StaticSequence::lower(GraphBuilder& g, int x, int older) const {
 torch::nn::Conv2d copy_conv(const ElasticConv2dImpl& conv, int64_t in, int64_t out,
                             int64_t kernel) {
   torch::NoGradGuard no_grad;
-  const int64_t groups = conv.depthwise ? in : 1;
+  const int64_t groups = conv.groups_for(in);
   torch::nn::Conv2d c(torch::nn::Conv2dOptions(in, conv.depthwise ? in : out, kernel)
                           .stride(conv.stride)
                           .padding(conv.padding_for(kernel))
@@ -279,8 +279,7 @@ std::shared_ptr<LayerModule> make_layer(const SearchSpace& space, const Layer& l
   return std::visit(
       [&](const auto& spec) -> std::shared_ptr<LayerModule> {
         using T = std::decay_t<decltype(spec)>;
-        if constexpr (std::is_same_v<T, ConvBlock> || std::is_same_v<T, MBConvBlock> ||
-                      std::is_same_v<T, ResBlock> || std::is_same_v<T, ChoiceBlock>) {
+        if constexpr (is_block_v<T>) {
           return std::make_shared<BlockLayer>(make_block(space, spec, max_in, options));
         } else if constexpr (std::is_same_v<T, StageLayer>) {
           return std::make_shared<StageModule>(space, spec, max_in, options);

@@ -48,15 +48,23 @@ StatusOr<data::Splits> load_data_for(const std::string& spec, const SearchSpace&
   synth.train = 2048;
   synth.valid = 512;
   synth.test = 512;
-  auto d = data::load_dataset(spec, {spec == "synthetic" ? 0 : valid_size, seed}, synth);
+  // SPEC+pad: pad (and repeat a single channel) to the space's input.
+  const std::string suffix = "+pad";
+  const bool pad = spec.size() > suffix.size() &&
+                   spec.compare(spec.size() - suffix.size(), suffix.size(), suffix) == 0;
+  const std::string base = pad ? spec.substr(0, spec.size() - suffix.size()) : spec;
+  auto d = data::load_dataset(base, {base.rfind("synthetic", 0) == 0 ? 0 : valid_size, seed}, synth);
   if (!d.ok()) return d.status();
-  const auto& x = d->train.images;
   const auto& in = space.input();
+  if (pad)
+    if (Status st = data::fit_images(*d, in.channels, in.height, in.width); !st.ok()) return st;
+  const auto& x = d->train.images;
   if (x.size(1) != in.channels || x.size(2) != in.height || x.size(3) != in.width)
     return InvalidArgument("space '" + space.name() + "' expects " + std::to_string(in.channels) +
                            "x" + std::to_string(in.height) + "x" + std::to_string(in.width) +
                            " inputs, but " + spec + " has " + std::to_string(x.size(1)) + "x" +
-                           std::to_string(x.size(2)) + "x" + std::to_string(x.size(3)));
+                           std::to_string(x.size(2)) + "x" + std::to_string(x.size(3)) +
+                           (pad ? "" : " (add +pad to pad smaller images, e.g. " + spec + "+pad)"));
   return d;
 }
 

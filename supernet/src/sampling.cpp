@@ -2,6 +2,8 @@
 // shrinking's locks.
 #include "nasforge/supernet/train.h"
 
+#include <algorithm>
+
 namespace nasforge::supernet {
 
 namespace {
@@ -15,26 +17,37 @@ uint32_t extreme(const Domain& d, bool largest) {
   return best;
 }
 
-// Every decision at its extreme, inactive ones included (normalise afterwards).
-Architecture extremes(const SearchSpace& space, bool largest) {
-  Architecture a(std::vector<uint32_t>(space.decisions().size(), 0));
-  for (size_t i = 0; i < a.size(); ++i) a[i] = extreme(space.decisions()[i].domain, largest);
-  return a;
-}
-
 }  // namespace
 
 PathSampler::PathSampler(const SearchSpace& space, const TrainConfig& config)
     : space_(space), config_(config) {}
 
+void PathSampler::set_alternative_params(std::map<int, std::vector<int64_t>> params) {
+  alternative_params_ = std::move(params);
+}
+
+Architecture PathSampler::extremes(bool largest) const {
+  Architecture a(std::vector<uint32_t>(space_.decisions().size(), 0));
+  for (size_t i = 0; i < a.size(); ++i) {
+    a[i] = extreme(space_.decisions()[i].domain, largest);
+    auto sizes = alternative_params_.find(static_cast<int>(i));
+    if (sizes == alternative_params_.end()) continue;
+    const auto& v = sizes->second;  // the first of equals wins, as for numeric domains
+    a[i] = static_cast<uint32_t>(
+        (largest ? std::max_element(v.begin(), v.end()) : std::min_element(v.begin(), v.end())) -
+        v.begin());
+  }
+  return a;
+}
+
 Architecture PathSampler::largest() const {
-  Architecture a = extremes(space_, true);
+  Architecture a = extremes(true);
   space_.normalize(a);
   return a;
 }
 
 Architecture PathSampler::smallest() const {
-  Architecture a = extremes(space_, false);
+  Architecture a = extremes(false);
   space_.normalize(a);
   return a;
 }
@@ -79,7 +92,7 @@ std::vector<Architecture> PathSampler::paths(Rng& rng, int64_t epoch) const {
     out.push_back(draw());
     return out;
   }
-  Architecture large = extremes(space_, true), small = extremes(space_, false);
+  Architecture large = extremes(true), small = extremes(false);
   lock(large, epoch);
   lock(small, epoch);  // the smallest network of what is unlocked so far
   out.push_back(large);

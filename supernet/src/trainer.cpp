@@ -97,6 +97,7 @@ SupernetTrainer::SupernetTrainer(Supernet net, const data::Splits& data, TrainCo
       config_(std::move(config)),
       sampler_(net_->space(), config_),
       rng_(config_.seed) {
+  sampler_.set_alternative_params(net_->alternative_params());
   if (config_.optimizer == OptimizerKind::kAdam) {
     optimizer_ = std::make_unique<torch::optim::Adam>(
         net_->parameters(),

@@ -33,7 +33,12 @@ Block block_of(const Unit& u) {
                          fixed(u.expand_conv ? u.expand : 1),
                          fixed(u.se),
                          static_cast<int>(u.stride),
-                         u.act};
+                         u.act,
+                         static_cast<int>(u.groups),
+                         u.expand_conv};
+    case UnitKind::kShuffle:
+      return ShuffleBlock{fixed(u.out), fixed(u.kernel), static_cast<int>(u.stride), u.xception,
+                          u.act};
     default:
       return ResBlock{fixed(u.out), static_cast<int>(u.stride), static_cast<int>(u.kernel),
                       u.projection ? Shortcut::kAuto : Shortcut::kIdentity};
@@ -49,7 +54,8 @@ std::shared_ptr<StaticLayer> build(const Unit& u) {
   switch (u.kind) {
     case UnitKind::kConv:
     case UnitKind::kMBConv:
-    case UnitKind::kResBlock: {
+    case UnitKind::kResBlock:
+    case UnitKind::kShuffle: {
       auto block = make_block(kNoDecisions, block_of(u), u.in, SupernetOptions());
       return block->extract(ctx, u.in).layer;
     }

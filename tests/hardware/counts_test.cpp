@@ -135,6 +135,8 @@ INSTANTIATE_TEST_SUITE_P(
                       SpaceCase{"zoo/mobilenet.yaml", 100}, SpaceCase{"zoo/mobilenet32.yaml", 40},
                       SpaceCase{"zoo/transformer.yaml", 100},
                       SpaceCase{"zoo/nasbench_macro.yaml", 60}, SpaceCase{"zoo/resnet.yaml", 40},
+                      SpaceCase{"zoo/fbnet.yaml", 40}, SpaceCase{"zoo/spos.yaml", 40},
+                      SpaceCase{"zoo/proxyless.yaml", 40},
                       SpaceCase{"tests/data/swish_choice.yaml", 60},
                       SpaceCase{"tests/data/design_mobile_tiny.yaml", 100}),
     [](const auto& info) {

@@ -82,6 +82,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(SpaceCase{"zoo/nb201.yaml", 30}, SpaceCase{"zoo/darts.yaml", 8},
                       SpaceCase{"zoo/mobilenet.yaml", 30}, SpaceCase{"zoo/mobilenet32.yaml", 10},
                       SpaceCase{"zoo/nasbench_macro.yaml", 10}, SpaceCase{"zoo/resnet.yaml", 10},
+                      SpaceCase{"zoo/fbnet.yaml", 10}, SpaceCase{"zoo/spos.yaml", 10},
+                      SpaceCase{"zoo/proxyless.yaml", 10},
                       SpaceCase{"tests/data/swish_choice.yaml", 30},
                       SpaceCase{"tests/data/design_mobile_tiny.yaml", 30}),
     [](const auto& info) {

@@ -168,12 +168,77 @@ network:
   - head: {}
 )"),
             "t.yaml:7:25: error: network[1].choose[1]: expected an alternative kind (conv, mbconv, "
-            "resblock, identity, zero), got 'sepconv'\n");
+            "resblock, shufflenet, xception, identity, zero), got 'sepconv'\n");
   EXPECT_EQ(diagnose(head + R"(  - choose: [identity]
   - head: {}
 )"),
             "t.yaml:7:13: error: network[1].choose: expected a sequence of at least two "
-            "alternatives (conv, mbconv, resblock, identity, zero), got 1\n");
+            "alternatives (conv, mbconv, resblock, shufflenet, xception, identity, zero), got 1\n");
+}
+
+// Grouped 1x1 convolutions and ShuffleNet units split their channels, so their widths must be
+// fixed and divide; the checker says which width breaks the split.
+TEST(LayerChoice, GroupsAndShuffleUnitsNeedWidthsThatSplit) {
+  const std::string head = R"(nasforge: 1
+name: t
+input: {channels: 3, height: 16, width: 16}
+classes: 10
+network:
+  - stem: {conv: {out: {choice: [16, 24]}, kernel: 3}}
+)";
+  EXPECT_EQ(diagnose(head + R"(  - mbconv: {out: 16, kernel: 3, expand: 1, groups: 2}
+  - head: {}
+)"),
+            "t.yaml:7:5: error: network[1].mbconv.groups: expected a fixed input width, out and "
+            "expand with groups: 2 (the group boundaries would move with a width), got input "
+            "{16,24}x16x16\n");
+  const std::string fixed = R"(nasforge: 1
+name: t
+input: {channels: 3, height: 16, width: 16}
+classes: 10
+network:
+  - stem: {conv: {out: 18, kernel: 3}}
+)";
+  EXPECT_EQ(diagnose(fixed + R"(  - mbconv: {out: 16, kernel: 3, expand: 1, groups: 4}
+  - head: {}
+)"),
+            "t.yaml:7:5: error: network[1].mbconv.groups: expected the input width to divide "
+            "into 4 groups, got 18\n");
+  EXPECT_EQ(
+      diagnose(fixed + R"(  - choose: [{shufflenet: {out: 8, kernel: 3}}, {xception: {out: 8}}]
+  - head: {}
+)"),
+      "t.yaml:7:5: error: network[1].choose[0]: expected shufflenet widths where an even "
+      "input width's half is less than out, got input 18, out 8, stride 1\n"
+      "t.yaml:7:5: error: network[1].choose[1]: expected xception widths where an even "
+      "input width's half is less than out, got input 18, out 8, stride 1\n");
+  EXPECT_EQ(diagnose(head + R"(  - xception: {out: 32, stride: 2}
+  - head: {}
+)"),
+            "t.yaml:7:5: error: network[1].xception: expected a fixed input width and out for "
+            "xception (its channel split would move with a width), got input {16,24}x16x16\n");
+  // A bare kind that needs options is told which (it once dereferenced nothing).
+  EXPECT_EQ(diagnose(fixed + R"(  - choose: [identity, mbconv]
+  - head: {}
+)"),
+            "t.yaml:7:24: error: network[1].choose[1].mbconv: expected key 'out', got a mapping "
+            "without it\n"
+            "t.yaml:7:24: error: network[1].choose[1].mbconv: expected key 'kernel', got a "
+            "mapping without it\n"
+            "t.yaml:7:24: error: network[1].choose[1].mbconv: expected key 'expand', got a "
+            "mapping without it\n");
+  // Names: groups show in the default name; a shufflenet's kernel can be a decision.
+  SearchSpace s = load_text(fixed + R"(  - choose:
+      - {mbconv: {out: 18, kernel: 3, expand: 1, groups: 2}}
+      - {shufflenet: {out: 18, kernel: {choice: [3, 5, 7]}}}
+      - {xception: {out: 18}}
+  - head: {}
+)");
+  EXPECT_EQ(s.size().str(), "5");
+  const Decision& d = s.decisions()[s.find_decision("layer1.choice")];
+  EXPECT_EQ(d.domain.names,
+            (std::vector<std::string>{"mbconv_k3_e1_g2", "shufflenet", "xception"}));
+  EXPECT_GE(s.find_decision("layer1.shufflenet.kernel"), 0);
 }
 
 }  // namespace

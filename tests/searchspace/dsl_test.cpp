@@ -270,7 +270,7 @@ network:
   - head: {}
 )yaml"),
       R"txt(t.yaml:6:51: error: cells.c.op.choice[1]: expected a known op (none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3, max_pool_3x3, sep_conv_3x3, sep_conv_5x5, sep_conv_7x7, dil_conv_3x3, dil_conv_5x5), got 'skip_conect' (did you mean 'skip_connect'?)
-t.yaml:9:5: error: network[0].cel: expected a layer kind (stem, conv, mbconv, resblock, choose, stage, cell, repeat, pool, patch_embed, encoder, head), got 'cel' (did you mean 'cell'?)
+t.yaml:9:5: error: network[0].cel: expected a layer kind (stem, conv, mbconv, resblock, shufflenet, xception, choose, stage, cell, repeat, pool, patch_embed, encoder, head), got 'cel' (did you mean 'cell'?)
 t.yaml:10:11: error: network[1].cell: expected a cell defined under cells, got 'd' (did you mean 'c'?)
 )txt");
 }
@@ -546,8 +546,8 @@ network:
   - head: {classifier: mlp}
 )yaml"),
       R"txt(t.yaml:6:5: error: network[0]: expected a mapping with one layer kind (stem, stage, cell, head, ...), got 2 keys
-t.yaml:7:12: error: network[1].stem.convv: expected a block kind (conv, mbconv, resblock, choose), got 'convv' (did you mean 'conv'?)
-t.yaml:8:11: error: network[2].stem: expected a mapping with one block kind (conv, mbconv, resblock, choose), got 2 keys
+t.yaml:7:12: error: network[1].stem.convv: expected a block kind (conv, mbconv, resblock, shufflenet, xception, choose), got 'convv' (did you mean 'conv'?)
+t.yaml:8:11: error: network[2].stem: expected a mapping with one block kind (conv, mbconv, resblock, shufflenet, xception, choose), got 2 keys
 t.yaml:9:12: error: network[3].stage: expected {depth, out, stride, block}, got a sequence
 t.yaml:10:21: error: network[4].repeat.times: expected a repeat count in [1, 64], got 65
 t.yaml:11:30: error: network[5].repeat.body: expected a layer or a non-empty sequence of layers, got nothing

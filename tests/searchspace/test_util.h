@@ -83,6 +83,9 @@ inline const char* kZoo[] = {"zoo/nb201.yaml",
                              "zoo/transformer.yaml",
                              "zoo/nasbench_macro.yaml",
                              "zoo/resnet.yaml",
+                             "zoo/fbnet.yaml",
+                             "zoo/spos.yaml",
+                             "zoo/proxyless.yaml",
                              "tests/data/swish_choice.yaml",
                              "tests/data/design_mobile_tiny.yaml"};
 

@@ -48,7 +48,11 @@ INSTANTIATE_TEST_SUITE_P(Spaces, Zoo,
                              // (3 depths * 3 widths)^3
                              ZooCase{"zoo/resnet.yaml", "729", 6},
                              // 6^6 * 7^15: six MBConvs per layer, plus zero where residual
-                             ZooCase{"zoo/proxyless32.yaml", "221502229807900608", 21},
+                             ZooCase{"zoo/proxyless.yaml", "221502229807900608", 21},
+                             // 9^22: FBNet's nine candidate blocks per layer
+                             ZooCase{"zoo/fbnet.yaml", "984770902183611232881", 22},
+                             // 4^20: SPOS's four ShuffleNetV2 choice blocks per layer
+                             ZooCase{"zoo/spos.yaml", "1099511627776", 20},
                              // (2 * (9^2 + 9^3 + 9^4)) * (3 * (9^2 + 9^3 + 9^4)), the example space
                              // of the founding design
                              ZooCase{"tests/data/design_mobile_tiny.yaml", "325989846", 20}));

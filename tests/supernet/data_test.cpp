@@ -168,7 +168,37 @@ TEST(Synthetic, DeterministicPerSeed) {
   EXPECT_EQ(a.train.images.sizes(), (std::vector<int64_t>{64, 1, 28, 28}));
   EXPECT_LE(a.train.labels.max().item<int64_t>(), 9);
   EXPECT_EQ(load_dataset("imagenet", {}).status().message(),
-            "--data: expected fashion-mnist, cifar10:DIR or synthetic, got 'imagenet'");
+            "--data: expected fashion-mnist, cifar10:DIR, synthetic or synthetic:N, got "
+            "'imagenet'");
+  auto small = load_dataset("synthetic:64", {});
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->train.size(), 64);
+  EXPECT_EQ(small->valid.size(), 16);
+  EXPECT_EQ(load_dataset("synthetic:8", {}).status().message(),
+            "--data: expected synthetic:N with N in [16, 1000000], got 'synthetic:8'");
+}
+
+// Fashion-MNIST's 1x28x28 into a CIFAR space's 3x32x32: centred zero padding, the channel
+// repeated, statistics measured again; larger images and other channel counts are refused.
+TEST(FitImages, PadsCentredAndRepeatsTheChannel) {
+  SyntheticOptions o;
+  o.train = 16;
+  o.valid = 4;
+  o.test = 4;
+  Splits s = make_synthetic(o);
+  const at::Tensor before = s.train.images.clone();
+  ASSERT_TRUE(fit_images(s, 3, 32, 32).ok());
+  EXPECT_EQ(s.train.images.sizes(), (std::vector<int64_t>{16, 3, 32, 32}));
+  EXPECT_EQ(s.valid.images.sizes(), (std::vector<int64_t>{4, 3, 32, 32}));
+  for (int64_t c = 0; c < 3; ++c)
+    EXPECT_TRUE(torch::equal(s.train.images.select(1, c).slice(1, 2, 30).slice(2, 2, 30),
+                             before.select(1, 0)));
+  EXPECT_EQ(s.train.images.slice(2, 0, 2).max().item<int64_t>(), 0);  // the border is zero
+  EXPECT_EQ(s.mean.size(), 3u);
+  EXPECT_LT(s.mean[0], before.to(torch::kFloat).mean().item<float>() / 255.0f);  // zeros added
+  EXPECT_EQ(fit_images(s, 3, 16, 16).message(),
+            s.name + ": cannot fit 3x32x32 images to 3x16x16 (expected images no larger, with 1 "
+                     "or 3 channels)");
 }
 
 TEST(BatchLoader, EachExampleOncePerEpochInASeededOrder) {

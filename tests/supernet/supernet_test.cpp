@@ -64,6 +64,8 @@ INSTANTIATE_TEST_SUITE_P(
                       SpaceCase{"zoo/mobilenet.yaml", 200}, SpaceCase{"zoo/mobilenet32.yaml", 200},
                       SpaceCase{"zoo/transformer.yaml", 200},
                       SpaceCase{"zoo/nasbench_macro.yaml", 60}, SpaceCase{"zoo/resnet.yaml", 60},
+                      SpaceCase{"zoo/fbnet.yaml", 30}, SpaceCase{"zoo/spos.yaml", 30},
+                      SpaceCase{"zoo/proxyless.yaml", 30},
                       SpaceCase{"tests/data/swish_choice.yaml", 100},
                       SpaceCase{"tests/data/design_mobile_tiny.yaml", 200}));
 

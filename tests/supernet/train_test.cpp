@@ -122,6 +122,24 @@ TEST(PathSampler, SandwichVisitsTheLargestAndSmallestEveryStep) {
   }
 }
 
+// A layer choice's largest path takes the alternative holding the most weights, not its first.
+TEST(PathSampler, LayerChoiceExtremesFollowTheAlternativesWeights) {
+  auto space = std::make_shared<const SearchSpace>(testing::load("zoo/nasbench_macro.yaml"));
+  TrainConfig c = small_config();
+  Supernet net(space, SupernetOptions().seed(1));
+  PathSampler sampler(*space, c);
+  // Without the weights, every choice takes its first alternative (identity) both ways.
+  EXPECT_EQ(sampler.largest(), sampler.smallest());
+  sampler.set_alternative_params(net->alternative_params());
+  std::string all_k5, all_identity;
+  for (int l = 1; l <= 8; ++l) {
+    all_k5 += (l > 1 ? "/layer" : "layer") + std::to_string(l) + "=mbconv_k5_e6";
+    all_identity += (l > 1 ? "/layer" : "layer") + std::to_string(l) + "=identity";
+  }
+  EXPECT_EQ(space->to_string(sampler.largest()), all_k5);
+  EXPECT_EQ(space->to_string(sampler.smallest()), all_identity);
+}
+
 TEST(PathSampler, ProgressiveShrinkingNeverSamplesWhatIsLocked) {
   auto space = tiny_space();
   TrainConfig c = small_config();

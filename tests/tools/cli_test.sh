@@ -191,8 +191,11 @@ expect "eval rejects a bad arch" 1 "--arch: invalid architecture: stage1.out: ex
   "$NF" eval --checkpoint "$RUN" --arch 'stage1=d2w25:k3e4,k5e6/stage2=d2w40:k3e3,k7e6'
 expect "a run of another space is refused" 1 "holds a run of another space file; choose another --out" -- \
   "$NF" train-supernet --space zoo/mobilenet.yaml --data synthetic --out "$RUN" --max-steps 1
-expect "data must fit the space" 1 "space 'nb201' expects 3x32x32 inputs, but fashion-mnist has 1x28x28" -- \
+expect "data must fit the space" 1 "space 'nb201' expects 3x32x32 inputs, but fashion-mnist has 1x28x28 (add +pad to pad smaller images, e.g. fashion-mnist+pad)" -- \
   "$NF" train-supernet --space zoo/nb201.yaml --data fashion-mnist --out "$TMP/r2" --max-steps 1
+expect "+pad fits Fashion-MNIST to a 32x32 colour space" 0 "checkpoint: $TMP/r2/checkpoint.pt (epoch 0, step 1" -- \
+  "$NF" train-supernet --space zoo/nasbench_macro.yaml --data fashion-mnist+pad --out "$TMP/r2" \
+  --config "$TMP/small.yaml" --max-steps 1
 printf 'policy: sandwch\n' > "$TMP/train.yaml"
 expect "a bad training config is located" 1 "train.yaml:1:9: error: policy: expected one of uniform, sandwich, got 'sandwch' (did you mean 'sandwich'?)" -- \
   "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$TMP/r3" --config "$TMP/train.yaml"
@@ -436,6 +439,33 @@ expect "export from a folder that is no run" 1 "$TMP/x" -- \
 head -c 500 "$TMP/x/model.onnx" > "$TMP/x/cut.onnx"
 expect "onnx runtime refuses a truncated model" 2 "ONNX Runtime cannot load it" -- \
   node tools/ort/verify.js "$TMP/x/cut.onnx"
+
+# The layer-choice zoo spaces end to end: check, a two-step supernet, rea with inherited
+# accuracy, a cpu latency table for nsga2, and the best exported to ONNX and run in ONNX Runtime.
+for Z in fbnet nasbench_macro proxyless spos resnet; do
+  ZD="$TMP/zoo_$Z"
+  expect "$Z checks" 0 "architectures" -- "$NF" check "zoo/$Z.yaml"
+  expect "$Z trains" 0 "checkpoint: $ZD/run/checkpoint.pt (epoch 0, step 2" -- \
+    "$NF" train-supernet --space "zoo/$Z.yaml" --data synthetic:128 --out "$ZD/run" \
+    --config "$TMP/small.yaml" --max-steps 2 --threads 2
+  expect "$Z searches with rea on the supernet" 0 '"trials": 3' -- \
+    "$NF" search --space "zoo/$Z.yaml" --strategy rea --metric "accuracy=supernet:$ZD/run" \
+    --objective accuracy:max --budget 3 --json --out "$ZD/rea"
+  expect "$Z profiles a latency table" 0 "wrote $ZD/cpu.json" -- \
+    "$NF" profile --space "zoo/$Z.yaml" --device cpu --out "$ZD/cpu.json" --calibrate 0 \
+    --time-limit 0.01 --rel-ci 0.5
+  expect "$Z saves the lut" 0 "saved the predictor to $ZD/lut.json" -- \
+    "$NF" latency --space "zoo/$Z.yaml" --arch "$("$NF" sample "zoo/$Z.yaml" --n 1 --seed 1)" \
+    --profile "$ZD/cpu.json" --predictor lut --save "$ZD/lut.json"
+  expect "$Z searches with nsga2 on the lut" 0 '"trials": 4' -- \
+    "$NF" search --space "zoo/$Z.yaml" --strategy nsga2 \
+    --metric "latency_ms@cpu=predictor:$ZD/lut.json" --objective latency_ms@cpu:min \
+    --objective params:max --budget 4 --json
+  expect "$Z exports its best to ONNX" 0 "passes onnx::checker" -- \
+    "$NF" export --run "$ZD/rea" --rank 1 --out "$ZD/model.onnx" --test-vector
+  expect "$Z runs in ONNX Runtime as in LibTorch" 0 "2/2 test sets within 0.0001" -- \
+    node tools/ort/verify.js "$ZD/model.onnx"
+done
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -45,7 +45,8 @@ class SpaceBuilder {
     bool odd;
     const char* what;
   };
-  static const IntRule kStrideRule, kKernelRule, kChannelsRule, kRepeatRule, kInputsRule;
+  static const IntRule kStrideRule, kKernelRule, kChannelsRule, kRepeatRule, kInputsRule,
+      kGroupsRule;
   // The fixed integer under `key` of `map`, or `fallback` when the key is absent.
   std::optional<int64_t> fixed_int(const AstNode& map, const std::string& key,
                                    const std::string& path, const IntRule& rule, int64_t fallback);
@@ -87,11 +88,40 @@ class SpaceBuilder {
   std::optional<Block> check_block(const AstNode& item, const std::string& path,
                                    const std::string& label, std::optional<Gate> gate,
                                    bool in_stage, std::vector<int>* group);
+  // One block's options as check_block reads them: its mapping `v` at `path`, the label its
+  // decisions take, their gate, whether a stage owns out and stride, and the decision group.
+  struct BlockOptions {
+    const AstNode& v;
+    std::string path, label;
+    std::optional<Gate> gate;
+    bool in_stage;
+    std::vector<int>* group;
+  };
+  // out, kernel (fixed `fixed_kernel` when > 0), stride and act, which conv-like blocks share.
+  struct ConvLike {
+    IntParam out, kernel;
+    int stride = 1;
+    Activation act = Activation::kRelu;
+  };
+  std::optional<ConvLike> conv_like(const BlockOptions& o, Activation default_act,
+                                    int64_t fixed_kernel = 0);
+  std::optional<Block> check_mbconv(const BlockOptions& o);
+  std::optional<Block> check_resblock(const BlockOptions& o);
   void check_stage(const AstNode& n, const std::string& path, Flow& flow, const SourceLoc& loc);
   void check_cell_use(const AstNode& n, const std::string& path, Flow& flow, const SourceLoc& loc);
   void check_encoder(const AstNode& n, const std::string& path, Flow& flow, const SourceLoc& loc);
   void check_head(const AstNode& n, const std::string& path, Flow& flow, const SourceLoc& loc);
   // Applies a block to the flowing shape, checking strides and residual shapes.
+  // Grouped mbconv and shuffle blocks split their channels: their widths must be fixed and
+  // divide as the split needs. Reports at `at` and returns false when they do not.
+  bool check_split_widths(const MBConvBlock& b, const Shape& in, const AstNode& at,
+                          const std::string& path);
+  bool check_split_widths(const ShuffleBlock& b, const Shape& in, const AstNode& at,
+                          const std::string& path);
+  template <typename T>
+  bool check_split_widths(const T&, const Shape&, const AstNode&, const std::string&) {
+    return true;
+  }
   // same_width: the block's input width is the same decision as its output width.
   void apply_block(Block& b, const AstNode& at, const std::string& path, Flow& flow,
                    bool same_width);
@@ -110,9 +140,9 @@ class SpaceBuilder {
   std::optional<Alternative> check_alternative(const WrittenAlternative& w, const std::string& path,
                                                const std::string& label, Gate chosen, bool in_stage,
                                                std::vector<int>* group);
-  // A `choose` block: its alternatives (conv, mbconv, resblock, identity, zero, each with an
-  // optional name), one decision over them gated by `gate`, and their own decisions gated by
-  // it. In a stage, the stage sets out and stride afterwards (set_out_stride).
+  // A `choose` block: its alternatives (conv, mbconv, resblock, shufflenet, xception, identity,
+  // zero, each with an optional name), one decision over them gated by `gate`, and their own
+  // decisions gated by it. In a stage, the stage sets out and stride afterwards (set_out_stride).
   std::optional<Block> check_choice(const AstNode& list, const std::string& path,
                                     const std::string& label, std::optional<Gate> gate,
                                     bool in_stage, std::vector<int>* group);

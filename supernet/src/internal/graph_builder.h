@@ -28,6 +28,8 @@ class GraphBuilder {
   int add(int a, int b);
   int mul(int a, int b);
   int concat(const std::vector<int>& xs);
+  int shuffle(int x, int64_t groups);
+  int slice(int x, int64_t begin, int64_t end);  // channels [begin, end)
   int pool(int x, bool max, int64_t kernel, int64_t stride, int64_t pad);
   int global_pool(int x, bool max);
   int flatten(int x);

@@ -87,6 +87,9 @@ class BlockModule : public torch::nn::Module {
 };
 std::shared_ptr<BlockModule> make_block(const SearchSpace& space, const Block& block,
                                         int64_t max_in, const SupernetOptions& options);
+// ShuffleNetV2 and Xception units (shuffle.cpp).
+std::shared_ptr<BlockModule> make_shuffle_block(const SearchSpace& space, const ShuffleBlock& spec,
+                                                int64_t max_in, const SupernetOptions& options);
 // A layer choice's module (choice.cpp): one module per alternative.
 std::shared_ptr<BlockModule> make_choice_block(const SearchSpace& space, const ChoiceBlock& spec,
                                                int64_t max_in, const SupernetOptions& options);

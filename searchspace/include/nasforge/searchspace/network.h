@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -39,11 +40,30 @@ struct ConvBlock {
 };
 
 // Inverted residual (MobileNetV2/V3). The residual is used when stride is 1 and the input and
-// output widths are equal.
+// output widths are equal. groups > 1 (FBNet's k3_e1_g2): both 1x1 convolutions are grouped,
+// the expansion is kept even at expand 1, and a channel shuffle follows it.
 struct MBConvBlock {
   IntParam out, kernel, expand, se;  // se: 0 or 1
   int stride = 1;
   Activation act = Activation::kRelu6;
+  int groups = 1;
+  bool expand_conv = false;  // keep the 1x1 expansion at expand 1 (FBNet's IRF block does)
+  // Whether the block has its 1x1 expansion (MobileNetV2 drops it at expand 1).
+  bool has_expand() const {
+    return expand.is_decision() || expand.fixed != 1 || groups > 1 || expand_conv;
+  }
+};
+
+// ShuffleNetV2's unit, as SPOS searches it. Stride 1: the input's channels are shuffled and
+// split in half; one half passes on, the other runs the main branch, and the two are
+// concatenated. Stride 2: the whole input runs the main branch and a projection branch
+// (depthwise kxk, stride 2, + 1x1). Main branch: 1x1 -> depthwise kxk -> 1x1 (shufflenet), or
+// three depthwise 3x3 + 1x1 pairs (xception). Input and output widths are fixed.
+struct ShuffleBlock {
+  IntParam out, kernel;
+  int stride = 1;
+  bool xception = false;
+  Activation act = Activation::kRelu;
 };
 
 enum class Shortcut { kAuto, kIdentity };  // auto: 1x1 projection when shapes differ
@@ -74,7 +94,8 @@ struct ZeroBlock {
 };
 
 // The blocks a layer choice chooses among.
-using Alternative = std::variant<ConvBlock, MBConvBlock, ResBlock, IdentityBlock, ZeroBlock>;
+using Alternative =
+    std::variant<ConvBlock, MBConvBlock, ResBlock, ShuffleBlock, IdentityBlock, ZeroBlock>;
 
 // A layer choice (NNI's LayerChoice, FBNet's candidate blocks): decision `decision` picks one
 // alternative; each alternative's own decisions are active only while it is chosen.
@@ -86,7 +107,13 @@ struct ChoiceBlock {
   int stride = 1;
 };
 
-using Block = std::variant<ConvBlock, MBConvBlock, ResBlock, ChoiceBlock>;
+using Block = std::variant<ConvBlock, MBConvBlock, ResBlock, ShuffleBlock, ChoiceBlock>;
+
+// Whether T is one of Block's kinds (they stand alone as layers, too).
+template <typename T>
+inline constexpr bool is_block_v =
+    std::is_same_v<T, ConvBlock> || std::is_same_v<T, MBConvBlock> || std::is_same_v<T, ResBlock> ||
+    std::is_same_v<T, ShuffleBlock> || std::is_same_v<T, ChoiceBlock>;
 
 // Elastic-depth stage: blocks past the active depth are skipped.
 struct StageLayer {
@@ -134,8 +161,9 @@ struct HeadLayer {
   int64_t classes = 0;
 };
 
-using LayerSpec = std::variant<ConvBlock, MBConvBlock, ResBlock, ChoiceBlock, StageLayer, CellLayer,
-                               PoolLayer, PatchEmbedLayer, EncoderLayer, HeadLayer>;
+using LayerSpec =
+    std::variant<ConvBlock, MBConvBlock, ResBlock, ShuffleBlock, ChoiceBlock, StageLayer, CellLayer,
+                 PoolLayer, PatchEmbedLayer, EncoderLayer, HeadLayer>;
 
 struct Layer {
   std::string name;  // "stem", "stage1", "cell3", "head", ...

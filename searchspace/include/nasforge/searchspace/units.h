@@ -17,6 +17,7 @@ enum class UnitKind {
   kConv,        // conv -> BN -> act (ConvBlock)
   kMBConv,      // inverted residual (MBConvBlock)
   kResBlock,    // two conv-BN layers plus a shortcut (ResBlock)
+  kShuffle,     // ShuffleNetV2 / Xception unit (ShuffleBlock)
   kCellOp,      // one live edge of a cell: op is the cell op's name
   kCellPre,     // a two-input cell's preprocessing: ReLU-conv1x1-BN, or factorized reduce
   kPool,        // max or avg pooling layer
@@ -34,6 +35,7 @@ struct Unit {
   int64_t height = 0, width = 0;    // input spatial size; tokens: (count, 1)
   int64_t kernel = 0, stride = 1;   // conv-like units; kPool: window; kPatchEmbed: patch
   int64_t expand = 0, se = 0;       // kMBConv
+  int64_t groups = 1;               // kMBConv: groups of both 1x1 convolutions
   int64_t heads = 0, ffn = 0;       // kEncoder
   int64_t hidden = 0, classes = 0;  // kHead
   int64_t terms = 0;                // kHead: pooled positions
@@ -46,6 +48,7 @@ struct Unit {
   bool tokens = false;       // the input is N x T x D tokens (height = T, width = 1)
   int layer = -1;            // index of the space's layer it belongs to (not part of the key)
   bool max_pool = false;     // kCellOp pools
+  bool xception = false;     // kShuffle: the Xception main branch
 
   // Output spatial size (same padding): ceil(in / stride), or in / patch for patch embedding.
   int64_t out_height() const;

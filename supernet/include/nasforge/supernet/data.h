@@ -51,9 +51,16 @@ struct SyntheticOptions {
 // Class-conditional patterns plus noise: learnable in a few steps, deterministic per seed.
 Splits make_synthetic(const SyntheticOptions& options);
 
-// "fashion-mnist", "cifar10:DIR" or "synthetic" (shaped by `synthetic`).
+// "fashion-mnist", "cifar10:DIR", "synthetic" (shaped by `synthetic`) or "synthetic:N" (N
+// training images, N / 4 validation and test: for quick runs).
 StatusOr<Splits> load_dataset(const std::string& spec, const SplitOptions& options,
                               const SyntheticOptions& synthetic = {});
+
+// Fits images to a network's input: zero-pads them, centred, to height x width and repeats a
+// single channel `channels` times (Fashion-MNIST's 1x28x28 into a CIFAR space's 3x32x32). The
+// channel statistics are measured again on the fitted training set. Refuses images larger than
+// the target, and channel counts other than 1 or `channels`.
+Status fit_images(Splits& s, int64_t channels, int64_t height, int64_t width);
 
 struct AugmentOptions {
   int pad_crop = 0;    // pad by this many pixels, then crop back at a random offset

@@ -15,13 +15,19 @@ namespace nasforge::supernet {
 // Applies an activation by its DSL name.
 at::Tensor activate(const at::Tensor& x, Activation act);
 
+// ShuffleNet's channel shuffle in `groups` groups: the channels, viewed as groups x (C / groups),
+// transposed. Reshapes and a transpose, so it has a gradient (LibTorch 1.13's channel_shuffle
+// has none).
+at::Tensor shuffle_channels(const at::Tensor& x, int64_t groups);
+
 // Convolution over the first active_out output channels and the input's channels, with the
 // active kernel cropped from the centre of the max kernel. depthwise: one filter per channel.
+// groups > 1: a grouped convolution (each group's filters see in / groups channels).
 class ElasticConv2dImpl : public torch::nn::Module {
  public:
   ElasticConv2dImpl(int64_t max_in, int64_t max_out, int64_t max_kernel, int64_t stride,
                     bool depthwise = false, int64_t dilation = 1, bool kernel_transform = false,
-                    int64_t padding = -1);
+                    int64_t padding = -1, int64_t groups = 1);
   // -1: "same" padding for the active kernel, (k - 1) / 2 * dilation.
   int64_t padding_for(int64_t kernel) const {
     return padding >= 0 ? padding : (kernel - 1) / 2 * dilation;
@@ -36,8 +42,10 @@ class ElasticConv2dImpl : public torch::nn::Module {
                            const std::vector<int64_t>& kernels,
                            const std::vector<at::Tensor>& probs);
 
-  int64_t max_in, max_out, max_kernel, stride, dilation, padding;
+  int64_t max_in, max_out, max_kernel, stride, dilation, padding, groups;
   bool depthwise;
+  // The groups argument of a convolution over `in` channels.
+  int64_t groups_for(int64_t in) const { return depthwise ? in : groups; }
   at::Tensor weight;
   // once-for-all's kernel transformation: a learned k*k x k*k matrix per smaller kernel,
   // applied to the cropped centre (7 -> 5 -> 3), when kernel_transform is on.

@@ -18,6 +18,8 @@ enum class OpKind {
   kAdd,         // inputs[0] + inputs[1], equal shapes or inputs[1] of batch 1 (broadcast)
   kMul,         // inputs[0] * inputs[1], inputs[1] broadcast over H and W (N x C x 1 x 1)
   kConcat,      // along channels
+  kShuffle,     // channel shuffle in `groups` groups: out[c] = in[(c % g) * (C / g) + c / g]
+  kSlice,       // channels [begin, end)
   kPool,        // max or avg (padding excluded from the average), kernel, stride, pad
   kGlobalPool,  // average or max over H x W, to N x C x 1 x 1 (over tokens: to N x D)
   kFlatten,     // N x C x H x W to N x (C*H*W)
@@ -41,6 +43,7 @@ struct GraphOp {
   double eps = 1e-5;
   int64_t kernel = 1, stride = 1, dilation = 1, groups = 1;
   int64_t heads = 1;                   // kAttention
+  int64_t begin = 0, end = 0;          // kSlice
   int64_t pad_begin = 0, pad_end = 0;  // conv and pool, the same on both spatial axes
   bool max = false;                    // kPool, kGlobalPool
   ActKind act = ActKind::kRelu;

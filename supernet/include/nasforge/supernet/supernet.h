@@ -11,6 +11,7 @@
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -85,6 +86,9 @@ class SupernetImpl : public torch::nn::Module {
 
   const SearchSpace& space() const { return *space_; }
   const SupernetOptions& options() const { return options_; }
+  // For each layer-choice decision, the weights (parameter count, at their largest) each of its
+  // alternatives holds: what makes one alternative "larger" than another for the sandwich rule.
+  std::map<int, std::vector<int64_t>> alternative_params() const;
 
  private:
   std::shared_ptr<const SearchSpace> space_;

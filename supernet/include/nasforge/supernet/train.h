@@ -9,6 +9,7 @@
 #include <torch/optim/optimizer.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,7 +73,12 @@ class PathSampler {
   // The paths for one step; with the sandwich rule the first is the largest and the second the
   // smallest.
   std::vector<Architecture> paths(Rng& rng, int64_t epoch) const;
-  // Largest / smallest value of every numeric decision (ops: the first in the domain).
+  // The weights of each layer choice's alternatives (Supernet::alternative_params): the largest
+  // and smallest paths then take the alternative holding the most and the fewest. Without it,
+  // a choice takes its first alternative for both.
+  void set_alternative_params(std::map<int, std::vector<int64_t>> params);
+  // Largest / smallest value of every numeric decision (ops: the first in the domain; layer
+  // choices: by their alternatives' weights, when set).
   Architecture largest() const;
   Architecture smallest() const;
   // What progressive shrinking has unlocked at `epoch`.
@@ -81,8 +87,12 @@ class PathSampler {
   void lock(Architecture& a, int64_t epoch) const;
 
  private:
+  // Every decision at its extreme, inactive ones included (normalise afterwards).
+  Architecture extremes(bool largest) const;
+
   const SearchSpace& space_;
   const TrainConfig& config_;
+  std::map<int, std::vector<int64_t>> alternative_params_;
 };
 
 struct EvalResult {
