@@ -3,6 +3,8 @@
 // second half runs the main branch. Stride 2: the whole input runs a projection branch and the
 // main branch. The outputs are concatenated. Widths are fixed (the checker sees to it); only
 // the kernel of a shufflenet unit can be a decision, through the elastic depthwise kernel.
+#include <functional>
+
 #include "internal/layers.h"
 
 namespace nasforge::supernet {
@@ -18,14 +20,12 @@ struct StepSpec {
 
 struct Branches {
   std::vector<StepSpec> main, proj;  // proj: empty at stride 1
-  int64_t passed = 0;                // channels that pass on (stride 1) or are projected
 };
 
 Branches branches_of(const ShuffleBlock& b, int64_t in, int64_t max_kernel, int64_t out) {
   Branches r;
   const int64_t inp = b.stride == 1 ? in / 2 : in, mid = out / 2, outs = out - inp;
   const int64_t s = b.stride;
-  r.passed = inp;
   auto pw = [](int64_t i, int64_t o) { return StepSpec{i, o, 1, 1, false, true, false}; };
   auto dw = [](int64_t c, int64_t k, int64_t st, bool block_kernel) {
     return StepSpec{c, c, k, st, true, false, block_kernel};
@@ -38,6 +38,16 @@ Branches branches_of(const ShuffleBlock& b, int64_t in, int64_t max_kernel, int6
   }
   if (s > 1) r.proj = {dw(inp, b.xception ? 3 : max_kernel, s, !b.xception), pw(inp, inp)};
   return r;
+}
+
+// The unit's data flow around its branches: at stride 2, [proj(x), main(x)]; at stride 1, the
+// input shuffled so that its even channels come first, [first half, main(second half)].
+template <typename Branch>
+at::Tensor split_and_join(const at::Tensor& x, int64_t stride, Branch&& main, Branch&& proj) {
+  if (stride > 1) return torch::cat({proj(x), main(x)}, 1);
+  const int64_t half = x.size(1) / 2;
+  const at::Tensor s = shuffle_channels(x, half);
+  return torch::cat({s.slice(1, 0, half), main(s.slice(1, half))}, 1);
 }
 
 class StaticShuffle : public StaticLayer {
@@ -67,10 +77,10 @@ class StaticShuffle : public StaticLayer {
   }
 
   at::Tensor run(const at::Tensor& x, const at::Tensor&) override {
-    if (stride > 1) return torch::cat({branch(proj, x), branch(main, x)}, 1);
-    const int64_t half = x.size(1) / 2;
-    const at::Tensor s = shuffle_channels(x, half);
-    return torch::cat({s.slice(1, 0, half), branch(main, s.slice(1, half))}, 1);
+    auto m = [&](const at::Tensor& h) { return branch(main, h); };
+    auto p = [&](const at::Tensor& h) { return branch(proj, h); };
+    return split_and_join(x, stride, std::function<at::Tensor(const at::Tensor&)>(m),
+                          std::function<at::Tensor(const at::Tensor&)>(p));
   }
   int lower(GraphBuilder& g, int x, int) const override {
     if (stride > 1) return g.concat({lower_branch(g, proj, x), lower_branch(g, main, x)});
@@ -86,7 +96,6 @@ class ShuffleModule : public BlockModule {
                 const SupernetOptions& o)
       : spec_(spec) {
     const Branches b = branches_of(spec, in, max_value(space, spec.kernel), spec.out.fixed);
-    passed_ = b.passed;
     auto make = [&](const std::vector<StepSpec>& steps, const std::string& prefix,
                     std::vector<Step>& made) {
       for (size_t i = 0; i < steps.size(); ++i) {
@@ -113,9 +122,7 @@ class ShuffleModule : public BlockModule {
       }
       return h;
     };
-    if (spec_.stride > 1) return torch::cat({branch(proj_, x), branch(main_, x)}, 1);
-    const at::Tensor s = shuffle_channels(x, passed_);
-    return torch::cat({s.slice(1, 0, passed_), branch(main_, s.slice(1, passed_))}, 1);
+    return join(x, branch);
   }
 
   // Widths are fixed, so the relaxed forward differs from the path only in the kernel mixture.
@@ -130,13 +137,7 @@ class ShuffleModule : public BlockModule {
       }
       return h;
     };
-    at::Tensor y;
-    if (spec_.stride > 1) {
-      y = torch::cat({branch(proj_, x.x), branch(main_, x.x)}, 1);
-    } else {
-      const at::Tensor s = shuffle_channels(x.x, passed_);
-      y = torch::cat({s.slice(1, 0, passed_), branch(main_, s.slice(1, passed_))}, 1);
-    }
+    const at::Tensor y = join(x.x, branch);
     return {y, r.dist(spec_.out)};
   }
 
@@ -166,13 +167,24 @@ class ShuffleModule : public BlockModule {
   }
 
  private:
+  // split_and_join with `branch(steps, h)` running a branch's steps.
+  template <typename RunSteps>
+  at::Tensor join(const at::Tensor& x, RunSteps& branch) {
+    std::function<at::Tensor(const at::Tensor&)> m = [&](const at::Tensor& h) {
+      return branch(main_, h);
+    };
+    std::function<at::Tensor(const at::Tensor&)> p = [&](const at::Tensor& h) {
+      return branch(proj_, h);
+    };
+    return split_and_join(x, spec_.stride, std::move(m), std::move(p));
+  }
+
   struct Step {
     StepSpec spec;
     ElasticConv2d conv{nullptr};
     ElasticBatchNorm2d bn{nullptr};
   };
   ShuffleBlock spec_;
-  int64_t passed_ = 0;
   std::vector<Step> main_, proj_;
 };
 
