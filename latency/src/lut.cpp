@@ -91,6 +91,9 @@ class LutPredictor : public Predictor {
     return o.str();
   }
 
+  // A unit's table time in ms, NaN when the table lacks it.
+  double unit_ms(const Unit& u) const { return price(u).first; }
+
  protected:
   // A unit's table time and variance (MAD scaled to a standard deviation), or {NaN, NaN}
   // for a unit the table lacks.
@@ -265,6 +268,15 @@ StatusOr<std::unique_ptr<Predictor>> make_lut(const std::string& name,
   }
   NF_RETURN_IF_ERROR(p->index());
   return std::unique_ptr<Predictor>(std::move(p));
+}
+
+StatusOr<std::function<double(const Unit&)>> additive_unit_cost(const Predictor& p) {
+  const auto* lut = dynamic_cast<const LutPredictor*>(&p);
+  if (lut == nullptr || p.name() != "lut")
+    return FailedPrecondition("predictor '" + p.name() +
+                              "' does not add over units; an exact expected latency needs a "
+                              "`lut` predictor (from `nasforge latency --save` of a profile)");
+  return std::function<double(const Unit&)>([lut](const Unit& u) { return lut->unit_ms(u); });
 }
 
 StatusOr<std::unique_ptr<Predictor>> load_lut(const AstNode& root, const std::string& name,

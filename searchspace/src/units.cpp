@@ -358,6 +358,7 @@ std::vector<Unit> units(const SearchSpace& space, const Architecture& a, bool wi
             for (int64_t b = 0; b < depth; ++b) {
               if (auto u = block_unit(space, a, spec.blocks[b], next)) {
                 out.push_back(*u);
+                out.back().part = static_cast<int>(b);
                 next = after(*u);
               }
             }
@@ -373,7 +374,10 @@ std::vector<Unit> units(const SearchSpace& space, const Architecture& a, bool wi
               if (!live)
                 live = counting == Counting::kAsImplemented ? space.op_edges(a, spec.cell)
                                                             : space.live_edges(a, spec.cell);
-              for (const auto& e : *live) out.push_back(cell_edge(g, e.from, e.op));
+              for (const auto& e : *live) {
+                out.push_back(cell_edge(g, e.from, e.op));
+                out.back().part = e.to;
+              }
             }
             const int64_t n =
                 g.cell->combine == Combine::kConcat ? g.cell->nodes - g.cell->inputs : 1;
@@ -387,8 +391,10 @@ std::vector<Unit> units(const SearchSpace& space, const Architecture& a, bool wi
             next = {out.back().out, out.back().out_height() * out.back().out_width(), 1};
           } else if constexpr (std::is_same_v<T, EncoderLayer>) {
             const int64_t n = space.value(a, spec.layers);
-            for (int64_t l = 0; l < n; ++l)
+            for (int64_t l = 0; l < n; ++l) {
               out.push_back(encoder_unit(space, a, spec.blocks[l], cur));
+              out.back().part = static_cast<int>(l);
+            }
             out.push_back(norm_unit(cur));
           } else {
             out.push_back(head_unit(space, a, spec, cur, layer.in.tokens));

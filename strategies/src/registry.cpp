@@ -78,6 +78,12 @@ const std::vector<StrategyInfo>& strategy_infos() {
         {"generations", "30", "inner generations per iteration"},
         {"initial", "30", "random architectures before the first predictors"},
         {"predictor", "mlp", "predictor per objective: mlp, gp or wl-gp"}}},
+      {"list",
+       "the architectures of a file, one per line (# comments), in order: re-scores a given "
+       "set; the differentiable searches record their derived architectures with it",
+       "-",
+       true,
+       {{"file", "", "the file of architecture strings"}}},
   };
   return infos;
 }
@@ -133,6 +139,7 @@ StatusOr<std::unique_ptr<Strategy>> make_strategy(const std::string& name, const
   if (name == "epnas") return make_pnas(p, true);
   if (name == "bowl") return make_bowl(p);
   if (name == "reinforce") return make_reinforce(p);
+  if (name == "list") return make_list(p);
   return make_linas(p);
 }
 

@@ -1,6 +1,7 @@
 // The supernet trainer: steps over sampled paths, evaluation with BN recalibration, and
 // checkpoints that resume exactly.
 #include <torch/torch.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <cstdio>
@@ -19,6 +20,12 @@ namespace nasforge::supernet {
 namespace {
 
 constexpr const char* kFormat = "nasforge-supernet-checkpoint-1";
+
+uint32_t crc32_of(const std::string& bytes) {
+  return static_cast<uint32_t>(crc32(crc32(0L, Z_NULL, 0),
+                                     reinterpret_cast<const Bytef*>(bytes.data()),
+                                     static_cast<uInt>(bytes.size())));
+}
 
 // The loader of epoch e is seeded from the run's seed and e, so that an epoch can be replayed.
 uint64_t epoch_seed(uint64_t seed, int64_t epoch) {
@@ -130,6 +137,10 @@ double SupernetTrainer::lr_at(double progress) const {
   return config_.lr * 0.5 * (1.0 + std::cos(M_PI * t));
 }
 
+double SupernetTrainer::current_lr() const {
+  return lr_at(epoch_ + static_cast<double>(step_in_epoch_) / steps_per_epoch());
+}
+
 std::optional<StepStats> SupernetTrainer::step() {
   data::Batch batch;
   if (!loader_->next(batch)) {
@@ -145,6 +156,17 @@ std::optional<StepStats> SupernetTrainer::step() {
   // optimizer then leaves them alone (no weight decay, no momentum), exactly as a resumed
   // trainer, whose weights start without gradients, does.
   net_->zero_grad(/*set_to_none=*/true);
+  if (forward_) {
+    torch::manual_seed(rng_.next());
+    at::Tensor logits = forward_(batch.images);
+    at::Tensor loss = torch::nn::functional::cross_entropy(
+        logits, batch.labels,
+        torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(config_.label_smoothing));
+    stats.loss = loss.item<double>();
+    stats.accuracy = logits.argmax(1).eq(batch.labels).to(torch::kFloat64).mean().item<double>();
+    loss.backward();
+    return finish_step(stats, batch, 1);
+  }
   const auto paths =
       fixed_path_ ? std::vector<Architecture>{*fixed_path_} : sampler_.paths(rng_, epoch_);
   at::Tensor teacher;
@@ -167,11 +189,15 @@ std::optional<StepStats> SupernetTrainer::step() {
     }
     loss.backward();
   }
+  return finish_step(stats, batch, static_cast<int64_t>(paths.size()));
+}
+
+StepStats SupernetTrainer::finish_step(StepStats stats, const data::Batch& batch, int64_t paths) {
   if (config_.grad_clip > 0)
     torch::nn::utils::clip_grad_norm_(net_->parameters(), config_.grad_clip);
   optimizer_->step();
   stats.images = batch.labels.size(0);
-  stats.paths = static_cast<int64_t>(paths.size());
+  stats.paths = paths;
   ++step_in_epoch_;
   ++global_step_;
   return stats;
@@ -209,7 +235,7 @@ EvalResult SupernetTrainer::evaluate(const Architecture& arch, const data::Datas
   return r;
 }
 
-Status SupernetTrainer::save(const std::string& path) const {
+Status SupernetTrainer::save(const std::string& path, const std::string& extra) const {
   // A diverged run's weights are never written over its last good checkpoint.
   for (const auto& p : net_->named_parameters(true))
     if (!torch::isfinite(p.value()).all().item<bool>())
@@ -235,6 +261,11 @@ Status SupernetTrainer::save(const std::string& path) const {
     archive.write("global_step", c10::IValue(global_step_));
     archive.write("rng",
                   torch::tensor(std::vector<int64_t>(rng.begin(), rng.end()), torch::kInt64));
+    if (!extra.empty()) {
+      archive.write("extra",
+                    torch::tensor(std::vector<uint8_t>(extra.begin(), extra.end()), torch::kUInt8));
+      archive.write("extra_crc32", c10::IValue(static_cast<int64_t>(crc32_of(extra))));
+    }
     // Serialised in memory, then written by the one atomic writer: LibTorch's file writer
     // throws from its destructor on a full disk, which would abort the process.
     std::ostringstream bytes;
@@ -342,6 +373,16 @@ Status SupernetTrainer::load(const std::string& path) {
     std::array<uint64_t, 4> state;
     for (int i = 0; i < 4; ++i) state[i] = static_cast<uint64_t>(rng[i].item<int64_t>());
     rng_.set_state(state);
+    extra_.clear();
+    if (at::Tensor bytes; archive.try_read("extra", bytes)) {
+      extra_.assign(static_cast<const char*>(bytes.data_ptr()), bytes.numel());
+      c10::IValue crc;
+      if (!archive.try_read("extra_crc32", crc) || !crc.isInt() ||
+          crc.toInt() != static_cast<int64_t>(crc32_of(extra_)))
+        return InvalidArgument(path +
+                               ": expected the search state to match the checksum saved with it, "
+                               "got different bytes (the file is damaged; rerun or restore it)");
+    }
     epoch_ = epoch.toInt();
     global_step_ = global.toInt();
     // Replay the epoch's loader up to where the checkpoint left it.

@@ -12,15 +12,17 @@
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/yaml_ast.h"
 #include "progress.h"
+#include "search_common.h"
 
 namespace nasforge::cli {
-namespace {
 
 namespace fs = std::filesystem;
 using evaluation::ConstraintSpec;
 using evaluation::MetricSpec;
 using evaluation::ObjectiveSpec;
 using evaluation::SearchConfig;
+
+namespace {
 
 // Reads --config FILE into flag values; flags on the command line win. Keys: space, strategy,
 // options (mapping), metrics (mapping NAME: SOURCE), reports (mapping), objectives (mapping
@@ -94,6 +96,8 @@ bool apply_config(const std::string& path, Args& a) {
   }
   return true;
 }
+
+}  // namespace
 
 std::string fmt(double v) {
   char buf[32];
@@ -171,8 +175,6 @@ std::optional<SearchConfig> search_config(const Command& cmd, const Args& a) {
   }
   c.out_dir = a.get("out");
   c.data = a.get("data");
-  c.out_dir = a.get("out");
-  c.data = a.get("data");
   return c;
 }
 
@@ -224,19 +226,11 @@ void print_search_result(const SearchConfig& cfg, const evaluation::SearchResult
   }
 }
 
-int run_search(const Command& cmd, const Args& given) {
-  Args a = given;
-  if (a.has("config") && !apply_config(a.get("config"), a)) return 1;
-  if (!a.positional.empty() && !a.has("space")) a.options["space"] = a.positional[0];
-  for (const char* need : {"space", "budget"})
-    if (!a.has(need))
-      return fail(cmd.name, std::string("expected --") + need + "\n" + command_help(cmd));
-  auto c = search_config(cmd, a);
-  if (!c) return 1;
-  auto search = evaluation::Search::create(*c);
+int execute_search(const Command& cmd, const SearchConfig& c, const std::string& space_file,
+                   bool json) {
+  auto search = evaluation::Search::create(c);
   if (!search.ok()) return fail(cmd.name, search.status().message());
   const SearchConfig& cfg = (*search)->config();
-  const bool json = a.has("json");
 
   auto feas = (*search)->check_feasibility();
   if (!json)
@@ -250,10 +244,10 @@ int run_search(const Command& cmd, const Args& given) {
     std::cerr << "nasforge search: error: " << feas.message << "\n";
     return 2;
   }
-  if (!c->out_dir.empty()) {  // the folder exists and is locked by the search (Search::create)
-    const fs::path copy = fs::path(c->out_dir) / "space.yaml";
+  if (!c.out_dir.empty()) {  // the folder exists and is locked by the search (Search::create)
+    const fs::path copy = fs::path(c.out_dir) / "space.yaml";
     if (!fs::exists(copy))
-      if (Status st = copy_atomically(a.get("space"), copy.string(), "space copy"); !st.ok())
+      if (Status st = copy_atomically(space_file, copy.string(), "space copy"); !st.ok())
         return fail(cmd.name, st.message());
   }
   ProgressBar bar(cfg.strategy + " on " + cfg.space->name(), static_cast<int64_t>(cfg.budget));
@@ -281,6 +275,21 @@ int run_search(const Command& cmd, const Args& given) {
   }
   print_search_result(cfg, *res);
   return 0;
+}
+
+namespace {
+
+int run_search(const Command& cmd, const Args& given) {
+  Args a = given;
+  if (a.has("config") && !apply_config(a.get("config"), a)) return 1;
+  if (!a.positional.empty() && !a.has("space")) a.options["space"] = a.positional[0];
+  if (is_differentiable(a.get("strategy"))) return run_differentiable_search(cmd, a);
+  for (const char* need : {"space", "budget"})
+    if (!a.has(need))
+      return fail(cmd.name, std::string("expected --") + need + "\n" + command_help(cmd));
+  auto c = search_config(cmd, a);
+  if (!c) return 1;
+  return execute_search(cmd, *c, a.get("space"), a.has("json"));
 }
 
 int run_explain(const Command& cmd, const Args& a) {
@@ -341,10 +350,13 @@ int run_explain(const Command& cmd, const Args& a) {
 NF_CMD(kSearch, "search", "Search a space under hard constraints; print the Pareto front.",
        "--space FILE --budget N [--strategy NAME] --metric NAME=SOURCE ... [--report NAME=SOURCE "
        "...] [--objective NAME:max|min ...] [--constraint EXPR ...] [--seed S] [--out DIR] "
-       "[--json] | --config FILE",
+       "[--json] | --config FILE | --strategy darts|gdas|sharpdarts|gold|hardcore|proxyless "
+       "--data D --epochs E [--max-steps N] [--train-config T.yaml] --out DIR ...",
        {{"space", true, "the search space (YAML)"},
         {"config", true, "read these settings from a YAML file; flags given here win"},
-        {"strategy", true, "random (default), rea, nsga2, pnas, epnas, bowl, reinforce, linas"},
+        {"strategy", true,
+         "random (default), rea, nsga2, pnas, epnas, bowl, reinforce, linas, list; the "
+         "differentiable darts, gdas, sharpdarts, gold, hardcore, proxyless"},
         {"option", true, "a strategy knob KNOB=VALUE (repeatable; see nasforge list strategies)",
          true},
         {"metric", true, "NAME=SOURCE for an objective or constraint metric (repeatable)", true},
@@ -360,7 +372,14 @@ NF_CMD(kSearch, "search", "Search a space under hard constraints; print the Pare
         {"seed", true, "random seed (default 0)"},
         {"batch", true, "architectures per ask (default 1)"},
         {"out", true, "run folder: trials.sqlite (resumes when it exists) and space.yaml"},
-        {"data", true, "data for train: sources (fashion-mnist, cifar10:DIR, synthetic)"},
+        {"data", true,
+         "data for train: sources and the differentiable strategies (fashion-mnist, "
+         "cifar10:DIR, synthetic)"},
+        {"epochs", true, "differentiable strategies: epochs of the search (overrides the config)"},
+        {"max-steps", true, "differentiable strategies: stop after this many weight steps"},
+        {"train-config", true,
+         "differentiable strategies: the weights' training config YAML (docs/supernet.md)"},
+        {"threads", true, "LibTorch threads (default: all cores)"},
         {"json", false, "print the result as JSON"}},
        run_search, 1)
 NF_CMD(kExplain, "explain",

@@ -22,6 +22,7 @@
 #include "nasforge/supernet/run.h"
 #include "nasforge/supernet/train.h"
 #include "progress.h"
+#include "train_flags.h"
 
 namespace nasforge::cli {
 
@@ -38,6 +39,42 @@ bool set_threads(const Args& a) {
   }
   torch::set_num_threads(static_cast<int>(n));
   return true;
+}
+
+using supernet::TrainConfig;
+
+std::optional<TrainConfig> config_from_flags(const Args& a, const std::string& config_flag) {
+  TrainConfig c;
+  if (a.has(config_flag)) {
+    Diagnostics d;
+    auto loaded = supernet::load_train_config(a.get(config_flag), d);
+    if (!loaded) {
+      std::cerr << d.str();
+      return std::nullopt;
+    }
+    c = *loaded;
+  }
+  if (a.has("epochs")) {
+    auto e = parse_count("epochs", a.get("epochs"));
+    if (!e || *e == 0) {
+      if (e) std::cerr << "--epochs: expected at least 1, got 0\n";
+      return std::nullopt;
+    }
+    c.epochs = static_cast<int64_t>(*e);
+  }
+  if (a.has("seed")) {
+    auto s = parse_count("seed", a.get("seed"));
+    if (!s) return std::nullopt;
+    c.seed = *s;
+  }
+  return c;
+}
+
+std::optional<int64_t> max_steps_of(const Args& a) {
+  if (!a.has("max-steps")) return 0;
+  auto m = parse_count("max-steps", a.get("max-steps"));
+  if (!m) return std::nullopt;
+  return static_cast<int64_t>(*m);
 }
 
 namespace {
@@ -140,41 +177,6 @@ int train_loop(const std::string& cmd, SupernetTrainer& trainer, const data::Spl
     }
   }
   return 0;
-}
-
-std::optional<TrainConfig> config_from_flags(const Args& a) {
-  TrainConfig c;
-  if (a.has("config")) {
-    Diagnostics d;
-    auto loaded = supernet::load_train_config(a.get("config"), d);
-    if (!loaded) {
-      std::cerr << d.str();
-      return std::nullopt;
-    }
-    c = *loaded;
-  }
-  if (a.has("epochs")) {
-    auto e = parse_count("epochs", a.get("epochs"));
-    if (!e || *e == 0) {
-      if (e) std::cerr << "--epochs: expected at least 1, got 0\n";
-      return std::nullopt;
-    }
-    c.epochs = static_cast<int64_t>(*e);
-  }
-  if (a.has("seed")) {
-    auto s = parse_count("seed", a.get("seed"));
-    if (!s) return std::nullopt;
-    c.seed = *s;
-  }
-  return c;
-}
-
-// --max-steps N (0, the default, means no limit).
-std::optional<int64_t> max_steps_of(const Args& a) {
-  if (!a.has("max-steps")) return 0;
-  auto m = parse_count("max-steps", a.get("max-steps"));
-  if (!m) return std::nullopt;
-  return static_cast<int64_t>(*m);
 }
 
 // The first line on which two configs (TrainConfig::str()) differ, other than the schedule's

@@ -85,6 +85,7 @@ std::vector<size_t> survival_order(const std::vector<Trial>& pop);
 
 // Factories, one per strategy file.
 StatusOr<std::unique_ptr<Strategy>> make_random(const Problem& p);
+StatusOr<std::unique_ptr<Strategy>> make_list(const Problem& p);
 StatusOr<std::unique_ptr<Strategy>> make_rea(const Problem& p);
 StatusOr<std::unique_ptr<Strategy>> make_nsga2(const Problem& p);
 StatusOr<std::unique_ptr<Strategy>> make_linas(const Problem& p);

@@ -10,6 +10,7 @@
 // CLI and the metric sources.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "nasforge/hardware/profile.h"
 #include "nasforge/predictors/predictor.h"
 #include "nasforge/predictors/table.h"
+#include "nasforge/searchspace/units.h"
 
 namespace nasforge::latency {
 
@@ -58,5 +60,12 @@ StatusOr<std::unique_ptr<Predictor>> make_predictor(const std::string& name,
 // A fitted predictor saved by save(); refused for another space.
 StatusOr<std::unique_ptr<Predictor>> load_predictor(const std::string& path,
                                                     const PredictorContext& ctx);
+
+// The per-unit price a `lut` predictor sums (NaN for a unit its table lacks). Its predictions
+// add over units, so their expectation under a distribution that factorises over decisions is
+// exact (searchspace/unit_terms.h): the differentiable searches' expected latency. Fails for
+// every other predictor, whose predictions do not add over units. The function refers to `p`,
+// which must outlive it.
+StatusOr<std::function<double(const Unit&)>> additive_unit_cost(const Predictor& p);
 
 }  // namespace nasforge::latency

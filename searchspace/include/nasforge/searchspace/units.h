@@ -47,6 +47,8 @@ struct Unit {
   bool projection = false;   // kResBlock: 1x1 shortcut
   bool tokens = false;       // the input is N x T x D tokens (height = T, width = 1)
   int layer = -1;            // index of the space's layer it belongs to (not part of the key)
+  int part = -1;  // within its layer: a stage's block, an encoder's layer, a cell edge's target
+                  // node (-1: the whole layer, a cell's preprocessing); not part of the key
   bool max_pool = false;     // kCellOp pools
   bool xception = false;     // kShuffle: the Xception main branch
 

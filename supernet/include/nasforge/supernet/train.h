@@ -119,11 +119,19 @@ class SupernetTrainer {
   // Trains only this path from now on: the stand-alone baseline, with the same data, schedule
   // and optimizer (weights outside the path get no gradient).
   void fix_path(const Architecture& arch) { fixed_path_ = arch; }
+  // Trains what `forward(images)` computes, in place of the sampled paths: the differentiable
+  // searches train the relaxed network under their current architecture weights. The step keeps
+  // its loss, schedule, gradient clipping and optimizer.
+  using Forward = std::function<at::Tensor(const at::Tensor& images)>;
+  void set_forward(Forward forward) { forward_ = std::move(forward); }
 
   // One optimisation step over the paths the policy picks. False at the end of an epoch.
   std::optional<StepStats> step();
   int64_t epoch() const { return epoch_; }
   int64_t global_step() const { return global_step_; }
+  int64_t step_in_epoch() const { return step_in_epoch_; }
+  // The learning rate the next step takes.
+  double current_lr() const;
   int64_t steps_per_epoch() const;
 
   // Accuracy and loss of one path on a split, with inherited weights. With recalibration on,
@@ -134,8 +142,11 @@ class SupernetTrainer {
 
   // Checkpoints: weights, optimizer, schedule position, RNG and loader state, the space's
   // fingerprint and the config. load() refuses another space's checkpoint or a damaged file.
-  Status save(const std::string& path) const;
+  // `extra`: bytes kept with the checkpoint (a search's own state), returned by extra() after
+  // load(), so that both are written in one atomic step.
+  Status save(const std::string& path, const std::string& extra = "") const;
   Status load(const std::string& path);
+  const std::string& extra() const { return extra_; }
   // 8 hex digits over everything a resumed run continues from (weights, buffers, optimizer
   // state, RNG, schedule position): equal digests continue identically.
   std::string state_digest() const;
@@ -146,6 +157,7 @@ class SupernetTrainer {
 
  private:
   double lr_at(double epoch_progress) const;
+  StepStats finish_step(StepStats stats, const data::Batch& batch, int64_t paths);
   void start_epoch();
 
   Supernet net_;
@@ -156,6 +168,8 @@ class SupernetTrainer {
   std::unique_ptr<data::BatchLoader> loader_;
   Rng rng_;
   std::optional<Architecture> fixed_path_;
+  Forward forward_;
+  std::string extra_;
   int64_t epoch_ = 0, step_in_epoch_ = 0, global_step_ = 0;
 };
 
