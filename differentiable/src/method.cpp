@@ -75,8 +75,8 @@ const std::vector<MethodInfo>& method_infos() {
        {{"fw_step", "0.1", "Frank-Wolfe step size towards each block's constrained minimiser"}}},
       {Method::kProxyless,
        "proxyless",
-       "the expected cost as a loss term: lambda * E[cost] / reference (ProxylessNAS) or "
-       "CE * alpha * log(E[cost])^beta (FBNet), on softmax or Gumbel-softmax weights",
+       "the expected cost as a loss term: lambda * E[cost] / E[cost at the start] (ProxylessNAS) "
+       "or CE * alpha * log(1 + E[cost])^beta (FBNet), on softmax or Gumbel-softmax weights",
        "Cai, Zhu & Han, ProxylessNAS, ICLR 2019; Wu et al., FBNet, CVPR 2019",
        {{"form", "proxyless", "proxyless (additive) or fbnet (multiplicative)"},
         {"lambda", "0.1", "weight of the additive term"},

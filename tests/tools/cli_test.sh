@@ -2,34 +2,14 @@
 # End-to-end checks of the nasforge CLI: exit codes and the exact lines users see.
 # usage: NASFORGE=path/to/nasforge cli_test.sh REPO_ROOT
 set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=${1:?repo root}
 NF=${NASFORGE:?set NASFORGE to the binary}
 cd "$ROOT"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-
-# expect NAME WANT_RC WANT_SUBSTRING -- COMMAND...   (the substring is searched in stdout+stderr)
-expect() {
-  local name=$1 want_rc=$2 want=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  # No check may show a LibTorch stack trace or an uncaught C++ exception's text.
-  if [[ "$out" == *"Exception raised from"* || "$out" == *"frame #0"* || "$out" == *"terminate called"* ]]; then
-    failed=$((failed + 1))
-    echo "FAIL: $name printed a LibTorch trace or an uncaught exception"
-    echo "$out" | head -5 | sed 's/^/    /'
-  elif [[ $rc -eq $want_rc && "$out" == *"$want"* ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $name (rc=$rc, want $want_rc; want output containing: $want)"
-    echo "$out" | head -20 | sed 's/^/    /'
-  fi
-}
+# shellcheck source=tests/tools/expect.sh
+source "$HERE/expect.sh"
 
 expect "check nb201 json" 0 '{"name":"nb201","decisions":6,"size":"15625","log10_size":4.193820,' -- \
   "$NF" check zoo/nb201.yaml --json

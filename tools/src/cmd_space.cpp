@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "cli.h"
+#include "nasforge/differentiable/method.h"
 #include "nasforge/hardware/device.h"
 #include "nasforge/latency/predictors.h"
 #include "nasforge/searchspace/dsl.h"
@@ -206,6 +207,18 @@ int run_list(const Command&, const Args& a) {
         std::cout << "    knob " << k.name << " (default " << k.default_value << "): " << k.help
                   << "\n";
     }
+    std::cout << "differentiable strategies (nasforge search --strategy NAME --data D --epochs E "
+                 "--out DIR; docs/search.md):\n";
+    for (const auto& m : differentiable::method_infos()) {
+      std::cout << "  " << m.name << "\n    " << m.summary << "\n    paper: " << m.paper << "\n";
+      for (const auto& k : m.knobs)
+        std::cout << "    knob " << k.name << " (default " << k.default_value << "): " << k.help
+                  << "\n";
+    }
+    std::cout << "  knobs of every differentiable strategy:\n";
+    for (const auto& k : differentiable::common_knobs())
+      std::cout << "    knob " << k.name << " (default " << k.default_value << "): " << k.help
+                << "\n";
   }
   if (all || what == "sources") {
     known = true;

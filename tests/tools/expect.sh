@@ -1,0 +1,27 @@
+# The check every CLI test script uses: `expect NAME WANT_RC WANT_SUBSTRING -- COMMAND...` runs
+# the command and counts it passed when its exit code and output (stdout and stderr) match.
+# Sourced; the caller prints "$passed passed, $failed failed" at the end.
+passed=0
+failed=0
+
+# expect NAME WANT_RC WANT_SUBSTRING -- COMMAND...   (the substring is searched in stdout+stderr)
+expect() {
+  local name=$1 want_rc=$2 want=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  # No check may show a LibTorch stack trace or an uncaught C++ exception's text.
+  if [[ "$out" == *"Exception raised from"* || "$out" == *"frame #0"* || "$out" == *"terminate called"* ]]; then
+    failed=$((failed + 1))
+    echo "FAIL: $name printed a LibTorch trace or an uncaught exception"
+    echo "$out" | head -5 | sed 's/^/    /'
+  elif [[ $rc -eq $want_rc && "$out" == *"$want"* ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $name (rc=$rc, want $want_rc; want output containing: $want)"
+    echo "$out" | head -20 | sed 's/^/    /'
+  fi
+}
+
