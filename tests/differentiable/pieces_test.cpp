@@ -18,23 +18,9 @@
 namespace nasforge::differentiable {
 namespace {
 
-using testing::load_text;
-
-// A choice layer, a stage of elastic depth with width, kernel and expand decisions, a head.
-const char* kTiny = R"(nasforge: 1
-name: diff_tiny
-input: {channels: 3, height: 8, width: 8}
-classes: 4
-network:
-  - stem: {conv: {out: 8, kernel: 3}}
-  - choose: [identity, {mbconv: {out: 8, kernel: 3, expand: 3}}, {mbconv: {out: 8, kernel: 5, expand: 6}}]
-  - stage:
-      depth: {choice: [1, 2]}
-      out: {choice: [8, 16]}
-      stride: 2
-      block: {mbconv: {kernel: {choice: [3, 5]}, expand: {choice: [3, 6]}}}
-  - head: {}
-)";
+// tests/data/diff_tiny.yaml: a layer choice, a stage of elastic depth with width, kernel and
+// expand decisions, a head.
+const char* kTiny = "tests/data/diff_tiny.yaml";
 
 double pseudo_ms(const Unit& u) { return static_cast<double>(fnv1a64(u.key()) % 997) / 100 + 0.01; }
 
@@ -52,7 +38,7 @@ std::vector<std::vector<double>> random_probs(const SearchSpace& s, Rng& rng) {
 
 // E[lut latency] from the polynomial equals the probability-weighted sum over every assignment.
 TEST(ExpectedCost, EqualsEnumerationAndItsGradientFiniteDifferences) {
-  SearchSpace s = load_text(kTiny);
+  SearchSpace s = testing::load(kTiny);
   auto cost = ExpectedCost::make(s, pseudo_ms);
   ASSERT_TRUE(cost.ok()) << cost.status().message();
   Rng rng(5);
@@ -94,7 +80,7 @@ TEST(ExpectedCost, EqualsEnumerationAndItsGradientFiniteDifferences) {
 
 // Exact counts add over units too: E[params] at a one-hot point is hardware::count.
 TEST(ExpectedCost, ParamsAtOneHotPointsAreTheExactCounts) {
-  SearchSpace s = load_text(kTiny);
+  SearchSpace s = testing::load(kTiny);
   auto cost = ExpectedCost::make(
       s, [](const Unit& u) { return static_cast<double>(hardware::unit_cost(u).params); });
   ASSERT_TRUE(cost.ok());
@@ -107,7 +93,7 @@ TEST(ExpectedCost, ParamsAtOneHotPointsAreTheExactCounts) {
 
 // The logits' gradient through the relaxed forward, against central differences.
 TEST(Gradients, LogitGradientMatchesFiniteDifferences) {
-  auto s = std::make_shared<const SearchSpace>(load_text(kTiny));
+  auto s = std::make_shared<const SearchSpace>(testing::load(kTiny));
   supernet::Supernet net(s, supernet::SupernetOptions().seed(4));
   net->eval();  // running statistics: a smooth, deterministic function of the logits
   torch::NoGradGuard outer_guard;
@@ -188,7 +174,7 @@ TEST(HardCore, SimplexProgramsAreSolvedExactly) {
 }
 
 TEST(HardCore, FrankWolfeStaysUnderTheBoundAndRepairMeetsIt) {
-  SearchSpace s = load_text(kTiny);
+  SearchSpace s = testing::load(kTiny);
   auto cost = ExpectedCost::make(s, pseudo_ms);
   ASSERT_TRUE(cost.ok());
   Rng rng(9);

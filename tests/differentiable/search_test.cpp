@@ -16,20 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kTiny = R"(nasforge: 1
-name: diff_tiny
-input: {channels: 3, height: 8, width: 8}
-classes: 4
-network:
-  - stem: {conv: {out: 8, kernel: 3}}
-  - choose: [identity, {mbconv: {out: 8, kernel: 3, expand: 3}}, {mbconv: {out: 8, kernel: 5, expand: 6}}]
-  - stage:
-      depth: {choice: [1, 2]}
-      out: {choice: [8, 16]}
-      stride: 2
-      block: {mbconv: {kernel: {choice: [3, 5]}, expand: {choice: [3, 6]}}}
-  - head: {}
-)";
+// tests/data/diff_tiny.yaml: a layer choice, a stage of elastic depth with width, kernel and
+// expand decisions, a head.
+const char* kTiny = "tests/data/diff_tiny.yaml";
 
 data::Splits synthetic(const SearchSpace& s, int64_t train) {
   data::SyntheticOptions o;
@@ -106,7 +95,9 @@ TEST_P(ZooMethods, RunAStepAndDeriveAValidArchitecture) {
     ASSERT_TRUE(st.ok()) << method_infos()[k].name << ": " << st.message();
     for (const Architecture& a : (*s)->derived()) {
       EXPECT_TRUE(space->validate(a).ok()) << method_infos()[k].name;
-      if (m == Method::kHardCore) EXPECT_LE(o.cost->model->at(a), *o.cost->bound);
+      if (m == Method::kHardCore) {
+        EXPECT_LE(o.cost->model->at(a), *o.cost->bound);
+      }
     }
   }
 }
@@ -115,7 +106,7 @@ INSTANTIATE_TEST_SUITE_P(Zoo, ZooMethods,
                          ::testing::Range<size_t>(0, sizeof(testing::kZoo) / sizeof(char*)));
 
 TEST(DifferentiableSearch, HardCoreNeverExceedsItsBound) {
-  auto space = std::make_shared<const SearchSpace>(testing::load_text(kTiny));
+  auto space = std::make_shared<const SearchSpace>(testing::load(kTiny));
   const auto data = synthetic(*space, 64);
   SearchOptions o = options(Method::kHardCore, *space, {{"fw_step", "0.5"}});
   bound_at_half(*space, o);
@@ -140,7 +131,7 @@ TEST(DifferentiableSearch, HardCoreNeverExceedsItsBound) {
 }
 
 TEST(DifferentiableSearch, TheSameSeedDerivesTheSameArchitecture) {
-  auto space = std::make_shared<const SearchSpace>(testing::load_text(kTiny));
+  auto space = std::make_shared<const SearchSpace>(testing::load(kTiny));
   const auto data = synthetic(*space, 32);
   std::vector<std::string> digests;
   std::vector<Architecture> derived;
@@ -163,7 +154,7 @@ TEST(DifferentiableSearch, TheSameSeedDerivesTheSameArchitecture) {
 // A run stopped mid-epoch and resumed from its checkpoint ends where a straight run ends:
 // second-order DARTS (its own loaders) and GOLD (pruning, its penalty weight, its series).
 TEST(DifferentiableSearch, ResumeMidEpochEndsLikeAStraightRun) {
-  auto space = std::make_shared<const SearchSpace>(testing::load_text(kTiny));
+  auto space = std::make_shared<const SearchSpace>(testing::load(kTiny));
   const auto data = synthetic(*space, 64);
   for (const auto& [m, knobs] : std::vector<std::pair<Method, std::map<std::string, std::string>>>{
            {Method::kDarts, {{"order", "2"}, {"checkpoint_every", "1"}}},
@@ -192,7 +183,7 @@ TEST(DifferentiableSearch, ResumeMidEpochEndsLikeAStraightRun) {
 }
 
 TEST(DifferentiableSearch, GoldRecordsASeriesAndTheDiagnosticsFile) {
-  auto space = std::make_shared<const SearchSpace>(testing::load_text(kTiny));
+  auto space = std::make_shared<const SearchSpace>(testing::load(kTiny));
   const auto data = synthetic(*space, 64);
   auto s = DifferentiableSearch::create(
       space, data,
@@ -223,7 +214,7 @@ TEST(DifferentiableSearch, GoldRecordsASeriesAndTheDiagnosticsFile) {
 }
 
 TEST(DifferentiableSearch, MethodsThatNeedACostSayWhichOne) {
-  auto space = std::make_shared<const SearchSpace>(testing::load_text(kTiny));
+  auto space = std::make_shared<const SearchSpace>(testing::load(kTiny));
   const auto data = synthetic(*space, 16);
   for (Method m : {Method::kHardCore, Method::kProxyless, Method::kGold}) {
     SearchOptions o = options(m, *space, {});

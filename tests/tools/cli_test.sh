@@ -2,14 +2,8 @@
 # End-to-end checks of the nasforge CLI: exit codes and the exact lines users see.
 # usage: NASFORGE=path/to/nasforge cli_test.sh REPO_ROOT
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=${1:?repo root}
-NF=${NASFORGE:?set NASFORGE to the binary}
-cd "$ROOT"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
 # shellcheck source=tests/tools/expect.sh
-source "$HERE/expect.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/expect.sh"  # sets ROOT, NF and TMP, and cds to ROOT
 
 expect "check nb201 json" 0 '{"name":"nb201","decisions":6,"size":"15625","log10_size":4.193820,' -- \
   "$NF" check zoo/nb201.yaml --json

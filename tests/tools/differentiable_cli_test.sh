@@ -4,33 +4,11 @@
 # a kill -9 mid-epoch resumes to the same result; bad invocations are refused by name.
 # usage: NASFORGE=path/to/nasforge differentiable_cli_test.sh REPO_ROOT
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=${1:?repo root}
-NF=${NASFORGE:?set NASFORGE to the binary}
-cd "$ROOT"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
 # shellcheck source=tests/tools/expect.sh
-source "$HERE/expect.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/expect.sh"  # sets ROOT, NF and TMP, and cds to ROOT
 
-cat > "$TMP/tiny.yaml" <<'YAML'
-nasforge: 1
-name: diff_tiny
-input: {channels: 3, height: 8, width: 8}
-classes: 4
-network:
-  - stem: {conv: {out: 8, kernel: 3}}
-  - choose: [identity, {mbconv: {out: 8, kernel: 3, expand: 3}}, {mbconv: {out: 8, kernel: 5, expand: 6}}]
-  - stage:
-      depth: {choice: [1, 2]}
-      out: {choice: [8, 16]}
-      stride: 2
-      block: {mbconv: {kernel: {choice: [3, 5]}, expand: {choice: [3, 6]}}}
-  - head: {}
-objectives: {accuracy: max}
-YAML
 printf 'batch_size: 16\nbn_recalibration_batches: 1\n' > "$TMP/small.yaml"
-SP="$TMP/tiny.yaml"
+SP=tests/data/diff_tiny.yaml
 COMMON=(--space "$SP" --data synthetic:64 --train-config "$TMP/small.yaml" --threads 2)
 
 # DARTS: the answer as JSON, the store, the derived list, the diagnostics and the checkpoint.

@@ -1,6 +1,13 @@
 # The check every CLI test script uses: `expect NAME WANT_RC WANT_SUBSTRING -- COMMAND...` runs
 # the command and counts it passed when its exit code and output (stdout and stderr) match.
-# Sourced; the caller prints "$passed passed, $failed failed" at the end.
+# Sourced by a script run as `NASFORGE=path/to/nasforge SCRIPT REPO_ROOT`: sets ROOT and NF, cds
+# to ROOT and makes TMP, a folder removed on exit. The caller prints "$passed passed, $failed
+# failed" at the end.
+ROOT=${1:?repo root}
+NF=${NASFORGE:?set NASFORGE to the binary}
+cd "$ROOT" || exit 1
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
 passed=0
 failed=0
 
