@@ -38,6 +38,12 @@ done
 run "$BIN/transfer_bench" . --seeds 2
 run "$BIN/search_bench" . --part single --seeds 10
 run "$BIN/search_bench" . --part speed
+# The DARTS family (issue I), small: one seed, one epoch of 500 images on the NAS-Bench-201
+# proxy; HardCoRe and GOLD under a measured CPU bound on the mobile space; the cost of an epoch.
+run "$BIN/darts_bench" . --figure nb201 --train 500 --valid 500 --epochs 1 --seeds 1
+run "$BIN/darts_bench" . --figure hardcore --space zoo/mobilenet.yaml --train 500 --valid 500 \
+  --epochs 1 --nsga2_budget 10
+run "$BIN/darts_bench" . --figure cost --train 512 --valid 256
 run "$BIN/ranking_bench" . --from docs/ranking_run.txt
 # The allocator policy: one inherited-accuracy evaluation with glibc's defaults and with the
 # policy, alternating, after a supernet trained for a few steps.
