@@ -36,6 +36,11 @@ for M in gdas sharpdarts gold proxyless; do
 done
 expect "second-order darts runs" 0 "best accuracy" -- \
   "$NF" search "${COMMON[@]}" --strategy darts --option order=2 --epochs 1 --out "$TMP/darts2"
+# An accuracy bound has no source before the supernet exists: it is checked on what is derived.
+expect "an accuracy bound is checked on the derived architecture" 0 "1 infeasible" -- \
+  "$NF" search "${COMMON[@]}" --strategy darts --epochs 1 --out "$TMP/darts_acc" \
+  --constraint 'accuracy>=101'
+
 
 # HardCoRe under a parameter bound: every derived architecture meets it.
 expect "hardcore meets its bound" 0 "0 infeasible" -- \

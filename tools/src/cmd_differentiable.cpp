@@ -4,6 +4,7 @@
 // train-supernet run folder, resumed when it holds a checkpoint); the derived architectures
 // then go through the search driver with the `list` strategy, so that they land in
 // OUT/trials.sqlite and the Pareto table, --json, explain and export --run work unchanged.
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -88,17 +89,23 @@ StatusOr<std::optional<differentiable::CostSpec>> choose_cost(const SearchConfig
 // architecture meeting every cheaply checkable constraint.
 int check_constraints(const Command& cmd, const SearchConfig& c, bool json,
                       std::optional<Architecture>& witness) {
-  const auto constraints = all_constraints(c);
-  if (constraints.empty()) return 0;
+  // Constraints whose metric has no source yet (accuracy from the supernet this run trains)
+  // are checked on the derived architectures only.
+  std::vector<ConstraintSpec> checkable;
+  for (const auto& k : all_constraints(c))
+    if (!source_of(c, k.metric.name).empty()) checkable.push_back(k);
+  if (checkable.empty()) return 0;
   SearchConfig pre;
   pre.space = c.space;
   pre.seed = c.seed;
   pre.data = c.data;
-  pre.constraints = c.constraints;
-  pre.objectives = {{constraints[0].metric, Direction::kMinimize}};
+  for (const auto& k : c.constraints)
+    if (!source_of(c, k.metric.name).empty()) pre.constraints.push_back(k);
+  pre.objectives = {{checkable[0].metric, Direction::kMinimize}};
   for (const auto& m : c.metrics)
-    for (const auto& k : constraints)
-      if (m.metric.name == k.metric.name) pre.metrics.push_back(m);
+    if (std::any_of(checkable.begin(), checkable.end(),
+                    [&](const ConstraintSpec& k) { return k.metric.name == m.metric.name; }))
+      pre.metrics.push_back(m);
   auto s = evaluation::Search::create(pre);
   if (!s.ok()) return fail(cmd.name, s.status().message());
   auto feas = (*s)->check_feasibility();
