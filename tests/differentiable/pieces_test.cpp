@@ -7,12 +7,15 @@
 #include <cmath>
 
 #include "../searchspace/test_util.h"
+#include "nasforge/differentiable/cost_model.h"
 #include "nasforge/differentiable/expected_cost.h"
 #include "nasforge/differentiable/gradients.h"
 #include "nasforge/differentiable/hardcore.h"
 #include "nasforge/differentiable/method.h"
 #include "nasforge/differentiable/relaxation.h"
 #include "nasforge/hardware/counts.h"
+#include "nasforge/hardware/profile.h"
+#include "nasforge/latency/predictors.h"
 #include "nasforge/searchspace/hash.h"
 
 namespace nasforge::differentiable {
@@ -286,6 +289,49 @@ TEST(Method, CosinePowerAnnealingRunsFromStartToEnd) {
     EXPECT_LE(v, last);
     last = v;
   }
+}
+
+}  // namespace
+}  // namespace nasforge::differentiable
+
+namespace nasforge::differentiable {
+namespace {
+
+// make_cost over a real lut predictor file: its expected latency at a one-hot point is the
+// predictor's own prediction; lut+residual, whose prediction does not add over units, is refused.
+TEST(CostModel, LutPredictorFilesAddUpAndOthersAreRefused) {
+  SearchSpace s = testing::load(kTiny);
+  hardware::Profile profile;
+  profile.space_name = s.name();
+  profile.space_fingerprint = s.fingerprint();
+  profile.device = "cpu";
+  const auto all = distinct_units(s);
+  ASSERT_TRUE(all.ok());
+  for (const Unit& u : *all) profile.entries[u.key()].median_ms = pseudo_ms(u);
+  profile.expected = profile.entries.size();
+  latency::PredictorContext ctx;
+  ctx.space = &s;
+  ctx.profile = &profile;
+  auto lut = latency::make_predictor("lut", ctx);
+  ASSERT_TRUE(lut.ok()) << lut.status().message();
+  const std::string path = testing::temp_path("lut.json");
+  ASSERT_TRUE((*lut)->save(path).ok());
+  auto cost = make_cost(s, "latency_ms@cpu", "predictor:" + path, 1.0);
+  ASSERT_TRUE(cost.ok()) << cost.status().message();
+  EXPECT_EQ(*cost->bound, 1.0);
+  Rng rng(8);
+  for (int i = 0; i < 30; ++i) {
+    const Architecture a = s.sample(rng);
+    EXPECT_NEAR(cost->model->at(a), (*lut)->predict(a).mean, 1e-9);
+  }
+  auto residual = latency::make_predictor("lut+residual", ctx);
+  ASSERT_TRUE(residual.ok());
+  ASSERT_TRUE((*residual)->save(path).ok());
+  auto refused = make_cost(s, "latency_ms@cpu", "predictor:" + path, 1.0);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("does not add over units"), std::string::npos);
+  EXPECT_FALSE(make_cost(s, "latency_ms@cpu", "measure:cpu", 1.0).ok());
+  EXPECT_FALSE(make_cost(s, "accuracy", "count", std::nullopt).ok());
 }
 
 }  // namespace
