@@ -39,6 +39,7 @@
 
 using namespace nasforge;
 using namespace nasforge::differentiable;
+using nasforge::predictors::Predictor;
 
 namespace {
 
@@ -213,122 +214,137 @@ evaluation::SearchResult drive(evaluation::SearchConfig config) {
   return *r;
 }
 
+// What figure_hardcore shares between its methods.
+struct BoundSetting {
+  std::shared_ptr<const SearchSpace> space;
+  std::string work, lut_source, constraint;
+  double bound = 0;
+  Architecture cheapest;
+  hardware::Device* device = nullptr;
+  const Predictor* lut = nullptr;
+};
+
+// One constrained method: trained, its derived architectures priced by the lut and measured
+// end to end, then evaluated with inherited weights. Returns the best inherited accuracy.
+double run_constrained(Method m, const bench::BenchFlags& f, const BoundSetting& b,
+                       const data::Splits& data) {
+  const std::string name = info_of(m).name;
+  SearchOptions o = options_for(Method::kDarts, f, *b.space, 0);
+  o.method = m;
+  o.knobs = *MethodKnobs::make(m, {{"hessian_iters", "0"}});
+  o.cost = *make_cost(*b.space, "latency_ms@cpu", b.lut_source, b.bound);
+  o.feasible = b.cheapest;
+  const std::string dir = b.work + "/" + name;
+  write_run_folder(dir, f, o.train);
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = DifferentiableSearch::create(b.space, data, o);
+  if (!s.ok() || !(*s)->run(dir).ok()) std::exit(1);
+  double max_ratio = 0;
+  for (const auto& r : (*s)->history()) max_ratio = std::max(max_ratio, r.max_cost_ratio);
+  const int64_t violations = (*s)->history().back().violations;
+  const auto derived = (*s)->derived();
+  std::string lines;
+  size_t measured_over = 0, lut_over = 0;
+  for (const auto& a : derived) {
+    lines += b.space->to_string(a) + "\n";
+    auto meas = b.device->measure_network(*b.space, a);
+    const double lut_ms = b.lut->predict(a).mean;
+    lut_over += lut_ms > b.bound;
+    measured_over += meas.ok() && meas->median_ms > b.bound;
+    std::printf("  %-8s derived: lut %.3f ms, measured %.3f ms (bound %.3f)  %s\n", name.c_str(),
+                lut_ms, meas.ok() ? meas->median_ms : std::nan(""), b.bound,
+                b.space->to_string(a).c_str());
+  }
+  write_atomically(b.work + "/" + name + ".txt", lines, "derived");
+  evaluation::SearchConfig c;
+  c.space = b.space;
+  c.strategy = "list";
+  c.options = {{"file", b.work + "/" + name + ".txt"}};
+  c.metrics = {*evaluation::MetricSpec::parse("accuracy=supernet:" + dir),
+               *evaluation::MetricSpec::parse("latency_ms@cpu=" + b.lut_source)};
+  c.objectives = {*evaluation::ObjectiveSpec::parse("accuracy:max")};
+  c.constraints = {*evaluation::ConstraintSpec::parse(b.constraint)};
+  c.budget = derived.size();
+  const auto r = drive(c);
+  const double best = r.best ? r.trials[*r.best].metrics.at("accuracy") : std::nan("");
+  std::printf(
+      "  %-8s %.1f min; E[latency] broke the bound at %lld steps (max E/bound %.4f); derived "
+      "%zu, over the bound by lut %zu, measured %zu; best inherited accuracy %.2f%%\n",
+      name.c_str(), seconds_since(t0) / 60, static_cast<long long>(violations), max_ratio,
+      derived.size(), lut_over, measured_over, best);
+  const char* sp = b.space->name().c_str();
+  if (m == Method::kHardCore) {
+    std::printf("FIGURE darts.hardcore_violations_%s: %lld (target 0: %s)\n", sp,
+                static_cast<long long>(violations), violations == 0 ? "met" : "missed");
+    std::printf("FIGURE darts.hardcore_measured_over_bound_%s: %zu of %zu (target 0: %s)\n", sp,
+                measured_over, derived.size(), measured_over == 0 ? "met" : "missed");
+  } else {
+    std::printf(
+        "FIGURE darts.gold_violations_%s: %lld (a penalty, not a constraint: no target); %zu "
+        "of %zu derived over the bound by lut\n",
+        sp, static_cast<long long>(violations), lut_over, derived.size());
+  }
+  return best;
+}
+
 int figure_hardcore(const bench::BenchFlags& f) {
-  auto space = f.space();
-  const std::string work = temp_dir();
+  BoundSetting b;
+  b.space = f.space();
+  b.work = temp_dir();
   hardware::DeviceOptions dopt;
   dopt.threads = 1;
   dopt.measure.time_limit_s = 0.3;
   dopt.measure.rel_ci = 0.05;
   auto dev = hardware::make_device("cpu", dopt);
-  auto profile = hardware::build_profile(*space, **dev, work + "/cpu.json");
-  if (!dev.ok() || !profile.ok()) {
-    std::fprintf(stderr, "the cpu profile failed\n");
+  if (!dev.ok()) return 1;
+  auto profile = hardware::build_profile(*b.space, **dev, b.work + "/cpu.json");
+  if (!profile.ok()) {
+    std::fprintf(stderr, "%s\n", profile.status().message().c_str());
     return 1;
   }
   latency::PredictorContext ctx;
-  ctx.space = space.get();
+  ctx.space = b.space.get();
   ctx.profile = &*profile;
   auto lut = latency::make_predictor("lut", ctx);
-  if (!lut.ok() || !(*lut)->save(work + "/lut.json").ok()) return 1;
+  if (!lut.ok() || !(*lut)->save(b.work + "/lut.json").ok()) return 1;
   Rng rng(99);
   std::vector<double> ms;
-  Architecture cheapest = space->sample(rng);
+  b.cheapest = b.space->sample(rng);
   for (int i = 0; i < 400; ++i) {
-    Architecture a = space->sample(rng);
+    Architecture a = b.space->sample(rng);
     ms.push_back((*lut)->predict(a).mean);
-    if (ms.back() < (*lut)->predict(cheapest).mean) cheapest = a;
+    if (ms.back() < (*lut)->predict(b.cheapest).mean) b.cheapest = a;
   }
   std::sort(ms.begin(), ms.end());
-  const double bound = ms[ms.size() / 2];
+  b.bound = ms[ms.size() / 2];
+  b.device = dev->get();
+  b.lut = lut->get();
+  b.lut_source = "predictor:" + b.work + "/lut.json";
+  b.constraint = "latency_ms@cpu<=" + std::to_string(b.bound);
   std::printf(
       "%s on cpu: %zu units profiled; lut latency over 400 random architectures %.3f .. "
       "%.3f ms, bound at the median %.3f ms\n",
-      space->name().c_str(), profile->entries.size(), ms.front(), ms.back(), bound);
-  const auto data = load(f, *space);
-  const std::string lut_source = "predictor:" + work + "/lut.json";
-  const std::string constraint = "latency_ms@cpu<=" + std::to_string(bound);
-  double hardcore_accuracy = std::nan(""), nsga2_accuracy = std::nan("");
-  std::string supernet_dir;
-  for (Method m : {Method::kHardCore, Method::kGold}) {
-    const std::string name = info_of(m).name;
-    SearchOptions o = options_for(Method::kDarts, f, *space, 0);
-    o.method = m;
-    o.knobs = *MethodKnobs::make(m, {{"hessian_iters", "0"}});
-    o.cost = *make_cost(*space, "latency_ms@cpu", lut_source, bound);
-    o.feasible = cheapest;
-    const std::string dir = work + "/" + name;
-    write_run_folder(dir, f, o.train);
-    auto t0 = std::chrono::steady_clock::now();
-    auto s = DifferentiableSearch::create(space, data, o);
-    if (!s.ok() || !(*s)->run(dir).ok()) return 1;
-    double max_ratio = 0;
-    for (const auto& r : (*s)->history()) max_ratio = std::max(max_ratio, r.max_cost_ratio);
-    const int64_t violations = (*s)->history().back().violations;
-    const auto derived = (*s)->derived();
-    std::string lines;
-    size_t measured_over = 0, lut_over = 0;
-    for (const auto& a : derived) {
-      lines += space->to_string(a) + "\n";
-      auto meas = (*dev)->measure_network(*space, a);
-      const double lut_ms = (*lut)->predict(a).mean;
-      lut_over += lut_ms > bound;
-      measured_over += meas.ok() && meas->median_ms > bound;
-      std::printf("  %-8s derived: lut %.3f ms, measured %.3f ms (bound %.3f)  %s\n", name.c_str(),
-                  lut_ms, meas.ok() ? meas->median_ms : std::nan(""), bound,
-                  space->to_string(a).c_str());
-    }
-    write_atomically(work + "/" + name + ".txt", lines, "derived");
-    evaluation::SearchConfig c;
-    c.space = space;
-    c.strategy = "list";
-    c.options = {{"file", work + "/" + name + ".txt"}};
-    c.metrics = {*evaluation::MetricSpec::parse("accuracy=supernet:" + dir),
-                 *evaluation::MetricSpec::parse("latency_ms@cpu=" + lut_source)};
-    c.objectives = {*evaluation::ObjectiveSpec::parse("accuracy:max")};
-    c.constraints = {*evaluation::ConstraintSpec::parse(constraint)};
-    c.budget = derived.size();
-    const auto r = drive(c);
-    const double best = r.best ? r.trials[*r.best].metrics.at("accuracy") : std::nan("");
-    std::printf(
-        "  %-8s %.1f min; E[latency] broke the bound at %lld steps (max E/bound "
-        "%.4f); derived %zu, over the bound by lut %zu, measured %zu; best inherited "
-        "accuracy %.2f%%\n",
-        name.c_str(), seconds_since(t0) / 60, static_cast<long long>(violations), max_ratio,
-        derived.size(), lut_over, measured_over, best);
-    if (m == Method::kHardCore) {
-      hardcore_accuracy = best;
-      supernet_dir = dir;
-      std::printf("FIGURE darts.hardcore_violations_%s: %lld (target 0: %s)\n",
-                  space->name().c_str(), static_cast<long long>(violations),
-                  violations == 0 ? "met" : "missed");
-      std::printf("FIGURE darts.hardcore_measured_over_bound_%s: %zu of %zu (target 0: %s)\n",
-                  space->name().c_str(), measured_over, derived.size(),
-                  measured_over == 0 ? "met" : "missed");
-    } else {
-      std::printf(
-          "FIGURE darts.gold_violations_%s: %lld (a penalty, not a constraint: no "
-          "target); %zu of %zu derived over the bound by lut\n",
-          space->name().c_str(), static_cast<long long>(violations), lut_over, derived.size());
-    }
-  }
+      b.space->name().c_str(), profile->entries.size(), ms.front(), ms.back(), b.bound);
+  const auto data = load(f, *b.space);
+  const double hardcore_accuracy = run_constrained(Method::kHardCore, f, b, data);
+  run_constrained(Method::kGold, f, b, data);
   evaluation::SearchConfig c;
-  c.space = space;
+  c.space = b.space;
   c.strategy = "nsga2";
-  c.metrics = {*evaluation::MetricSpec::parse("accuracy=supernet:" + supernet_dir),
-               *evaluation::MetricSpec::parse("latency_ms@cpu=" + lut_source)};
+  c.metrics = {*evaluation::MetricSpec::parse("accuracy=supernet:" + b.work + "/hardcore"),
+               *evaluation::MetricSpec::parse("latency_ms@cpu=" + b.lut_source)};
   c.objectives = {*evaluation::ObjectiveSpec::parse("accuracy:max"),
                   *evaluation::ObjectiveSpec::parse("latency_ms@cpu:min")};
-  c.constraints = {*evaluation::ConstraintSpec::parse(constraint)};
+  c.constraints = {*evaluation::ConstraintSpec::parse(b.constraint)};
   c.budget = static_cast<uint64_t>(f.num("nsga2_budget"));
   const auto r = drive(c);
-  if (r.best) nsga2_accuracy = r.trials[*r.best].metrics.at("accuracy");
+  const double nsga2_accuracy = r.best ? r.trials[*r.best].metrics.at("accuracy") : std::nan("");
   std::printf(
       "FIGURE darts.hardcore_vs_nsga2_accuracy_%s: %.2f vs %.2f (inherited accuracy on "
       "HardCoRe's supernet under the same bound; nsga2 budget %lld; no target)\n",
-      space->name().c_str(), hardcore_accuracy, nsga2_accuracy,
+      b.space->name().c_str(), hardcore_accuracy, nsga2_accuracy,
       static_cast<long long>(f.num("nsga2_budget")));
-  std::filesystem::remove_all(work);
+  std::filesystem::remove_all(b.work);
   return 0;
 }
 

@@ -116,6 +116,50 @@ std::string DifferentiableSearch::Impl::save_state() const {
   return bytes.str();
 }
 
+Status DifferentiableSearch::Impl::load_counters(torch::serialize::InputArchive& a,
+                                                 const std::string& path) {
+  at::Tensor r, ints, doubles, hist;
+  a.read("rng", r);
+  std::array<uint64_t, 4> st;
+  for (int i = 0; i < 4; ++i) st[i] = static_cast<uint64_t>(r[i].item<int64_t>());
+  rng.set_state(st);
+  a.read("ints", ints);
+  a.read("doubles", doubles);
+  if (r.numel() != 4 || ints.numel() != 6 || doubles.numel() != 6)
+    return InvalidArgument(path + ": expected the search's counters, got other shapes");
+  valid_calls = ints[0].item<int64_t>();
+  unroll_calls = ints[1].item<int64_t>();
+  train_steps = ints[2].item<int64_t>();
+  valid_steps = ints[3].item<int64_t>();
+  violations = ints[4].item<int64_t>();
+  since_prune = ints[5].item<int64_t>();
+  train_loss = doubles[0].item<double>();
+  train_accuracy = doubles[1].item<double>();
+  valid_loss = doubles[2].item<double>();
+  valid_accuracy = doubles[3].item<double>();
+  max_ratio = doubles[4].item<double>();
+  mu = doubles[5].item<double>();
+  c10::IValue series_text, argmax;
+  a.read("series", series_text);
+  series.clear();
+  for (const auto& line : lines_of(series_text.toStringRef())) {
+    auto arch = space->parse(line);
+    if (!arch.ok()) return InvalidArgument(path + ": " + arch.status().message());
+    series.push_back(*arch);
+  }
+  a.read("history", hist);
+  a.read("history_argmax", argmax);
+  const auto names = lines_of(argmax.toStringRef());
+  const auto h = hist.to(torch::kFloat64).contiguous();
+  if (h.numel() != static_cast<int64_t>(14 * names.size()))
+    return InvalidArgument(path + ": expected 14 numbers per epoch of history, got " +
+                           std::to_string(h.numel()) + " for " + std::to_string(names.size()));
+  history.clear();
+  for (size_t i = 0; i < names.size(); ++i)
+    history.push_back(report_of(h.data_ptr<double>() + 14 * i, names[i]));
+  return Status::Ok();
+}
+
 Status DifferentiableSearch::Impl::load_state(const std::string& bytes, const std::string& path) {
   torch::serialize::InputArchive a;
   try {
@@ -152,40 +196,7 @@ Status DifferentiableSearch::Impl::load_state(const std::string& bytes, const st
       a.read("arch_opt", o);
       arch_opt->load(o);
     }
-    at::Tensor r, ints, doubles, hist;
-    a.read("rng", r);
-    std::array<uint64_t, 4> st;
-    for (int i = 0; i < 4; ++i) st[i] = static_cast<uint64_t>(r[i].item<int64_t>());
-    rng.set_state(st);
-    a.read("ints", ints);
-    valid_calls = ints[0].item<int64_t>();
-    unroll_calls = ints[1].item<int64_t>();
-    train_steps = ints[2].item<int64_t>();
-    valid_steps = ints[3].item<int64_t>();
-    violations = ints[4].item<int64_t>();
-    since_prune = ints[5].item<int64_t>();
-    a.read("doubles", doubles);
-    train_loss = doubles[0].item<double>();
-    train_accuracy = doubles[1].item<double>();
-    valid_loss = doubles[2].item<double>();
-    valid_accuracy = doubles[3].item<double>();
-    max_ratio = doubles[4].item<double>();
-    mu = doubles[5].item<double>();
-    c10::IValue series_text, argmax;
-    a.read("series", series_text);
-    series.clear();
-    for (const auto& line : lines_of(series_text.toStringRef())) {
-      auto arch = space->parse(line);
-      if (!arch.ok()) return InvalidArgument(path + ": " + arch.status().message());
-      series.push_back(*arch);
-    }
-    a.read("history", hist);
-    a.read("history_argmax", argmax);
-    const auto names = lines_of(argmax.toStringRef());
-    const auto h = hist.contiguous();
-    history.clear();
-    for (size_t i = 0; i < names.size(); ++i)
-      history.push_back(report_of(h.data_ptr<double>() + 14 * i, names[i]));
+    NF_RETURN_IF_ERROR(load_counters(a, path));
   } catch (const std::exception& e) {
     return InvalidArgument(path + ": the search state does not load (" +
                            std::string(e.what()).substr(0, 200) + ")");

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 
 #include "nasforge/differentiable/cost_model.h"
@@ -152,6 +153,69 @@ std::string step_status(const differentiable::StepInfo& s, const std::string& co
   return out;
 }
 
+// Trains the supernet and the distribution in `run_dir` (locked meanwhile, and described by
+// `prepare` first), with a progress bar and a line per epoch. Returns the exit code.
+int train_search(const Command& cmd, differentiable::DifferentiableSearch& search,
+                 const differentiable::SearchOptions& opts, const fs::path& run_dir,
+                 const std::function<Status()>& prepare, const std::string& name, bool json) {
+  auto lock = FolderLock::acquire(run_dir.string(), "nasforge search --strategy " + name);
+  if (!lock.ok()) return fail(cmd.name, lock.status().message());
+  if (Status st = prepare(); !st.ok()) return fail(cmd.name, st.message());
+  const std::string cost_metric = opts.cost ? opts.cost->metric : "";
+  std::unique_ptr<ProgressBar> bar;
+  const int64_t kill_at = kill_after_step();
+  Status st = search.run(
+      run_dir.string(),
+      [&](const differentiable::StepInfo& s) {
+        if (!bar)
+          bar = std::make_unique<ProgressBar>(
+              name, opts.max_steps.value_or(s.steps_per_epoch * opts.train.epochs));
+        if (!json) bar->update(s.global_step, step_status(s, cost_metric));
+        if (s.global_step == kill_at) std::raise(SIGKILL);
+      },
+      [&](const differentiable::EpochReport& r) {
+        if (json) return;
+        std::cerr << "\nepoch " << r.epoch << ": entropy " << fmt(r.entropy)
+                  << ", parameter-free share " << fmt(r.parameter_free) << ", Hessian eigenvalue "
+                  << fmt(r.hessian);
+        if (!cost_metric.empty())
+          std::cerr << ", E[" << cost_metric << "] " << fmt(r.expected_cost);
+        if (opts.cost && opts.cost->bound)
+          std::cerr << ", max E/bound " << fmt(r.max_cost_ratio) << ", violations " << r.violations;
+        std::cerr << "\n  argmax " << r.argmax << "\n";
+      });
+  if (!st.ok()) return fail(cmd.name, st.message());
+  if (bar && !json) bar->finish("done");
+  return 0;
+}
+
+// Writes the derived architectures to OUT/derived.txt and evaluates them through the driver
+// with the list strategy (accuracy from the trained supernet unless a source is given).
+int evaluate_derived(const Command& cmd, const SearchConfig& c,
+                     const std::vector<Architecture>& derived, const fs::path& run_dir,
+                     const std::string& space_file, bool json) {
+  std::string lines;
+  for (const auto& arch : derived) lines += c.space->to_string(arch) + "\n";
+  const std::string list = (fs::path(c.out_dir) / "derived.txt").string();
+  if (Status st = write_atomically(list, lines, "derived architectures"); !st.ok())
+    return fail(cmd.name, st.message());
+  if (!json)
+    std::cerr << derived.size() << " derived architecture" << (derived.size() == 1 ? "" : "s")
+              << " in " << list << "; diagnostics in " << (run_dir / "diagnostics.csv").string()
+              << "\n";
+  SearchConfig f = c;
+  f.strategy = "list";
+  f.options = {{"file", list}};
+  f.budget = derived.size();
+  bool has_accuracy = false;
+  for (const auto& m : f.metrics) has_accuracy |= m.metric.name == "accuracy";
+  if (!has_accuracy) {
+    auto spec = MetricSpec::parse("accuracy=supernet:" + run_dir.string());
+    if (spec.ok()) f.metrics.push_back(*spec);
+  }
+  return execute_search(cmd, f, space_file, json);
+}
+
 }  // namespace
 
 bool is_differentiable(const std::string& strategy) {
@@ -187,7 +251,7 @@ int run_differentiable_search(const Command& cmd, const Args& given) {
   auto cost = choose_cost(*c, method);
   if (!cost.ok()) return fail(cmd.name, cost.status().message());
 
-  const fs::path out = c->out_dir, run_dir = out / "supernet";
+  const fs::path run_dir = fs::path(c->out_dir) / "supernet";
   const int64_t valid_size = 10000;
   auto data = supernet::load_data_for(c->data, *c->space, train->seed, valid_size);
   if (!data.ok()) return fail(cmd.name, data.status().message());
@@ -200,66 +264,16 @@ int run_differentiable_search(const Command& cmd, const Args& given) {
   opts.feasible = witness;
   auto search = differentiable::DifferentiableSearch::create(c->space, *data, opts);
   if (!search.ok()) return fail(cmd.name, search.status().message());
-  {
-    auto lock = FolderLock::acquire(run_dir.string(), "nasforge search --strategy " + name);
-    if (!lock.ok()) return fail(cmd.name, lock.status().message());
-    if (Status st = prepare_run_folder(run_dir, a.get("space"), *train, c->data, valid_size);
-        !st.ok())
-      return fail(cmd.name, st.message());
-    const std::string cost_metric = opts.cost ? opts.cost->metric : "";
-    if (!json)
-      std::cerr << name << " on " << c->space->name() << " (" << c->space->size().str()
-                << " architectures), " << data->train.size() << " train and " << data->valid.size()
-                << " validation images"
-                << (cost_metric.empty() ? "" : ", differentiable cost " + cost_metric) << "\n";
-    std::unique_ptr<ProgressBar> bar;
-    const int64_t kill_at = kill_after_step();
-    Status st = (*search)->run(
-        run_dir.string(),
-        [&](const differentiable::StepInfo& s) {
-          if (!bar)
-            bar = std::make_unique<ProgressBar>(
-                name, opts.max_steps.value_or(s.steps_per_epoch * train->epochs));
-          if (!json) bar->update(s.global_step, step_status(s, cost_metric));
-          if (s.global_step == kill_at) std::raise(SIGKILL);
-        },
-        [&](const differentiable::EpochReport& r) {
-          if (json) return;
-          std::cerr << "\nepoch " << r.epoch << ": entropy " << fmt(r.entropy)
-                    << ", parameter-free share " << fmt(r.parameter_free) << ", Hessian eigenvalue "
-                    << fmt(r.hessian);
-          if (!cost_metric.empty())
-            std::cerr << ", E[" << cost_metric << "] " << fmt(r.expected_cost);
-          if (opts.cost && opts.cost->bound)
-            std::cerr << ", max E/bound " << fmt(r.max_cost_ratio) << ", violations "
-                      << r.violations;
-          std::cerr << "\n  argmax " << r.argmax << "\n";
-        });
-    if (!st.ok()) return fail(cmd.name, st.message());
-    if (bar && !json) bar->finish("done");
-  }
-  // The derived architectures, evaluated through the driver.
-  std::string lines;
-  const auto derived = (*search)->derived();
-  for (const auto& arch : derived) lines += c->space->to_string(arch) + "\n";
-  const std::string list = (out / "derived.txt").string();
-  if (Status st = write_atomically(list, lines, "derived architectures"); !st.ok())
-    return fail(cmd.name, st.message());
   if (!json)
-    std::cerr << derived.size() << " derived architecture" << (derived.size() == 1 ? "" : "s")
-              << " in " << list << "; diagnostics in " << (run_dir / "diagnostics.csv").string()
-              << "\n";
-  SearchConfig f = *c;
-  f.strategy = "list";
-  f.options = {{"file", list}};
-  f.budget = derived.size();
-  bool has_accuracy = false;
-  for (const auto& m : f.metrics) has_accuracy |= m.metric.name == "accuracy";
-  if (!has_accuracy) {
-    auto spec = MetricSpec::parse("accuracy=supernet:" + run_dir.string());
-    if (spec.ok()) f.metrics.push_back(*spec);
-  }
-  return execute_search(cmd, f, a.get("space"), json);
+    std::cerr << name << " on " << c->space->name() << " (" << c->space->size().str()
+              << " architectures), " << data->train.size() << " train and " << data->valid.size()
+              << " validation images"
+              << (opts.cost ? ", differentiable cost " + opts.cost->metric : "") << "\n";
+  auto prepare = [&]() {
+    return prepare_run_folder(run_dir, a.get("space"), *train, c->data, valid_size);
+  };
+  if (int rc = train_search(cmd, **search, opts, run_dir, prepare, name, json)) return rc;
+  return evaluate_derived(cmd, *c, (*search)->derived(), run_dir, a.get("space"), json);
 }
 
 }  // namespace nasforge::cli

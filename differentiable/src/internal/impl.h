@@ -62,6 +62,8 @@ struct DifferentiableSearch::Impl {
   std::string config_text() const;
   std::string save_state() const;
   Status load_state(const std::string& bytes, const std::string& path);
+  // The RNG, counters, GOLD's series and the history (called by load_state).
+  Status load_counters(torch::serialize::InputArchive& a, const std::string& path);
   Status save(const std::string& path) const;
   Status load(const std::string& path);
   std::string digest() const;
