@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -214,9 +215,10 @@ Status DifferentiableSearch::run(const std::string& dir,
 }
 
 std::vector<Architecture> DifferentiableSearch::derived() const {
-  std::vector<Architecture> out = impl_->series;
-  const Architecture last = impl_->current();
-  if (out.empty() || !(out.back() == last)) out.push_back(last);
+  std::vector<Architecture> all = impl_->series, out;
+  all.push_back(impl_->current());
+  for (const auto& a : all)  // the series may come back to an architecture: keep its first
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
   return out;
 }
 

@@ -74,8 +74,8 @@ class DifferentiableSearch {
   Status run(const std::string& dir, const std::function<void(const StepInfo&)>& on_step = {},
              const std::function<void(const EpochReport&)>& on_epoch = {});
 
-  // The final derived architecture, or GOLD-NAS's series (one per pruning round, then the
-  // final one), without repeats. HardCoRe's meet the bound.
+  // The final derived architecture, or GOLD-NAS's series (each round's when it moved, then
+  // the final one), each architecture once. HardCoRe's meet the bound.
   std::vector<Architecture> derived() const;
   const std::vector<EpochReport>& history() const;
   // The current probabilities, per decision.
