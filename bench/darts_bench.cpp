@@ -15,6 +15,7 @@
 // usage: darts_bench [ROOT] --figure nb201|hardcore|cost [--space FILE] [--data fashion-mnist]
 //          [--train 2000] [--valid 1000] [--epochs 2] [--batch 64] [--seeds 3]
 //          [--strategies darts,gdas,sharpdarts,gold,hardcore,proxyless] [--nsga2_budget 30]
+//          [--knobs KNOB=VALUE,...]   (knobs every method takes, such as arch_warmup=2)
 //          [--threads 2]
 #include <sys/resource.h>
 #include <torch/torch.h>
@@ -92,7 +93,17 @@ SearchOptions options_for(Method m, const bench::BenchFlags& f, const SearchSpac
                           uint64_t seed) {
   SearchOptions o;
   o.method = m;
-  o.knobs = *MethodKnobs::make(m, {{"hessian_iters", "4"}});
+  std::map<std::string, std::string> knobs = {{"hessian_iters", "4"}};
+  for (const auto& kv : split(f.str("knobs"))) {  // --knobs arch_warmup=2,... for every method
+    const size_t eq = kv.find('=');
+    if (eq != std::string::npos) knobs[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  auto parsed = MethodKnobs::make(m, knobs);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "%s\n", parsed.status().message().c_str());
+    std::exit(2);
+  }
+  o.knobs = *parsed;
   o.train.batch_size = f.num("batch");
   o.train.epochs = f.num("epochs");
   o.train.lr = 0.025;  // DARTS's weight schedule
@@ -141,6 +152,7 @@ int figure_nb201(const bench::BenchFlags& f) {
       space->name().c_str(), static_cast<long long>(data.train.size()),
       static_cast<long long>(data.valid.size()), data.name.c_str(),
       static_cast<long long>(f.num("epochs")), static_cast<long long>(f.num("batch")));
+  if (!f.str("knobs").empty()) std::printf("knobs: %s\n", f.str("knobs").c_str());
   double optimum = 0;
   for (double v : table->values[col]) optimum = std::max(optimum, v);
   Rng rng(2026);
@@ -406,6 +418,7 @@ int main(int argc, char** argv) {
                        {"seeds", "3"},
                        {"strategies", "darts,gdas,sharpdarts,gold,hardcore,proxyless"},
                        {"nsga2_budget", "30"},
+                       {"knobs", ""},
                        {"threads", "2"}});
   torch::set_num_threads(static_cast<int>(f.num("threads")));
   if (f.str("figure") == "nb201") return figure_nb201(f);
