@@ -83,7 +83,8 @@ const std::vector<StrategyInfo>& strategy_infos() {
        "set; the differentiable searches record their derived architectures with it",
        "-",
        true,
-       {{"file", "", "the file of architecture strings"}}},
+       {{"file", "", "the file of architecture strings"}},
+       /*proposes=*/false},
   };
   return infos;
 }

@@ -62,6 +62,8 @@ struct StrategyInfo {
   std::string name, summary, paper;
   bool multi_objective = false;  // false: exactly one objective (constraints still apply)
   std::vector<Knob> knobs;
+  // False for `list`, which evaluates given architectures instead of proposing feasible ones.
+  bool proposes = true;
 };
 
 const std::vector<StrategyInfo>& strategy_infos();
