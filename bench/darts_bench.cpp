@@ -377,7 +377,7 @@ int figure_cost(const bench::BenchFlags& f) {
     while (trainer.step()) {
     }
     spos = seconds_since(t0);
-    rss_spos = std::max(rss_spos, peak_rss_mb());
+    if (round == 0) rss_spos = peak_rss_mb();
     for (int order : {1, 2}) {
       SearchOptions o;
       o.method = Method::kDarts;
@@ -390,14 +390,16 @@ int figure_cost(const bench::BenchFlags& f) {
       t0 = std::chrono::steady_clock::now();
       if (!(*s)->run(dir).ok()) return 1;
       (order == 1 ? first : second) = seconds_since(t0);
-      (order == 1 ? rss_first : rss_second) = peak_rss_mb();
+      if (round == 0) (order == 1 ? rss_first : rss_second) = peak_rss_mb();
       std::filesystem::remove_all(dir);
     }
   }
   std::printf("SPOS epoch %.1f s; DARTS epoch %.1f s (first order), %.1f s (second order)\n", spos,
               first, second);
   std::printf(
-      "peak RSS after SPOS %.0f MB, after first order %.0f MB, after second order %.0f MB\n",
+      "peak RSS of the process (it only grows; the first round runs SPOS, then first order, then "
+      "second order): %.0f MB after SPOS, %.0f MB after first order, %.0f MB after second "
+      "order\n",
       rss_spos, rss_first, rss_second);
   std::printf("FIGURE darts.epoch_vs_spos_%s: %.2f (first order), %.2f (second order; no target)\n",
               space->name().c_str(), first / spos, second / spos);
