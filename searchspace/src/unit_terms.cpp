@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "internal/unit_decisions.h"
+
 namespace nasforge {
 
 namespace {
@@ -22,34 +24,6 @@ std::vector<int> tidy(std::vector<int> ds) {
   std::sort(ds.begin(), ds.end());
   ds.erase(std::unique(ds.begin(), ds.end()), ds.end());
   return ds;
-}
-
-IntParam out_of(const Block& b) {
-  return std::visit([](const auto& x) { return x.out; }, b);
-}
-
-// What a block's unit reads: its out (and kernel, expand, se), a choice's decision and every
-// alternative's.
-void add_block_decisions(const Block& block, std::vector<int>& out) {
-  auto plain = [&](const auto& b) {
-    using T = std::decay_t<decltype(b)>;
-    out.push_back(b.out.decision);
-    if constexpr (std::is_same_v<T, ConvBlock> || std::is_same_v<T, ShuffleBlock>)
-      out.push_back(b.kernel.decision);
-    if constexpr (std::is_same_v<T, MBConvBlock>)
-      out.insert(out.end(), {b.kernel.decision, b.expand.decision, b.se.decision});
-  };
-  std::visit(
-      [&](const auto& b) {
-        using T = std::decay_t<decltype(b)>;
-        if constexpr (std::is_same_v<T, ChoiceBlock>) {
-          out.push_back(b.decision);
-          for (const auto& alt : b.alternatives) std::visit(plain, alt);
-        } else {
-          plain(b);
-        }
-      },
-      block);
 }
 
 template <typename T>
@@ -77,7 +51,7 @@ std::vector<int> width_decisions(const SearchSpace& space, int i) {
             }
           } else if constexpr (std::is_same_v<T, StageLayer>) {
             out.insert(out.end(), {spec.depth.decision, spec.out.decision});
-            for (const auto& b : spec.blocks) out.push_back(out_of(b).decision);
+            for (const auto& b : spec.blocks) out.push_back(block_out(b).decision);
           } else if constexpr (std::is_same_v<T, PatchEmbedLayer>) {
             out.push_back(spec.dim.decision);
           } else if constexpr (std::is_same_v<T, PoolLayer> || std::is_same_v<T, EncoderLayer>) {
@@ -132,14 +106,15 @@ std::map<std::vector<int>, std::vector<Slot>> slots_of(const SearchSpace& space,
           using T = std::decay_t<decltype(spec)>;
           std::vector<int> ds;
           if constexpr (is_block_v<T>) {
-            add_block_decisions(as_block(spec), ds);
+            ds = block_decisions(as_block(spec));
             add(kWholeLayer, ds);
           } else if constexpr (std::is_same_v<T, StageLayer>) {
             for (size_t b = 0; b < spec.blocks.size(); ++b) {
               ds = {spec.depth.decision};
-              add_block_decisions(spec.blocks[b], ds);
+              const auto own = block_decisions(spec.blocks[b]);
+              ds.insert(ds.end(), own.begin(), own.end());
               if (b > 0) {
-                ds.push_back(out_of(spec.blocks[b - 1]).decision);
+                ds.push_back(block_out(spec.blocks[b - 1]).decision);
                 groups[tidy(ds)].push_back({i, static_cast<int>(b)});  // reads its predecessor
               } else {
                 add(static_cast<int>(b), ds);

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "internal/unit_decisions.h"
 #include "nasforge/searchspace/ops.h"
 
 namespace nasforge {
@@ -430,6 +431,8 @@ void for_each_assignment(const SearchSpace& space, std::vector<int> decisions,
   }
 }
 
+}  // namespace
+
 // The decisions a block's unit depends on (-1 for fixed parameters); a choice's are its own and
 // those of every alternative.
 std::vector<int> block_decisions(const Block& block) {
@@ -459,8 +462,6 @@ std::vector<int> block_decisions(const Block& block) {
 IntParam block_out(const Block& block) {
   return std::visit([](const auto& b) { return b.out; }, block);
 }
-
-}  // namespace
 
 StatusOr<std::vector<Unit>> distinct_units(const SearchSpace& space, size_t limit) {
   std::vector<Unit> found;

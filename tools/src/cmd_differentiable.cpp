@@ -110,13 +110,7 @@ int check_constraints(const Command& cmd, const SearchConfig& c, bool json,
   auto s = evaluation::Search::create(pre);
   if (!s.ok()) return fail(cmd.name, s.status().message());
   auto feas = (*s)->check_feasibility();
-  if (!json)
-    for (const auto& b : feas.checks)
-      std::cerr << "constraint " << b.constraint << ": "
-                << (b.best ? std::string(b.feasible ? "can be met" : "CANNOT be met") + "; best " +
-                                 fmt(*b.best) + " (" + b.how + ")"
-                           : b.how)
-                << "\n";
+  if (!json) print_bound_checks(feas);
   if (!feas.feasible) {
     std::cerr << "nasforge search: error: " << feas.message << "\n";
     return 2;

@@ -226,6 +226,15 @@ void print_search_result(const SearchConfig& cfg, const evaluation::SearchResult
   }
 }
 
+void print_bound_checks(const evaluation::FeasibilityReport& feas) {
+  for (const auto& b : feas.checks)
+    std::cerr << "constraint " << b.constraint << ": "
+              << (b.best ? std::string(b.feasible ? "can be met" : "CANNOT be met") + "; best " +
+                               fmt(*b.best) + " (" + b.how + ")"
+                         : b.how)
+              << "\n";
+}
+
 int execute_search(const Command& cmd, const SearchConfig& c, const std::string& space_file,
                    bool json) {
   auto search = evaluation::Search::create(c);
@@ -233,13 +242,7 @@ int execute_search(const Command& cmd, const SearchConfig& c, const std::string&
   const SearchConfig& cfg = (*search)->config();
 
   auto feas = (*search)->check_feasibility();
-  if (!json)
-    for (const auto& b : feas.checks)
-      std::cerr << "constraint " << b.constraint << ": "
-                << (b.best ? std::string(b.feasible ? "can be met" : "CANNOT be met") + "; best " +
-                                 fmt(*b.best) + " (" + b.how + ")"
-                           : b.how)
-                << "\n";
+  if (!json) print_bound_checks(feas);
   if (!feas.feasible) {
     std::cerr << "nasforge search: error: " << feas.message << "\n";
     return 2;

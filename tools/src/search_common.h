@@ -17,6 +17,8 @@ std::optional<evaluation::SearchConfig> search_config(const Command& cmd, const 
 // progress bar and prints the answer (as JSON with `json`). Returns the exit code.
 int execute_search(const Command& cmd, const evaluation::SearchConfig& c,
                    const std::string& space_file, bool json);
+// One line per constraint of the pre-search check, to stderr.
+void print_bound_checks(const evaluation::FeasibilityReport& feas);
 void print_search_result(const evaluation::SearchConfig& cfg, const evaluation::SearchResult& r);
 
 // The DARTS family (cmd_differentiable.cpp).
