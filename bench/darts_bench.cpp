@@ -205,10 +205,16 @@ int figure_nb201(const bench::BenchFlags& f) {
 void write_run_folder(const std::string& dir, const bench::BenchFlags& f,
                       const supernet::TrainConfig& c) {
   std::filesystem::create_directories(dir);
-  copy_atomically(f.root() + "/" + f.str("space"), dir + "/space.yaml", "space");
-  write_atomically(dir + "/train.yaml", c.str(), "train.yaml");
-  write_atomically(dir + "/run.yaml",
-                   "data: " + f.str("data") + "\nvalid_size: " + f.str("valid") + "\n", "run.yaml");
+  for (const Status& st :
+       {copy_atomically(f.root() + "/" + f.str("space"), dir + "/space.yaml", "space"),
+        write_atomically(dir + "/train.yaml", c.str(), "train.yaml"),
+        write_atomically(dir + "/run.yaml",
+                         "data: " + f.str("data") + "\nvalid_size: " + f.str("valid") + "\n",
+                         "run.yaml")})
+    if (!st.ok()) {
+      std::fprintf(stderr, "darts_bench: %s\n", st.message().c_str());
+      std::exit(1);
+    }
 }
 
 // The search driver over `config`; exits on an error.
@@ -267,7 +273,10 @@ double run_constrained(Method m, const bench::BenchFlags& f, const BoundSetting&
                 lut_ms, meas.ok() ? meas->median_ms : std::nan(""), b.bound,
                 b.space->to_string(a).c_str());
   }
-  write_atomically(b.work + "/" + name + ".txt", lines, "derived");
+  if (Status st = write_atomically(b.work + "/" + name + ".txt", lines, "derived"); !st.ok()) {
+    std::fprintf(stderr, "darts_bench: %s\n", st.message().c_str());
+    std::exit(1);
+  }
   evaluation::SearchConfig c;
   c.space = b.space;
   c.strategy = "list";

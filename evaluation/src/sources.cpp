@@ -194,6 +194,7 @@ StatusOr<std::shared_ptr<MetricSource>> SourceFactory::make(const MetricSpec& sp
                              " but the source measures " + device);
     return make_measure_source(spec, ctx_, device);
   }
+  if (src.rfind("proxy:", 0) == 0) return make_proxy_source(spec, ctx_, *shared_, src.substr(6));
   const bool test = src.size() > 5 && src.compare(src.size() - 5, 5, ":test") == 0;
   const std::string body = test ? src.substr(0, src.size() - 5) : src;
   if (body.rfind("supernet:", 0) == 0)
@@ -210,7 +211,7 @@ StatusOr<std::shared_ptr<MetricSource>> SourceFactory::make(const MetricSpec& sp
   }
   return InvalidArgument(where +
                          "expected a source: table:CSV:COLUMN, count, predictor:FILE, "
-                         "measure:DEVICE, supernet:DIR[:test] or train:EPOCHS[:test]");
+                         "measure:DEVICE, supernet:DIR[:test], train:EPOCHS[:test] or proxy:NAME");
 }
 
 }  // namespace nasforge::evaluation

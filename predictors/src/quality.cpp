@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "nasforge/searchspace/rng.h"
+
 namespace nasforge::predictors {
 
 namespace {
@@ -110,6 +112,56 @@ double rmse(const std::vector<double>& a, const std::vector<double>& b) {
   double s = 0;
   for (size_t i = 0; i < a.size(); ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
   return std::sqrt(s / static_cast<double>(a.size()));
+}
+
+namespace {
+
+// The indices of the `k` largest values, ties broken by position.
+std::vector<size_t> top_k(const std::vector<double>& v, size_t k) {
+  std::vector<size_t> idx(v.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t i, size_t j) { return v[i] > v[j]; });
+  idx.resize(std::min(k, idx.size()));
+  std::sort(idx.begin(), idx.end());
+  return idx;
+}
+
+}  // namespace
+
+double top_precision(const std::vector<double>& signal, const std::vector<double>& reference,
+                     double fraction) {
+  if (signal.empty() || signal.size() != reference.size()) return 0;
+  const size_t k = std::max<size_t>(
+      1, static_cast<size_t>(std::lround(fraction * static_cast<double>(signal.size()))));
+  const auto a = top_k(signal, k), b = top_k(reference, k);
+  std::vector<size_t> both;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
+  return static_cast<double>(both.size()) / static_cast<double>(a.size());
+}
+
+Interval bootstrap(const PairStatistic& statistic, const std::vector<double>& a,
+                   const std::vector<double>& b, int resamples, uint64_t seed) {
+  Interval r;
+  r.value = r.low = r.high = statistic(a, b);
+  if (a.size() < 2 || resamples < 1) return r;
+  Rng rng(seed);
+  std::vector<double> stats, ra(a.size()), rb(a.size());
+  for (int s = 0; s < resamples; ++s) {
+    for (size_t i = 0; i < a.size(); ++i) {
+      const size_t k = rng.uniform(a.size());
+      ra[i] = a[k];
+      rb[i] = b[k];
+    }
+    stats.push_back(statistic(ra, rb));
+  }
+  std::sort(stats.begin(), stats.end());
+  const auto at = [&](double q) {
+    return stats[std::min(stats.size() - 1,
+                          static_cast<size_t>(q * static_cast<double>(stats.size())))];
+  };
+  r.low = at(0.025);
+  r.high = at(0.975);
+  return r;
 }
 
 }  // namespace nasforge::predictors

@@ -166,8 +166,10 @@ double zen(const Graph& net, const at::Tensor& shape_of, uint64_t seed) {
   at::Tensor x2 = x + 0.01 * at::normal(0.0, 1.0, shape_of.sizes(), gen);
   auto a = run_graph(g, x, {NormMode::kBatch, true});
   auto b = run_graph(g, x2, {NormMode::kBatch, true});
-  at::Tensor d = (a.values[feature] - b.values[feature]).abs().flatten(1).sum(1).mean();
-  double s = std::log(d.item<double>());
+  const double d =
+      (a.values[feature] - b.values[feature]).abs().flatten(1).sum(1).mean().item<double>();
+  if (d == 0) return kDegenerateScore;  // the features do not depend on the input
+  double s = std::log(d);
   for (size_t i = 0; i < g.ops.size(); ++i)
     if (a.batch_var[i].defined()) s += std::log(std::sqrt(a.batch_var[i].mean().item<double>()));
   return s;
@@ -254,7 +256,11 @@ StatusOr<double> run_proxy(Proxy p, const Graph& net, const std::vector<data::Ba
       s = l2_norm(net);
       break;
     case Proxy::kZen: {
-      for (size_t k = 0; k < batches.size(); ++k) s += zen(net, shape, seed + k);
+      for (size_t k = 0; k < batches.size(); ++k) {
+        const double v = zen(net, shape, seed + k);
+        if (v == kDegenerateScore) return v;
+        s += v;
+      }
       s /= static_cast<double>(batches.size());
       break;
     }

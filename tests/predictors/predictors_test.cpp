@@ -2,6 +2,7 @@
 // overhead, table learning from 10 rows with transfer, and the JSON round trip.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -32,7 +33,8 @@ double kendall_brute(const std::vector<double>& a, const std::vector<double>& b)
       tb += b[i] == b[j];
       ++n0;
     }
-  return conc / std::sqrt((n0 - ta) * (n0 - tb));
+  const double d = std::sqrt((n0 - ta) * (n0 - tb));
+  return d > 0 ? conc / d : 0;
 }
 
 TEST(Quality, RankCorrelationsWithinAndRmse) {
@@ -47,6 +49,82 @@ TEST(Quality, RankCorrelationsWithinAndRmse) {
   EXPECT_DOUBLE_EQ(spearman({1, 2, 3, 4}, {4, 3, 2, 1}), -1);
   EXPECT_DOUBLE_EQ(within({1.05, 1.2, 0.95}, {1, 1, 1}, 0.1), 2.0 / 3);
   EXPECT_DOUBLE_EQ(rmse({1, 3}, {1, 1}), std::sqrt(2.0));
+}
+
+// Spearman by brute force: each value's rank is 1 + (values below) + (ties - 1) / 2, then
+// Pearson's correlation of the ranks.
+double spearman_brute(const std::vector<double>& a, const std::vector<double>& b) {
+  auto rank = [](const std::vector<double>& v) {
+    std::vector<double> r;
+    for (double x : v) {
+      double below = 0, same = 0;
+      for (double y : v) {
+        below += y < x;
+        same += y == x;
+      }
+      r.push_back(1 + below + (same - 1) / 2);
+    }
+    return r;
+  };
+  const auto ra = rank(a), rb = rank(b);
+  const double n = static_cast<double>(a.size());
+  double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < a.size(); ++i) ma += ra[i] / n, mb += rb[i] / n;
+  for (size_t i = 0; i < a.size(); ++i) {
+    sab += (ra[i] - ma) * (rb[i] - mb);
+    saa += (ra[i] - ma) * (ra[i] - ma);
+    sbb += (rb[i] - mb) * (rb[i] - mb);
+  }
+  return sab / std::sqrt(saa * sbb);
+}
+
+// Top-k by brute force: item i is in the top k when fewer than k items beat it (a larger value,
+// or an equal one earlier).
+double top_brute(const std::vector<double>& s, const std::vector<double>& r, size_t k) {
+  auto in_top = [k](const std::vector<double>& v, size_t i) {
+    size_t beat = 0;
+    for (size_t j = 0; j < v.size(); ++j) beat += v[j] > v[i] || (v[j] == v[i] && j < i);
+    return beat < k;
+  };
+  double both = 0;
+  for (size_t i = 0; i < s.size(); ++i) both += in_top(s, i) && in_top(r, i);
+  return both / static_cast<double>(k);
+}
+
+TEST(Quality, SpearmanTopPrecisionAndBootstrapAgainstBruteForce) {
+  Rng rng(9);
+  for (size_t n : {5, 10, 37, 200}) {
+    std::vector<double> a, b;
+    for (size_t i = 0; i < n; ++i) {
+      a.push_back(static_cast<double>(rng.uniform(12)));
+      b.push_back(a.back() * 0.5 + static_cast<double>(rng.uniform(9)));
+    }
+    EXPECT_NEAR(spearman(a, b), spearman_brute(a, b), 1e-12);
+    for (double f : {0.1, 0.25, 0.5}) {
+      const size_t k = std::max<size_t>(1, static_cast<size_t>(std::lround(f * n)));
+      EXPECT_DOUBLE_EQ(top_precision(a, b, f), top_brute(a, b, k)) << n << " " << f;
+    }
+    // The interval: the 2.5% and 97.5% points of the statistic over resamples drawn as below.
+    const auto iv = bootstrap(kendall, a, b, 200, 4);
+    Rng draw(4);
+    std::vector<double> taus;
+    for (int s = 0; s < 200; ++s) {
+      std::vector<double> ra, rb;
+      for (size_t i = 0; i < n; ++i) {
+        const size_t k = draw.uniform(n);
+        ra.push_back(a[k]);
+        rb.push_back(b[k]);
+      }
+      taus.push_back(kendall_brute(ra, rb));
+    }
+    std::sort(taus.begin(), taus.end());
+    EXPECT_DOUBLE_EQ(iv.value, kendall(a, b));
+    EXPECT_NEAR(iv.low, taus[5], 1e-12);
+    EXPECT_NEAR(iv.high, taus[195], 1e-12);
+    EXPECT_LE(iv.low, iv.high);
+  }
+  EXPECT_DOUBLE_EQ(top_precision({1, 2, 3, 4}, {4, 3, 2, 1}, 0.5), 0);
+  EXPECT_DOUBLE_EQ(top_precision({1, 2, 3, 4}, {1, 2, 3, 4}, 0.5), 1);
 }
 
 // A profile whose unit latencies are a known function of their MACs.

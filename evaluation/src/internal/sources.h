@@ -1,4 +1,4 @@
-// The sources that run LibTorch (measure, supernet, train), kept in their own file.
+// The sources that run LibTorch (measure, supernet, train, proxy), kept in their own files.
 #pragma once
 
 #include <map>
@@ -16,6 +16,8 @@ struct SourceFactory::Shared {
   std::map<std::pair<uint64_t, int64_t>, std::pair<double, double>> trained;
   // supernet: runs by folder (opaque; owned by torch_sources.cpp).
   std::map<std::string, std::shared_ptr<void>> runs;
+  // proxy: data by --data spec (opaque: data::Splits, owned by proxy_source.cpp).
+  std::map<std::string, std::shared_ptr<void>> datasets;
 };
 
 StatusOr<std::shared_ptr<MetricSource>> make_measure_source(const MetricSpec& spec,
@@ -29,5 +31,10 @@ StatusOr<std::shared_ptr<MetricSource>> make_train_source(const MetricSpec& spec
                                                           const SourceContext& ctx,
                                                           SourceFactory::Shared& shared,
                                                           int64_t epochs, bool test);
+
+StatusOr<std::shared_ptr<MetricSource>> make_proxy_source(const MetricSpec& spec,
+                                                          const SourceContext& ctx,
+                                                          SourceFactory::Shared& shared,
+                                                          const std::string& body);
 
 }  // namespace nasforge::evaluation

@@ -7,6 +7,8 @@
 //   measure:DEVICE       measured on the device (cpu, onednn, cuda)
 //   supernet:DIR[:test]  inherited-weight accuracy of a train-supernet run, BN recalibrated
 //   train:EPOCHS[:test]  accuracy after training from scratch on --data
+//   proxy:NAME[:NxB]     a zero-cost proxy of the network with fresh weights (nasforge/proxies),
+//                        on N batches of B images of --data (default 1x64)
 #pragma once
 
 #include <map>

@@ -47,8 +47,8 @@ const std::vector<ProxyInfo>& proxy_infos();
 const ProxyInfo& info(Proxy p);
 std::optional<Proxy> parse_proxy(const std::string& name);
 
-// What jacov and nwot give a degenerate network (its output does not depend on some image, or
-// the kernel is singular): below every other score, so such networks rank last.
+// What jacov, nwot and zen give a degenerate network (its output does not depend on some image,
+// or the kernel is singular): below every other score, so such networks rank last.
 inline constexpr double kDegenerateScore = std::numeric_limits<double>::lowest();
 
 // `count` batches of `size` training images, shuffled with `seed`, normalised as training sees

@@ -1,0 +1,104 @@
+// rank_signals: the statistics of known signals against a table, the reference kept in a store
+// and read back, and the errors.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+
+#include "../searchspace/test_util.h"
+#include "nasforge/evaluation/rank.h"
+#include "nasforge/predictors/quality.h"
+
+namespace nasforge::evaluation {
+namespace {
+
+// A table over 40 sampled nb201 cells: `acc` rises with the row, `inv` falls, `noisy` is acc
+// with every fourth pair of rows swapped.
+std::string write_table(const SearchSpace& s, const std::string& name) {
+  const std::string path = testing::temp_path(name);
+  std::ofstream f(path);
+  f << "arch,acc,inv,noisy\n";
+  Rng rng(3);
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 40;) {
+    Architecture a = s.sample(rng);
+    if (!seen.insert(s.canonical_hash(a)).second) continue;
+    const double noisy = i % 8 == 0 ? i + 1 : i % 8 == 1 ? i - 1 : i;
+    f << s.to_string(a) << "," << i << "," << -i << "," << noisy << "\n";
+    ++i;
+  }
+  return path;
+}
+
+TEST(Rank, KnownSignalsAgainstATableAndTheStoreReadsBack) {
+  auto space = std::make_shared<const SearchSpace>(testing::load("zoo/nb201.yaml"));
+  const std::string table = write_table(*space, "rank_table.csv");
+  RankConfig c;
+  c.space = space;
+  c.archs_from = table;
+  c.archs = 0;
+  c.resamples = 200;
+  c.store = testing::temp_path("rank_ref.sqlite");
+  c.reference = *parse_signal("table:" + table + ":acc");
+  for (const std::string col : {"acc", "inv", "noisy"})
+    c.signals.push_back(*parse_signal(col + "=table:" + table + ":" + col));
+  auto r = rank_signals(c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->archs.size(), 40u);
+  EXPECT_EQ(r->reference_cached, 0);
+  ASSERT_EQ(r->signals.size(), 3u);
+  EXPECT_DOUBLE_EQ(r->signals[0].kendall, 1);
+  EXPECT_DOUBLE_EQ(r->signals[0].kendall_low, 1);
+  EXPECT_DOUBLE_EQ(r->signals[0].top, 1);
+  EXPECT_DOUBLE_EQ(r->signals[1].kendall, -1);
+  EXPECT_DOUBLE_EQ(r->signals[1].spearman, -1);
+  EXPECT_DOUBLE_EQ(r->signals[1].top, 0);
+  const auto& noisy = r->signals[2];
+  EXPECT_DOUBLE_EQ(noisy.kendall, predictors::kendall(noisy.values, r->reference));
+  EXPECT_LT(noisy.kendall, 1);
+  EXPECT_LE(noisy.kendall_low, noisy.kendall);
+  EXPECT_GE(noisy.kendall_high, noisy.kendall);
+  EXPECT_EQ(noisy.signal, "noisy=table:" + table + ":noisy");
+
+  // Again: the reference comes back from the store, and the figures are the same.
+  auto again = rank_signals(c);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->reference_cached, 40);
+  EXPECT_EQ(again->reference, r->reference);
+  EXPECT_EQ(again->signals[2].kendall_low, noisy.kendall_low);
+
+  // The store belongs to that reference.
+  c.reference = *parse_signal("table:" + table + ":noisy");
+  auto other = rank_signals(c);
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("reference"), std::string::npos)
+      << other.status().message();
+}
+
+TEST(Rank, SampledArchitecturesAreDistinctAndErrorsNameTheSignal) {
+  auto space = std::make_shared<const SearchSpace>(testing::load("zoo/nb201.yaml"));
+  const std::string table = testing::source_path("data/nasbench201/nb201_cifar10.csv.gz");
+  RankConfig c;
+  c.space = space;
+  c.archs = 12;
+  c.resamples = 50;
+  c.reference = *parse_signal("table:" + table + ":valid_acc");
+  c.signals = {*parse_signal("count"), *parse_signal("proxy:synflow")};
+  auto r = rank_signals(c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::set<uint64_t> seen;
+  for (const auto& a : r->archs) seen.insert(space->canonical_hash(a));
+  EXPECT_EQ(seen.size(), 12u);
+  EXPECT_EQ(r->signals[0].signal, "params=count");
+  EXPECT_EQ(r->signals[1].signal, "synflow=proxy:synflow");
+
+  c.signals = {*parse_signal("proxy:snip")};  // reads images, and no --data
+  auto no_data = rank_signals(c);
+  ASSERT_FALSE(no_data.ok());
+  EXPECT_NE(no_data.status().message().find("proxy:snip"), std::string::npos);
+  c.archs = 2;
+  EXPECT_FALSE(rank_signals(c).ok());
+}
+
+}  // namespace
+}  // namespace nasforge::evaluation

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# nasforge rank and the proxy: source from the command line: statistics as text and JSON, the
+# reference read back from its store (so an interrupted ranking resumes), --archs-from, and bad
+# invocations refused by name.
+# usage: NASFORGE=path/to/nasforge rank_cli_test.sh REPO_ROOT
+set -u
+# shellcheck source=tests/tools/expect.sh
+source "$(dirname "${BASH_SOURCE[0]}")/expect.sh"  # sets ROOT, NF and TMP, and cds to ROOT
+
+NB=zoo/nb201.yaml
+TABLE=data/nasbench201/nb201_cifar10.csv.gz
+REF="table:$TABLE:valid_acc"
+
+expect "rank prints each signal's statistics" 0 "synflow=proxy:synflow" -- \
+  "$NF" rank --space $NB --signals count,proxy:synflow,proxy:nwot:1x8 --reference "$REF" \
+  --archs 8 --data synthetic:64 --threads 2
+expect "rank answers in JSON" 0 '"top_precision": {"value"' -- \
+  "$NF" rank --space $NB --signals count --reference "$REF" --archs 8 --json
+expect "a named signal keeps its name" 0 '"signal": "macs=count"' -- \
+  "$NF" rank --space $NB --signals macs=count --reference "$REF" --archs 8 --json
+
+# The reference kept in a store: train:1 on a tiny space, then more architectures with the same
+# seed, whose first ones were evaluated already.
+printf 'batch_size: 16\nbn_recalibration_batches: 0\n' > "$TMP/small.yaml"
+TINY=tests/data/diff_tiny.yaml
+expect "a stand-alone-trained reference" 0 "0 read back from the store" -- \
+  "$NF" rank --space $TINY --signals count,proxy:synflow --reference train:1 --archs 3 \
+  --data synthetic:64 --store "$TMP/ref.sqlite" --threads 2
+expect "a longer ranking resumes from the store" 0 "3 read back from the store" -- \
+  "$NF" rank --space $TINY --signals count --reference train:1 --archs 5 \
+  --data synthetic:64 --store "$TMP/ref.sqlite" --threads 2
+expect "the store refuses another reference" 1 "reference" -- \
+  "$NF" rank --space $TINY --signals count --reference train:2 --archs 3 \
+  --data synthetic:64 --store "$TMP/ref.sqlite" --threads 2
+echo "not a database" > "$TMP/bad.sqlite"
+expect "a damaged store is named" 1 "bad.sqlite" -- \
+  "$NF" rank --space $NB --signals count --reference "$REF" --archs 4 --store "$TMP/bad.sqlite"
+
+zcat $TABLE | head -11 > "$TMP/ten.csv"
+expect "--archs-from ranks the rows of a table" 0 "10 architectures" -- \
+  "$NF" rank --space $NB --signals count --reference "$REF" --archs-from "$TMP/ten.csv"
+
+expect "an unknown proxy is named, with the closest" 1 "did you mean 'synflow'" -- \
+  "$NF" rank --space $NB --signals proxy:synflw --reference "$REF" --archs 4
+expect "a proxy that reads images needs --data" 1 "--data" -- \
+  "$NF" rank --space $NB --signals proxy:snip --reference "$REF" --archs 4
+expect "a bad batch shape is refused" 1 "BATCHESxSIZE" -- \
+  "$NF" rank --space $NB --signals proxy:snip:0x8 --reference "$REF" --archs 4 --data synthetic
+expect "a proxy is not an accuracy" 1 "a proxy gives a score" -- \
+  "$NF" rank --space $NB --signals accuracy=proxy:synflow --reference "$REF" --archs 4
+expect "--reference is required" 1 "--reference" -- \
+  "$NF" rank --space $NB --signals count
+expect "too few architectures" 1 "at least 3" -- \
+  "$NF" rank --space $NB --signals count --reference "$REF" --archs 2
+
+expect "a search maximises a proxy" 0 '"trials": 4' -- \
+  "$NF" search --space $NB --strategy random --budget 4 --metric synflow=proxy:synflow \
+  --objective synflow:max --json
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
