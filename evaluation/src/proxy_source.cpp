@@ -64,13 +64,17 @@ StatusOr<std::shared_ptr<MetricSource>> make_proxy_source(const MetricSpec& spec
                                                           SourceFactory::Shared& shared,
                                                           const std::string& body) {
   const std::string where = "--metric " + spec.metric.name + "=" + spec.source;
-  if (spec.metric.typed)
-    return InvalidArgument(where + ": a proxy gives a score, not " + spec.metric.name +
-                           "; name the metric plainly, as " + body.substr(0, body.find(':')) +
-                           "=proxy:" + body);
   auto parsed = parse(body);
   if (!parsed.ok()) return parsed.status().WithContext(where);
   auto [proxy, options] = *parsed;
+  // params and flops are counts: they may fill the typed params and macs metrics.
+  const auto kind = spec.metric.typed ? std::optional(spec.metric.typed->kind) : std::nullopt;
+  const bool count_fits = (proxy == proxies::Proxy::kParams && kind == MetricKind::kParams) ||
+                          (proxy == proxies::Proxy::kFlops && kind == MetricKind::kMacs);
+  if (kind && !count_fits)
+    return InvalidArgument(where + ": a proxy gives a score, not " + spec.metric.name +
+                           "; name the metric plainly, as " + body.substr(0, body.find(':')) +
+                           "=proxy:" + body);
   options.seed = ctx.seed;
   std::shared_ptr<data::Splits> data;
   if (!ctx.data.empty()) {

@@ -95,23 +95,18 @@ Status reference_values(const RankConfig& c, SourceFactory& factory, RankReport&
   return Status::Ok();
 }
 
+// Evaluates one signal's source on every architecture, then its statistics.
 StatusOr<SignalRanking> rank_one(
-    const RankConfig& c, SourceFactory& factory, const MetricSpec& s, const RankReport& r,
+    const RankConfig& c, MetricSource& source, SignalRanking out, const RankReport& r,
     const std::function<void(const std::string&, int64_t, int64_t)>& progress) {
-  SignalRanking out;
-  out.signal = s.metric.name + "=" + s.source;
-  auto t0 = std::chrono::steady_clock::now();
-  auto source = factory.make(s);
-  if (!source.ok()) return source.status().WithContext("--signals");
-  out.setup_seconds = seconds_since(t0);
-  t0 = std::chrono::steady_clock::now();
+  const auto t0 = std::chrono::steady_clock::now();
   for (size_t i = 0; i < r.archs.size(); ++i) {
-    auto v = (*source)->evaluate(r.archs[i]);
+    auto v = source.evaluate(r.archs[i]);
     if (!v.ok())
-      return v.status().WithContext("--signals " + s.source + " of " +
+      return v.status().WithContext("--signals " + out.signal + " of " +
                                     c.space->to_string(r.archs[i]));
     out.values.push_back(*v);
-    if (progress) progress(s.source, static_cast<int64_t>(i + 1), r.archs.size());
+    if (progress) progress(out.signal, static_cast<int64_t>(i + 1), r.archs.size());
   }
   out.seconds_per_arch = seconds_since(t0) / static_cast<double>(r.archs.size());
   using predictors::bootstrap;
@@ -138,7 +133,8 @@ StatusOr<MetricSpec> parse_signal(const std::string& text) {
   else if (text.rfind("measure:", 0) == 0)
     name = "latency_ms@" + text.substr(8);
   else if (text.rfind("proxy:", 0) == 0)
-    name = text.substr(6, text.find(':', 6) - 6);
+    name = text.substr(6, text.find(':', 6) - 6) == "flops" ? "macs"
+                                                            : text.substr(6, text.find(':', 6) - 6);
   else if (text.rfind("supernet:", 0) == 0 || text.rfind("train:", 0) == 0)
     name = "accuracy";
   return MetricSpec::parse(name + "=" + text);
@@ -157,9 +153,22 @@ StatusOr<RankReport> rank_signals(
   ctx.seed = c.seed;
   ctx.threads = c.threads;
   SourceFactory factory(ctx);
-  if (Status st = reference_values(c, factory, r, progress); !st.ok()) return st;
+  // Every source is made before anything is evaluated, so a bad one costs nothing.
+  std::vector<std::shared_ptr<MetricSource>> sources;
+  std::vector<SignalRanking> rankings;
   for (const auto& s : c.signals) {
-    auto one = rank_one(c, factory, s, r, progress);
+    SignalRanking one;
+    one.signal = s.metric.name + "=" + s.source;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto made = factory.make(s);
+    if (!made.ok()) return made.status().WithContext("--signals");
+    one.setup_seconds = seconds_since(t0);
+    sources.push_back(*made);
+    rankings.push_back(std::move(one));
+  }
+  if (Status st = reference_values(c, factory, r, progress); !st.ok()) return st;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    auto one = rank_one(c, *sources[i], std::move(rankings[i]), r, progress);
     if (!one.ok()) return one.status();
     r.signals.push_back(std::move(*one));
   }

@@ -46,6 +46,11 @@ expect "a proxy that reads images needs --data" 1 "--data" -- \
   "$NF" rank --space $NB --signals proxy:snip --reference "$REF" --archs 4
 expect "a bad batch shape is refused" 1 "BATCHESxSIZE" -- \
   "$NF" rank --space $NB --signals proxy:snip:0x8 --reference "$REF" --archs 4 --data synthetic
+expect "a bad signal is refused before the reference is evaluated" 1 "unknown proxy" -- \
+  "$NF" rank --space $TINY --signals count,proxy:nope --reference train:1 --archs 3 \
+  --data synthetic:64 --store "$TMP/untouched.sqlite"
+expect "... and nothing was stored" 0 "absent" -- \
+  bash -c "test -e '$TMP/untouched.sqlite' || echo absent"
 expect "a proxy is not an accuracy" 1 "a proxy gives a score" -- \
   "$NF" rank --space $NB --signals accuracy=proxy:synflow --reference "$REF" --archs 4
 expect "--reference is required" 1 "--reference" -- \
