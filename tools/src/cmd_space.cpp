@@ -7,6 +7,7 @@
 #include "nasforge/differentiable/method.h"
 #include "nasforge/hardware/device.h"
 #include "nasforge/latency/predictors.h"
+#include "nasforge/proxies/proxies.h"
 #include "nasforge/searchspace/dsl.h"
 #include "nasforge/searchspace/json.h"
 #include "nasforge/searchspace/metrics.h"
@@ -224,7 +225,11 @@ int run_list(const Command&, const Args& a) {
     known = true;
     std::cout << "metric sources (--metric NAME=SOURCE):\n"
                  "  table:CSV:COLUMN\n  count\n  predictor:FILE\n  measure:DEVICE\n"
-                 "  supernet:DIR[:test]\n  train:EPOCHS[:test]\n";
+                 "  supernet:DIR[:test]\n  train:EPOCHS[:test]\n  proxy:NAME[:BATCHESxSIZE]\n";
+    std::cout << "zero-cost proxies (proxy:NAME):\n";
+    for (const auto& p : proxies::proxy_infos())
+      std::cout << "  " << p.name << (p.needs_data ? " (reads --data)" : " (data-free)") << ": "
+                << p.citation << "\n";
   }
   if (!known) {
     std::cerr << "nasforge list: expected commands, ops, devices, metrics, strategies, "
