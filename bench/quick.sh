@@ -64,6 +64,8 @@ keep=$(awk '$1 == "keep" { print $2 }' "$OUT/alloc.txt" | best)
 rm -f "$OUT/alloc.txt"
 awk -v g="$glibc" -v k="$keep" 'BEGIN { printf "FIGURE allocator.eval_speedup: %.2fx (glibc %.1f s, keep %.1f s, best of 2 each), target >= 1.5: %s\n", g / k, g, k, (g / k >= 1.5 ? "met" : "missed") }' >> "$LOG"
 bash bench/differentiable_zoo.sh "$BUILD" >> "$LOG" 2>&1
+# Zero-cost proxies against the NAS-Bench-201 table on 50 cells (the full figure uses 1,000).
+bash bench/proxies_nb201.sh "$BUILD" 50 >> "$LOG" 2>&1
 echo "SKIPPED: build_times: bench/build_times.sh clones and builds twice (about 10 minutes); run it alone" >> "$LOG"
 echo "SKIPPED: ranking at full size: bench/ranking_bench trains 20 networks (40 minutes); the quick run recomputes docs/ranking_run.txt" >> "$LOG"
 echo "SKIPPED: NAS-Bench-Macro ranking at full size: bench/ranking_bench --space zoo/nasbench_macro.yaml trains a supernet and 8 architectures alone (about an hour alone on the machine); the quick run recomputes docs/ranking_macro_run.txt" >> "$LOG"

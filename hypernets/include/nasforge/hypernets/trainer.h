@@ -1,0 +1,66 @@
+// Training a graph hypernetwork (ghn.h) on a space: every step samples architectures, predicts
+// their parameters, runs a batch through each (batch norm on batch statistics) and moves the
+// hypernetwork down the mean cross-entropy. Checkpoints resume exactly; evaluation predicts an
+// architecture's parameters, recalibrates its batch norms on training batches and measures a
+// split.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "nasforge/hypernets/ghn.h"
+#include "nasforge/supernet/supernet.h"
+#include "nasforge/supernet/train.h"
+
+namespace nasforge::hypernets {
+
+class GhnTrainer {
+ public:
+  // Uses from `config`: optimizer, lr, momentum, weight_decay, warmup_epochs, label_smoothing,
+  // grad_clip, epochs, batch_size, bn_recalibration_batches and seed. `archs_per_step` is
+  // GHN-2's meta-batch of architectures.
+  GhnTrainer(std::shared_ptr<const SearchSpace> space, const data::Splits& data,
+             supernet::TrainConfig config, GhnOptions options, int64_t archs_per_step);
+  ~GhnTrainer();
+
+  // One step; nullopt at the end of an epoch (the next call starts the next one).
+  std::optional<supernet::StepStats> step();
+  int64_t epoch() const { return epoch_; }
+  int64_t global_step() const { return global_step_; }
+  int64_t steps_per_epoch() const;
+
+  // The architecture's network with predicted parameters; with `recalibrate`, its batch-norm
+  // statistics measured on config.bn_recalibration_batches training batches (seeded), else
+  // mean 0 and variance 1.
+  supernet::Graph predicted(const Architecture& a, bool recalibrate);
+  supernet::EvalResult evaluate(const Architecture& a, const data::Dataset& split,
+                                bool recalibrate = true);
+
+  // The hypernetwork, optimizer, position, sampler state, options, config and the space's
+  // fingerprint, checksummed. load() refuses another space, other options or a damaged file,
+  // naming the file.
+  Status save(const std::string& path) const;
+  Status load(const std::string& path);
+
+  Ghn& ghn() { return ghn_; }
+  const SearchSpace& space() const { return *space_; }
+
+ private:
+  supernet::Graph lowered(const Architecture& a);
+  void start_epoch();
+  double lr_at(double progress) const;
+
+  std::shared_ptr<const SearchSpace> space_;
+  const data::Splits& data_;
+  supernet::TrainConfig config_;
+  int64_t archs_per_step_;
+  Ghn ghn_;
+  supernet::Supernet shapes_;  // extracts and lowers architectures; its weights are not used
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<data::BatchLoader> loader_;
+  Rng rng_;
+  int64_t epoch_ = 0, step_in_epoch_ = 0, global_step_ = 0;
+};
+
+}  // namespace nasforge::hypernets

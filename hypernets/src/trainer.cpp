@@ -1,0 +1,278 @@
+#include "nasforge/hypernets/trainer.h"
+
+#include <torch/torch.h>
+#include <zlib.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "nasforge/hypernets/arch_graph.h"
+#include "nasforge/searchspace/files.h"
+#include "nasforge/supernet/graph_run.h"
+
+namespace nasforge::hypernets {
+
+using supernet::Graph;
+using supernet::NormMode;
+using supernet::OpKind;
+using supernet::run_graph;
+
+namespace {
+
+constexpr const char* kFormat = "nasforge-ghn-1";
+
+uint64_t epoch_seed(uint64_t seed, int64_t epoch) {
+  return seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(epoch) + 1;
+}
+
+int64_t crc_of(const std::string& bytes) {
+  return static_cast<int64_t>(crc32(crc32(0L, Z_NULL, 0),
+                                    reinterpret_cast<const Bytef*>(bytes.data()),
+                                    static_cast<uInt>(bytes.size())));
+}
+
+at::Tensor to_bytes(const std::string& s) {
+  return torch::tensor(std::vector<uint8_t>(s.begin(), s.end()), torch::kUInt8);
+}
+
+std::string from_bytes(const at::Tensor& t) {
+  const auto* p = t.data_ptr<uint8_t>();
+  return std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(t.numel()));
+}
+
+}  // namespace
+
+GhnTrainer::GhnTrainer(std::shared_ptr<const SearchSpace> space, const data::Splits& data,
+                       supernet::TrainConfig config, GhnOptions options, int64_t archs_per_step)
+    : space_(std::move(space)),
+      data_(data),
+      config_(std::move(config)),
+      archs_per_step_(std::max<int64_t>(1, archs_per_step)),
+      ghn_(options, config_.seed),
+      shapes_(space_, supernet::SupernetOptions().seed(config_.seed)),
+      rng_(config_.seed) {
+  if (config_.optimizer == supernet::OptimizerKind::kAdam)
+    optimizer_ = std::make_unique<torch::optim::Adam>(
+        ghn_->parameters(),
+        torch::optim::AdamOptions(config_.lr).weight_decay(config_.weight_decay));
+  else
+    optimizer_ = std::make_unique<torch::optim::SGD>(
+        ghn_->parameters(), torch::optim::SGDOptions(config_.lr)
+                                .momentum(config_.momentum)
+                                .weight_decay(config_.weight_decay)
+                                .nesterov(config_.nesterov && config_.momentum > 0));
+  start_epoch();
+}
+
+GhnTrainer::~GhnTrainer() = default;
+
+void GhnTrainer::start_epoch() {
+  loader_ =
+      std::make_unique<data::BatchLoader>(data_.train, data_.mean, data_.std, config_.batch_size,
+                                          true, config_.augment, epoch_seed(config_.seed, epoch_));
+  step_in_epoch_ = 0;
+}
+
+int64_t GhnTrainer::steps_per_epoch() const { return loader_->batches_per_epoch(); }
+
+double GhnTrainer::lr_at(double progress) const {
+  const double total = static_cast<double>(config_.epochs);
+  if (progress < config_.warmup_epochs)
+    return config_.lr * (progress + 1e-3) / config_.warmup_epochs;
+  const double span = std::max(total - config_.warmup_epochs, 1e-9);
+  const double t = std::min(1.0, (progress - config_.warmup_epochs) / span);
+  return config_.lr * 0.5 * (1.0 + std::cos(M_PI * t));
+}
+
+Graph GhnTrainer::lowered(const Architecture& a) {
+  torch::NoGradGuard no_grad;
+  const auto& in = space_->input();
+  return shapes_->extract(a)->lower({config_.batch_size, in.channels, in.height, in.width});
+}
+
+std::optional<supernet::StepStats> GhnTrainer::step() {
+  data::Batch batch;
+  if (!loader_->next(batch)) {
+    ++epoch_;
+    start_epoch();
+    return std::nullopt;
+  }
+  supernet::StepStats stats;
+  stats.lr = lr_at(epoch_ + static_cast<double>(step_in_epoch_) / steps_per_epoch());
+  for (auto& group : optimizer_->param_groups()) {
+    if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&group.options())) sgd->lr(stats.lr);
+    if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&group.options())) adam->lr(stats.lr);
+  }
+  optimizer_->zero_grad();
+  for (int64_t k = 0; k < archs_per_step_; ++k) {
+    const Architecture a = space_->sample(rng_);
+    const Graph g = lowered(a);
+    const ArchGraph ag = make_arch_graph(g, ghn_->options().s_max);
+    const Graph net = ghn_->predict(g, ag);
+    at::Tensor logits = run_graph(net, batch.images, {NormMode::kBatch}).output;
+    if (logits.dim() > 2) logits = logits.flatten(1);
+    const at::Tensor loss = torch::nn::functional::cross_entropy(
+        logits, batch.labels,
+        torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(config_.label_smoothing));
+    (loss / static_cast<double>(archs_per_step_)).backward();
+    if (k == 0) {
+      stats.loss = loss.item<double>();
+      stats.accuracy = logits.argmax(1).eq(batch.labels).to(torch::kFloat).mean().item<double>();
+    }
+  }
+  if (config_.grad_clip > 0)
+    torch::nn::utils::clip_grad_norm_(ghn_->parameters(), config_.grad_clip);
+  optimizer_->step();
+  stats.images = batch.images.size(0);
+  stats.paths = archs_per_step_;
+  ++step_in_epoch_;
+  ++global_step_;
+  return stats;
+}
+
+Graph GhnTrainer::predicted(const Architecture& a, bool recalibrate) {
+  torch::NoGradGuard no_grad;
+  const Graph g = lowered(a);
+  Graph net = ghn_->predict(g, make_arch_graph(g, ghn_->options().s_max));
+  if (!recalibrate || config_.bn_recalibration_batches <= 0) return net;
+  // Cumulative averages of every batch norm's input statistics over training batches, the
+  // network running on batch statistics meanwhile (PyTorch's recalibration with momentum None).
+  data::BatchLoader loader(data_.train, data_.mean, data_.std, config_.batch_size, true, {},
+                           config_.seed ^ 0x5bd1e995);
+  std::vector<at::Tensor> mean(net.ops.size()), var(net.ops.size());
+  int64_t seen = 0;
+  data::Batch b;
+  for (; seen < config_.bn_recalibration_batches && loader.next(b); ++seen) {
+    auto run = run_graph(net, b.images, {NormMode::kBatch, /*keep=*/true});
+    for (size_t i = 0; i < net.ops.size(); ++i) {
+      if (net.ops[i].kind != OpKind::kBatchNorm) continue;
+      const at::Tensor x = run.values[net.ops[i].inputs[0]];
+      const at::Tensor m = x.mean({0, 2, 3}), v = x.var({0, 2, 3}, /*unbiased=*/true);
+      mean[i] = mean[i].defined() ? mean[i] + m : m;
+      var[i] = var[i].defined() ? var[i] + v : v;
+    }
+  }
+  for (size_t i = 0; i < net.ops.size() && seen > 0; ++i)
+    if (mean[i].defined()) {
+      net.ops[i].mean = mean[i] / static_cast<double>(seen);
+      net.ops[i].var = var[i] / static_cast<double>(seen);
+    }
+  return net;
+}
+
+supernet::EvalResult GhnTrainer::evaluate(const Architecture& a, const data::Dataset& split,
+                                          bool recalibrate) {
+  const Graph net = predicted(a, recalibrate);
+  torch::NoGradGuard no_grad;
+  data::BatchLoader loader(split, data_.mean, data_.std, 256, false, {}, 0);
+  supernet::EvalResult r;
+  double correct = 0, loss = 0;
+  data::Batch b;
+  while (loader.next(b)) {
+    at::Tensor logits = run_graph(net, b.images, {NormMode::kRunning}).output;
+    if (logits.dim() > 2) logits = logits.flatten(1);
+    loss += torch::cross_entropy_loss(logits, b.labels).item<double>() * b.labels.size(0);
+    correct += logits.argmax(1).eq(b.labels).sum().item<double>();
+    r.examples += b.labels.size(0);
+  }
+  if (r.examples > 0) {
+    r.accuracy = correct / static_cast<double>(r.examples);
+    r.loss = loss / static_cast<double>(r.examples);
+  }
+  return r;
+}
+
+Status GhnTrainer::save(const std::string& path) const {
+  for (const auto& p : ghn_->named_parameters())
+    if (!torch::isfinite(p.value()).all().item<bool>())
+      return FailedPrecondition(path + ": not written: hypernetwork parameter " + p.key() +
+                                " holds non-finite values (the run diverged)");
+  try {
+    torch::serialize::OutputArchive model, optimizer, archive;
+    ghn_->save(model);
+    optimizer_->save(optimizer);
+    std::ostringstream mb, ob;
+    model.save_to(mb);
+    optimizer.save_to(ob);
+    archive.write("format", c10::IValue(std::string(kFormat)));
+    archive.write("space_fingerprint", c10::IValue(space_->fingerprint()));
+    archive.write("options", c10::IValue(ghn_->options().str()));
+    archive.write("config", c10::IValue(config_.str()));
+    archive.write("archs_per_step", c10::IValue(archs_per_step_));
+    archive.write("model", to_bytes(mb.str()));
+    archive.write("model_crc32", c10::IValue(crc_of(mb.str())));
+    archive.write("optimizer", to_bytes(ob.str()));
+    archive.write("optimizer_crc32", c10::IValue(crc_of(ob.str())));
+    archive.write("epoch", c10::IValue(epoch_));
+    archive.write("step_in_epoch", c10::IValue(step_in_epoch_));
+    archive.write("global_step", c10::IValue(global_step_));
+    const auto s = rng_.state();
+    archive.write("rng", torch::tensor(std::vector<int64_t>(s.begin(), s.end()), torch::kInt64));
+    std::ostringstream bytes;
+    archive.save_to(bytes);
+    return write_atomically(path, bytes.str(), "hypernetwork checkpoint");
+  } catch (const std::exception& e) {
+    return FailedPrecondition(path + ": could not serialise the checkpoint (" +
+                              std::string(e.what()).substr(0, 200) + ")");
+  }
+}
+
+Status GhnTrainer::load(const std::string& path) {
+  auto damaged = [&](const std::string& why) {
+    return InvalidArgument(path + ": expected a nasforge hypernetwork checkpoint, got " + why +
+                           " (the file is damaged or of another kind; retrain or restore it)");
+  };
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    c10::IValue v;
+    if (!archive.try_read("format", v) || !v.isString() || v.toStringRef() != kFormat)
+      return damaged("no '" + std::string(kFormat) + "' format tag");
+    archive.read("space_fingerprint", v);
+    if (v.toStringRef() != space_->fingerprint())
+      return FailedPrecondition(path +
+                                ": the hypernetwork was trained on another space "
+                                "(fingerprint " +
+                                v.toStringRef() + ", this space has " + space_->fingerprint() +
+                                ")");
+    archive.read("options", v);
+    if (v.toStringRef() != ghn_->options().str())
+      return FailedPrecondition(path + ": the hypernetwork has other options:\n" + v.toStringRef() +
+                                "not\n" + ghn_->options().str());
+    at::Tensor mt, ot, rng;
+    archive.read("model", mt);
+    archive.read("optimizer", ot);
+    const std::string mb = from_bytes(mt), ob = from_bytes(ot);
+    archive.read("model_crc32", v);
+    if (v.toInt() != crc_of(mb)) return damaged("weights that do not match their checksum");
+    c10::IValue oc;
+    archive.read("optimizer_crc32", oc);
+    if (oc.toInt() != crc_of(ob))
+      return damaged("an optimizer state that does not match its checksum");
+    torch::serialize::InputArchive model, optimizer;
+    model.load_from(mb.data(), mb.size());
+    optimizer.load_from(ob.data(), ob.size());
+    ghn_->load(model);
+    optimizer_->load(optimizer);
+    archive.read("epoch", v);
+    epoch_ = v.toInt();
+    archive.read("global_step", v);
+    global_step_ = v.toInt();
+    archive.read("step_in_epoch", v);
+    const int64_t done = v.toInt();
+    archive.read("rng", rng);
+    std::array<uint64_t, 4> s{};
+    for (int i = 0; i < 4; ++i) s[i] = static_cast<uint64_t>(rng[i].item<int64_t>());
+    rng_.set_state(s);
+    start_epoch();
+    data::Batch skip;
+    for (int64_t i = 0; i < done; ++i) loader_->next(skip);
+    step_in_epoch_ = done;
+  } catch (const std::exception& e) {
+    return damaged(std::string("a file LibTorch cannot read (") +
+                   std::string(e.what()).substr(0, 120) + ")");
+  }
+  return Status::Ok();
+}
+
+}  // namespace nasforge::hypernets
