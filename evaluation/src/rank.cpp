@@ -135,7 +135,8 @@ StatusOr<MetricSpec> parse_signal(const std::string& text) {
   else if (text.rfind("proxy:", 0) == 0)
     name = text.substr(6, text.find(':', 6) - 6) == "flops" ? "macs"
                                                             : text.substr(6, text.find(':', 6) - 6);
-  else if (text.rfind("supernet:", 0) == 0 || text.rfind("train:", 0) == 0)
+  else if (text.rfind("supernet:", 0) == 0 || text.rfind("ghn:", 0) == 0 ||
+           text.rfind("train:", 0) == 0)
     name = "accuracy";
   return MetricSpec::parse(name + "=" + text);
 }

@@ -199,6 +199,8 @@ StatusOr<std::shared_ptr<MetricSource>> SourceFactory::make(const MetricSpec& sp
   const std::string body = test ? src.substr(0, src.size() - 5) : src;
   if (body.rfind("supernet:", 0) == 0)
     return make_supernet_source(spec, ctx_, *shared_, body.substr(9), test);
+  if (body.rfind("ghn:", 0) == 0)
+    return make_ghn_source(spec, ctx_, *shared_, body.substr(4), test);
   if (body.rfind("train:", 0) == 0) {
     auto e = parse_number(body.substr(6));
     if (!e || *e < 1 || *e != static_cast<double>(static_cast<int64_t>(*e)))
@@ -209,9 +211,11 @@ StatusOr<std::shared_ptr<MetricSource>> SourceFactory::make(const MetricSpec& sp
                              "cifar10:DIR or synthetic)");
     return make_train_source(spec, ctx_, *shared_, static_cast<int64_t>(*e), test);
   }
-  return InvalidArgument(where +
-                         "expected a source: table:CSV:COLUMN, count, predictor:FILE, "
-                         "measure:DEVICE, supernet:DIR[:test], train:EPOCHS[:test] or proxy:NAME");
+  return InvalidArgument(
+      where +
+      "expected a source: table:CSV:COLUMN, count, predictor:FILE, "
+      "measure:DEVICE, supernet:DIR[:test], ghn:DIR[:test], train:EPOCHS[:test] or "
+      "proxy:NAME");
 }
 
 }  // namespace nasforge::evaluation

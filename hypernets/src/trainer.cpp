@@ -8,6 +8,7 @@
 
 #include "nasforge/hypernets/arch_graph.h"
 #include "nasforge/searchspace/files.h"
+#include "nasforge/supernet/errors.h"
 #include "nasforge/supernet/graph_run.h"
 
 namespace nasforge::hypernets {
@@ -213,7 +214,7 @@ Status GhnTrainer::save(const std::string& path) const {
     return write_atomically(path, bytes.str(), "hypernetwork checkpoint");
   } catch (const std::exception& e) {
     return FailedPrecondition(path + ": could not serialise the checkpoint (" +
-                              std::string(e.what()).substr(0, 200) + ")");
+                              supernet::error_text(e) + ")");
   }
 }
 
@@ -269,8 +270,7 @@ Status GhnTrainer::load(const std::string& path) {
     for (int64_t i = 0; i < done; ++i) loader_->next(skip);
     step_in_epoch_ = done;
   } catch (const std::exception& e) {
-    return damaged(std::string("a file LibTorch cannot read (") +
-                   std::string(e.what()).substr(0, 120) + ")");
+    return damaged(std::string("a file LibTorch cannot read (") + supernet::error_text(e) + ")");
   }
   return Status::Ok();
 }

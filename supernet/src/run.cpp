@@ -9,11 +9,13 @@ namespace nasforge::supernet {
 
 namespace fs = std::filesystem;
 
-StatusOr<RunFolder> load_run(const std::string& path) {
+StatusOr<RunFolder> load_run(const std::string& path, const std::string& checkpoint,
+                             const std::string& command) {
   const fs::path dir = path;
-  for (const char* f : {"space.yaml", "train.yaml", "run.yaml", "checkpoint.pt"})
+  for (const std::string& f :
+       {std::string("space.yaml"), std::string("train.yaml"), std::string("run.yaml"), checkpoint})
     if (!fs::exists(dir / f))
-      return NotFound(dir.string() + ": expected a run folder of train-supernet with " + f +
+      return NotFound(dir.string() + ": expected a run folder of " + command + " with " + f +
                       ", got none");
   RunFolder run;
   run.dir = path;
@@ -53,7 +55,8 @@ StatusOr<data::Splits> load_data_for(const std::string& spec, const SearchSpace&
   const bool pad = spec.size() > suffix.size() &&
                    spec.compare(spec.size() - suffix.size(), suffix.size(), suffix) == 0;
   const std::string base = pad ? spec.substr(0, spec.size() - suffix.size()) : spec;
-  auto d = data::load_dataset(base, {base.rfind("synthetic", 0) == 0 ? 0 : valid_size, seed}, synth);
+  auto d =
+      data::load_dataset(base, {base.rfind("synthetic", 0) == 0 ? 0 : valid_size, seed}, synth);
   if (!d.ok()) return d.status();
   const auto& in = space.input();
   if (pad)

@@ -1,5 +1,6 @@
 // nasforge rank: how well each signal (a supernet, a proxy, a count, a predictor, ...) ranks
 // architectures against a reference (stand-alone training or a benchmark table), on this space.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -57,17 +58,19 @@ void print_report(const RankConfig& c, const RankReport& r) {
       r.archs.size(), c.space->name().c_str(), static_cast<unsigned long long>(c.seed),
       c.reference.source.c_str(), static_cast<long long>(r.reference_cached),
       r.reference_seconds_per_arch);
-  std::printf("%-28s %-22s %-22s %-22s %10s %8s\n", "signal", "Kendall tau [95% CI]",
-              "Spearman rho [95% CI]",
-              ("top-" + std::to_string(int(c.top_fraction * 100 + 0.5)) + "% precision").c_str(),
-              "s/arch", "setup s");
+  int width = 28;
+  for (const auto& s : r.signals) width = std::max(width, static_cast<int>(s.signal.size()) + 1);
+  const std::string top =
+      "top-" + std::to_string(static_cast<int>(c.top_fraction * 100 + 0.5)) + "% precision";
+  std::printf("%-*s %-22s %-22s %-22s %10s %8s\n", width, "signal", "Kendall tau [95% CI]",
+              "Spearman rho [95% CI]", top.c_str(), "s/arch", "setup s");
   auto iv = [](double v, double lo, double hi) {
     char b[64];
     std::snprintf(b, sizeof b, "%6.3f [%.3f, %.3f]", v, lo, hi);
     return std::string(b);
   };
   for (const auto& s : r.signals)
-    std::printf("%-28s %-22s %-22s %-22s %10.4f %8.2f\n", s.signal.c_str(),
+    std::printf("%-*s %-22s %-22s %-22s %10.4f %8.2f\n", width, s.signal.c_str(),
                 iv(s.kendall, s.kendall_low, s.kendall_high).c_str(),
                 iv(s.spearman, s.spearman_low, s.spearman_high).c_str(),
                 iv(s.top, s.top_low, s.top_high).c_str(), s.seconds_per_arch, s.setup_seconds);

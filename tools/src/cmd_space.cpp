@@ -225,7 +225,8 @@ int run_list(const Command&, const Args& a) {
     known = true;
     std::cout << "metric sources (--metric NAME=SOURCE):\n"
                  "  table:CSV:COLUMN\n  count\n  predictor:FILE\n  measure:DEVICE\n"
-                 "  supernet:DIR[:test]\n  train:EPOCHS[:test]\n  proxy:NAME[:BATCHESxSIZE]\n";
+                 "  supernet:DIR[:test]\n  ghn:DIR[:test]\n  train:EPOCHS[:test]\n  "
+                 "proxy:NAME[:BATCHESxSIZE]\n";
     std::cout << "zero-cost proxies (proxy:NAME):\n";
     for (const auto& p : proxies::proxy_infos())
       std::cout << "  " << p.name << (p.needs_data ? " (reads --data)" : " (data-free)") << ": "

@@ -77,32 +77,16 @@ std::optional<int64_t> max_steps_of(const Args& a) {
   return static_cast<int64_t>(*m);
 }
 
-namespace {
-
-namespace fs = std::filesystem;
-using supernet::Supernet;
-using supernet::SupernetOptions;
-using supernet::SupernetTrainer;
-using supernet::TrainConfig;
-
 std::shared_ptr<const SearchSpace> shared_space(const std::string& path) {
   auto s = load_space_or_report(path);
   return s ? std::make_shared<const SearchSpace>(std::move(*s)) : nullptr;
 }
 
-std::string read_file(const fs::path& p) {
+std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-using Run = supernet::RunFolder;
-using supernet::load_run;
-
-StatusOr<data::Splits> load_data(const std::string& spec, const SearchSpace& space, uint64_t seed,
-                                 int64_t valid_size) {
-  return supernet::load_data_for(spec, space, seed, valid_size);
 }
 
 std::string percent(double x) {
@@ -116,6 +100,62 @@ std::string percent(double x) {
 int64_t kill_after_step() {
   const char* v = std::getenv("NASFORGE_TEST_KILL_AFTER_STEP");
   return v && *v ? std::atoll(v) : -1;
+}
+
+// The first line on which two configs (TrainConfig::str()) differ, other than the schedule's
+// length: "key: stored, now: given". Empty when they agree.
+std::string config_difference(const supernet::TrainConfig& stored,
+                              const supernet::TrainConfig& given) {
+  std::istringstream a(stored.str()), b(given.str());
+  for (std::string la, lb; std::getline(a, la) && std::getline(b, lb);) {
+    if (la == lb || la.rfind("epochs: ", 0) == 0) continue;
+    const size_t colon = la.find(':');
+    return la.substr(0, colon) + " was '" + la.substr(colon + 2) + "', now '" +
+           lb.substr(lb.find(':') + 2) + "'";
+  }
+  return "";
+}
+
+// A resumed run must be the same run: the same data and training config (seed included). A
+// larger --epochs extends it and is recorded in train.yaml; anything else is refused, naming
+// what differs. `config` is the stored config with this command's flags applied.
+int check_resume_identity(const Command& cmd, const Args& a, const std::filesystem::path& dir,
+                          const supernet::RunFolder& stored, const supernet::TrainConfig& config) {
+  const std::string other = "; this is a different run: use another --out";
+  if (stored.data != a.get("data"))
+    return fail(cmd.name, dir.string() + " was trained on --data " + stored.data + ", not " +
+                              a.get("data") + other);
+  if (std::string diff = config_difference(stored.config, config); !diff.empty())
+    return fail(cmd.name, dir.string() + ": the training config differs from the run's (" + diff +
+                              ")" + other);
+  if (config.epochs < stored.config.epochs)
+    return fail(cmd.name, "--epochs " + std::to_string(config.epochs) + ": " + dir.string() +
+                              " is set for " + std::to_string(stored.config.epochs) +
+                              " epochs; --epochs may extend a run, not shorten it" + other);
+  if (config.epochs > stored.config.epochs) {
+    if (Status st = write_atomically((dir / "train.yaml").string(), config.str(), "train.yaml");
+        !st.ok())
+      return fail(cmd.name, st.message());
+    std::cerr << "extending " << dir.string() << " from " << stored.config.epochs << " to "
+              << config.epochs << " epochs (recorded in train.yaml)\n";
+  }
+  return 0;
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+using supernet::Supernet;
+using supernet::SupernetOptions;
+using supernet::SupernetTrainer;
+using supernet::TrainConfig;
+
+using Run = supernet::RunFolder;
+using supernet::load_run;
+
+StatusOr<data::Splits> load_data(const std::string& spec, const SearchSpace& space, uint64_t seed,
+                                 int64_t valid_size) {
+  return supernet::load_data_for(spec, space, seed, valid_size);
 }
 
 // Trains epoch after epoch with a progress bar, checkpointing at every epoch's end and at the
@@ -175,46 +215,6 @@ int train_loop(const std::string& cmd, SupernetTrainer& trainer, const data::Spl
       std::cerr << "epoch " << epoch + 1 << ": valid accuracy largest " << percent(big.accuracy)
                 << ", smallest " << percent(small.accuracy) << "\n";
     }
-  }
-  return 0;
-}
-
-// The first line on which two configs (TrainConfig::str()) differ, other than the schedule's
-// length: "key: stored, now: given". Empty when they agree.
-std::string config_difference(const supernet::TrainConfig& stored,
-                              const supernet::TrainConfig& given) {
-  std::istringstream a(stored.str()), b(given.str());
-  for (std::string la, lb; std::getline(a, la) && std::getline(b, lb);) {
-    if (la == lb || la.rfind("epochs: ", 0) == 0) continue;
-    const size_t colon = la.find(':');
-    return la.substr(0, colon) + " was '" + la.substr(colon + 2) + "', now '" +
-           lb.substr(lb.find(':') + 2) + "'";
-  }
-  return "";
-}
-
-// A resumed run must be the same run: the same data and training config (seed included). A
-// larger --epochs extends it and is recorded in train.yaml; anything else is refused, naming
-// what differs. `config` is the stored config with this command's flags applied.
-int check_resume_identity(const Command& cmd, const Args& a, const fs::path& dir,
-                          const supernet::RunFolder& stored, const supernet::TrainConfig& config) {
-  const std::string other = "; this is a different run: use another --out";
-  if (stored.data != a.get("data"))
-    return fail(cmd.name, dir.string() + " was trained on --data " + stored.data + ", not " +
-                              a.get("data") + other);
-  if (std::string diff = config_difference(stored.config, config); !diff.empty())
-    return fail(cmd.name, dir.string() + ": the training config differs from the run's (" + diff +
-                              ")" + other);
-  if (config.epochs < stored.config.epochs)
-    return fail(cmd.name, "--epochs " + std::to_string(config.epochs) + ": " + dir.string() +
-                              " is set for " + std::to_string(stored.config.epochs) +
-                              " epochs; --epochs may extend a run, not shorten it" + other);
-  if (config.epochs > stored.config.epochs) {
-    if (Status st = write_atomically((dir / "train.yaml").string(), config.str(), "train.yaml");
-        !st.ok())
-      return fail(cmd.name, st.message());
-    std::cerr << "extending " << dir.string() << " from " << stored.config.epochs << " to "
-              << config.epochs << " epochs (recorded in train.yaml)\n";
   }
   return 0;
 }

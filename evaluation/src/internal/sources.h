@@ -37,4 +37,9 @@ StatusOr<std::shared_ptr<MetricSource>> make_proxy_source(const MetricSpec& spec
                                                           SourceFactory::Shared& shared,
                                                           const std::string& body);
 
+StatusOr<std::shared_ptr<MetricSource>> make_ghn_source(const MetricSpec& spec,
+                                                        const SourceContext& ctx,
+                                                        SourceFactory::Shared& shared,
+                                                        const std::string& dir, bool test);
+
 }  // namespace nasforge::evaluation

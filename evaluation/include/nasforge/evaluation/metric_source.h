@@ -6,6 +6,8 @@
 //   predictor:FILE       a fitted predictor saved by `fit-latency` or Predictor::save
 //   measure:DEVICE       measured on the device (cpu, onednn, cuda)
 //   supernet:DIR[:test]  inherited-weight accuracy of a train-supernet run, BN recalibrated
+//   ghn:DIR[:test]       accuracy with the weights a train-ghn hypernetwork predicts, BN
+//                        recalibrated
 //   train:EPOCHS[:test]  accuracy after training from scratch on --data
 //   proxy:NAME[:NxB]     a zero-cost proxy of the network with fresh weights (nasforge/proxies),
 //                        on N batches of B images of --data (default 1x64)

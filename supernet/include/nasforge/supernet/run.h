@@ -23,8 +23,10 @@ struct RunFolder {
   std::string checkpoint() const { return dir + "/checkpoint.pt"; }
 };
 
-// Reads a run folder; errors name the missing file or the bad key.
-StatusOr<RunFolder> load_run(const std::string& dir);
+// Reads a run folder; errors name the missing file or the bad key. The checkpoint file and the
+// command that writes it differ for train-ghn's folders (ghn.pt).
+StatusOr<RunFolder> load_run(const std::string& dir, const std::string& checkpoint = "checkpoint.pt",
+                             const std::string& command = "train-supernet");
 
 // Loads `spec` split with `seed` (synthetic data takes the space's input shape) and checks that
 // its images have the space's input shape.

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# train-ghn and the ghn: source from the command line, on a tiny space and synthetic data: a
+# run, its resume after kill -9 to the same result as a straight run, the refusals (other
+# options, another space, a damaged checkpoint, SMASH not built), and ghn: in search and rank.
+# usage: NASFORGE=path/to/nasforge ghn_cli_test.sh REPO_ROOT
+set -u
+# shellcheck source=tests/tools/expect.sh
+source "$(dirname "${BASH_SOURCE[0]}")/expect.sh"  # sets ROOT, NF and TMP, and cds to ROOT
+
+TINY=tests/data/diff_tiny.yaml
+COMMON=(--space $TINY --data synthetic:256 --epochs 3 --threads 2)
+
+expect "train-ghn trains and checkpoints" 0 "(epoch 3, step 12)" -- \
+  "$NF" train-ghn "${COMMON[@]}" --out "$TMP/straight"
+
+# Killed in the middle of epoch 2, then the same command: the same final state.
+(NASFORGE_TEST_KILL_AFTER_STEP=6 "$NF" train-ghn "${COMMON[@]}" --out "$TMP/killed" > /dev/null 2>&1; true) 2> /dev/null
+expect "the killed run died by signal" 0 "ghn.pt" -- ls "$TMP/killed"
+expect "a killed run resumes" 0 "resuming" -- "$NF" train-ghn "${COMMON[@]}" --out "$TMP/killed"
+expect "... to the same result as a straight run" 0 "same" -- bash -c \
+  "[[ \"\$('$NF' train-ghn ${COMMON[*]} --out '$TMP/killed' 2>/dev/null)\" == \"\$('$NF' train-ghn ${COMMON[*]} --out '$TMP/straight' 2>/dev/null | sed 's|straight|killed|')\" ]] && echo same"
+
+expect "ghn1 trains too" 0 "checkpoint:" -- \
+  "$NF" train-ghn "${COMMON[@]}" --hypernet ghn1 --out "$TMP/ghn1"
+expect "a run of other options is refused" 1 "other options (ghn2" -- \
+  "$NF" train-ghn "${COMMON[@]}" --hypernet ghn1 --out "$TMP/straight"
+expect "a run of another space is refused" 1 "another space" -- \
+  "$NF" train-ghn --space zoo/resnet.yaml --data synthetic:256 --epochs 3 --out "$TMP/straight"
+expect "SMASH says it is not built" 1 "not built yet" -- \
+  "$NF" train-ghn "${COMMON[@]}" --hypernet smash --out "$TMP/smash"
+expect "an unknown hypernetwork is named" 1 "expected ghn2 or ghn1" -- \
+  "$NF" train-ghn "${COMMON[@]}" --hypernet ghn3 --out "$TMP/x"
+
+expect "a discrete search scores with ghn:" 0 '"trials": 4' -- \
+  "$NF" search --space $TINY --strategy rea --budget 4 --metric "accuracy=ghn:$TMP/straight" \
+  --objective accuracy:max --json
+expect "rank judges ghn: against a table-free reference" 0 "accuracy=ghn:" -- \
+  "$NF" rank --space $TINY --signals "ghn:$TMP/straight,count" --reference train:1 --archs 4 \
+  --data synthetic:256 --threads 2
+expect "ghn: of another space is refused" 1 "trained on another space" -- \
+  "$NF" search --space zoo/resnet.yaml --strategy random --budget 2 \
+  --metric "accuracy=ghn:$TMP/straight" --objective accuracy:max
+expect "ghn: of a folder without a hypernetwork is named" 1 "no ghn.yaml" -- \
+  "$NF" search --space $TINY --strategy random --budget 2 --metric "accuracy=ghn:$TMP" \
+  --objective accuracy:max
+
+head -c 2000 "$TMP/straight/ghn.pt" > "$TMP/cut.pt" && mv "$TMP/cut.pt" "$TMP/straight/ghn.pt"
+expect "a damaged checkpoint is named" 1 "ghn.pt" -- \
+  "$NF" search --space $TINY --strategy random --budget 2 \
+  --metric "accuracy=ghn:$TMP/straight" --objective accuracy:max
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

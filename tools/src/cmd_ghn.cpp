@@ -1,0 +1,200 @@
+// nasforge train-ghn: trains a graph hypernetwork on a space, with train-supernet's run folder,
+// resume and refusals.
+#include <torch/torch.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli.h"
+#include "nasforge/hypernets/run.h"
+#include "nasforge/hypernets/trainer.h"
+#include "nasforge/searchspace/files.h"
+#include "nasforge/searchspace/folder_lock.h"
+#include "progress.h"
+#include "train_flags.h"
+
+namespace nasforge::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using hypernets::GhnOptions;
+using hypernets::GhnTrainer;
+
+// GHN-2's recipe where no --config is given: Adam at 1e-3, weight decay 1e-5, no label
+// smoothing, gradients clipped at norm 5.
+void ghn_defaults(supernet::TrainConfig& c) {
+  c.optimizer = supernet::OptimizerKind::kAdam;
+  c.lr = 1e-3;
+  c.weight_decay = 1e-5;
+  c.label_smoothing = 0;
+  c.grad_clip = 5;
+  c.batch_size = 64;
+  c.bn_recalibration_batches = 10;
+}
+
+std::optional<GhnOptions> options_from(const Args& a, int64_t* archs) {
+  GhnOptions o;
+  const std::string kind = a.get("hypernet", "ghn2");
+  if (kind == "smash") {
+    std::cerr << "--hypernet smash: SMASH is not built yet (issue 16); use ghn2 or ghn1\n";
+    return std::nullopt;
+  }
+  auto k = hypernets::parse_ghn_kind(kind);
+  if (!k) {
+    std::cerr << "--hypernet: expected ghn2 or ghn1, got '" << kind << "'\n";
+    return std::nullopt;
+  }
+  o.kind = *k;
+  if (o.kind == hypernets::GhnKind::kGhn1) o.s_max = 0;
+  *archs = 4;
+  if (a.has("archs-per-step")) {
+    auto n = parse_count("archs-per-step", a.get("archs-per-step"));
+    if (!n || *n < 1 || *n > 64) {
+      if (n) std::cerr << "--archs-per-step: expected an integer in [1, 64]\n";
+      return std::nullopt;
+    }
+    *archs = static_cast<int64_t>(*n);
+  }
+  return o;
+}
+
+// Trains epoch by epoch with a progress bar; checkpoints at each epoch's end and at the limit.
+int ghn_loop(const std::string& cmd, GhnTrainer& t, const supernet::TrainConfig& c,
+             const fs::path& checkpoint, int64_t max_steps) {
+  const int64_t kill_at = kill_after_step();
+  while (t.epoch() < c.epochs) {
+    if (max_steps > 0 && t.global_step() >= max_steps) break;
+    const int64_t epoch = t.epoch();
+    ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs),
+                    t.steps_per_epoch());
+    double loss = 0, acc = 0;
+    int64_t steps = 0;
+    std::string status;
+    while (auto s = t.step()) {
+      ++steps;
+      loss += s->loss;
+      acc += s->accuracy;
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "loss %.3f acc %.3f (x%lld archs) lr %.5f", loss / steps,
+                    acc / steps, static_cast<long long>(s->paths), s->lr);
+      status = buf;
+      if (!std::isfinite(s->loss))
+        return fail(cmd, "the training loss is not finite at step " +
+                             std::to_string(t.global_step()) +
+                             ": the run diverged (lower lr, or set grad_clip); the last "
+                             "checkpoint is left as it was");
+      bar.update(steps, status);
+      if (t.global_step() == kill_at) ::raise(SIGKILL);
+      if (max_steps > 0 && t.global_step() >= max_steps) break;
+    }
+    if (t.epoch() != epoch)
+      bar.finish(status);
+    else
+      std::cerr << "\nstopped at --max-steps " << max_steps << "\n";
+    if (Status st = t.save(checkpoint.string()); !st.ok()) return fail(cmd, st.message());
+  }
+  return 0;
+}
+
+int run_train_ghn(const Command& cmd, const Args& a) {
+  for (const char* need : {"space", "data", "out"})
+    if (!a.has(need))
+      return fail(cmd.name, std::string("expected --") + need + "\n" + command_help(cmd));
+  if (!set_threads(a)) return 1;
+  auto space = shared_space(a.get("space"));
+  if (!space) return 1;
+  int64_t archs = 4;
+  auto options = options_from(a, &archs);
+  if (!options) return 1;
+  const fs::path dir = a.get("out");
+  auto lock = FolderLock::acquire(dir.string(), "nasforge train-ghn");
+  if (!lock.ok()) return fail(cmd.name, lock.status().message());
+  const fs::path checkpoint = dir / "ghn.pt";
+  const bool resume = fs::exists(checkpoint);
+  Args effective = a;
+  if (resume && !a.has("config")) effective.options["config"] = (dir / "train.yaml").string();
+  auto config = config_from_flags(effective);
+  if (!config) return 1;
+  if (!resume && !a.has("config")) {
+    const auto epochs = config->epochs;
+    const auto seed = config->seed;
+    ghn_defaults(*config);
+    config->epochs = epochs;
+    config->seed = seed;
+  }
+  auto max_steps = max_steps_of(a);
+  if (!max_steps) return 1;
+  const int64_t valid_size = 10000;
+  if (resume) {
+    auto stored = hypernets::load_ghn_run(dir.string());
+    if (!stored.ok()) return fail(cmd.name, stored.status().message());
+    if (int rc = check_resume_identity(cmd, a, dir, stored->run, *config)) return rc;
+    if (read_file(dir / "space.yaml") != read_file(a.get("space")))
+      return fail(cmd.name,
+                  dir.string() + " holds a run of another space file; choose another --out");
+    if (stored->options.str() != options->str() || stored->archs_per_step != archs)
+      return fail(cmd.name, dir.string() + " trained a hypernetwork with other options (" +
+                                hypernets::ghn_kind_name(stored->options.kind) + ", " +
+                                std::to_string(stored->archs_per_step) +
+                                " architectures per step); this is a different run: use another "
+                                "--out");
+  }
+  auto data = supernet::load_data_for(a.get("data"), *space, config->seed, valid_size);
+  if (!data.ok()) return fail(cmd.name, data.status().message());
+  if (!resume) {
+    Status st = copy_atomically(a.get("space"), (dir / "space.yaml").string(), "space copy");
+    if (st.ok()) st = write_atomically((dir / "train.yaml").string(), config->str(), "train.yaml");
+    if (st.ok())
+      st = write_atomically(
+          (dir / "run.yaml").string(),
+          "data: " + a.get("data") + "\nvalid_size: " + std::to_string(valid_size) + "\n",
+          "run.yaml");
+    if (st.ok())
+      st = write_atomically((dir / "ghn.yaml").string(), hypernets::ghn_yaml(*options, archs),
+                            "ghn.yaml");
+    if (!st.ok()) return fail(cmd.name, st.message());
+  }
+  GhnTrainer trainer(space, *data, *config, *options, archs);
+  if (resume) {
+    if (Status st = trainer.load(checkpoint.string()); !st.ok())
+      return fail(cmd.name, st.message());
+    std::cerr << "resuming " << checkpoint.string() << " at epoch " << trainer.epoch() + 1
+              << ", step " << trainer.global_step() << "\n";
+  }
+  std::cerr << "training a " << hypernets::ghn_kind_name(options->kind) << " hypernetwork for "
+            << space->name() << " on " << data->name << ": " << archs
+            << " sampled architectures per step, " << trainer.steps_per_epoch()
+            << " steps per epoch, " << torch::get_num_threads() << " threads\n";
+  if (int rc = ghn_loop(cmd.name, trainer, *config, checkpoint, *max_steps)) return rc;
+  Rng rng(config->seed + 1);
+  const Architecture probe = space->sample(rng);
+  const auto r = trainer.evaluate(probe, data->valid);
+  std::cout << "checkpoint: " << checkpoint.string() << " (epoch " << trainer.epoch() << ", step "
+            << trainer.global_step() << "); a sampled architecture with predicted weights: valid "
+            << "accuracy " << percent(r.accuracy) << "\n";
+  return 0;
+}
+
+NF_CMD(kTrainGhn, "train-ghn",
+       "Train a graph hypernetwork (GHN-2 or GHN-1) that predicts the weights of any architecture "
+       "of a space; resumes when --out holds a checkpoint.",
+       "--space FILE --data D --out DIR [--hypernet ghn2|ghn1] [--archs-per-step N] "
+       "[--config TRAIN.yaml] [--epochs E] [--max-steps N] [--seed S] [--threads T]",
+       {{"space", true, "the search space"},
+        {"data", true, "fashion-mnist, cifar10:DIR or synthetic"},
+        {"out", true, "the run folder (created; a checkpoint there is resumed)"},
+        {"hypernet", true, "ghn2 (default) or ghn1; smash is not built yet"},
+        {"archs-per-step", true, "architectures sampled per step (default 4)"},
+        {"config", true,
+         "training config YAML (docs/supernet.md); default Adam 1e-3, weight decay 1e-5, batch 64"},
+        {"epochs", true, "epochs of the schedule (overrides the config)"},
+        {"max-steps", true, "stop after this many steps in all (checkpointed)"},
+        {"seed", true, "overrides the config's seed"},
+        {"threads", true, "LibTorch threads (default: all cores)"}},
+       run_train_ghn)
+
+}  // namespace
+}  // namespace nasforge::cli
