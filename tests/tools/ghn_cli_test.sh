@@ -44,6 +44,20 @@ expect "ghn: of a folder without a hypernetwork is named" 1 "no ghn.yaml" -- \
   "$NF" search --space $TINY --strategy random --budget 2 --metric "accuracy=ghn:$TMP" \
   --objective accuracy:max
 
+# Export with predicted weights: ONNX with test vectors, verified in ONNX Runtime; a search
+# that used ghn: exports its best through it.
+ARCH=$("$NF" sample $TINY --n 1 --seed 3)
+expect "export --ghn writes ONNX" 0 "passes onnx::checker" -- \
+  "$NF" export --ghn "$TMP/straight" --arch "$ARCH" --out "$TMP/onnx/model.onnx" --test-vector
+expect "onnx runtime reproduces the predicted network" 0 "2/2 test sets within 0.0001" -- \
+  node tools/ort/verify.js "$TMP/onnx/model.onnx"
+"$NF" search --space $TINY --strategy random --budget 3 --metric "accuracy=ghn:$TMP/straight" \
+  --objective accuracy:max --out "$TMP/gsearch" > /dev/null 2>&1
+expect "export --run finds the search's ghn: source" 0 "(ghn2)" -- \
+  "$NF" export --run "$TMP/gsearch" --format torchscript --out "$TMP/ts/model.pt"
+expect "--checkpoint and --ghn together are refused" 1 "not both" -- \
+  "$NF" export --ghn "$TMP/straight" --checkpoint "$TMP/straight" --arch "$ARCH" --out "$TMP/z.onnx"
+
 head -c 2000 "$TMP/straight/ghn.pt" > "$TMP/cut.pt" && mv "$TMP/cut.pt" "$TMP/straight/ghn.pt"
 expect "a damaged checkpoint is named" 1 "ghn.pt" -- \
   "$NF" search --space $TINY --strategy random --budget 2 \

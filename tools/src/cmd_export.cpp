@@ -1,9 +1,11 @@
-// export: a found network, with its inherited (BN-recalibrated) weights, as ONNX or TorchScript,
-// or as a frozen space file; optionally with ONNX test vectors beside it.
+// export: a found network, with its inherited (BN-recalibrated) weights or the weights a graph
+// hypernetwork predicts for it, as ONNX or TorchScript, or as a frozen space file; optionally
+// with ONNX test vectors beside it.
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <regex>
 
@@ -11,10 +13,13 @@
 #include "nasforge/evaluation/search.h"
 #include "nasforge/export/onnx.h"
 #include "nasforge/export/torchscript.h"
+#include "nasforge/hypernets/run.h"
+#include "nasforge/hypernets/trainer.h"
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/freeze.h"
 #include "nasforge/searchspace/json.h"
 #include "nasforge/supernet/errors.h"
+#include "nasforge/supernet/graph_run.h"
 #include "nasforge/supernet/run.h"
 #include "nasforge/supernet/train.h"
 
@@ -26,7 +31,7 @@ namespace fs = std::filesystem;
 
 // What to export: a checkpoint folder and an architecture string.
 struct Target {
-  std::string checkpoint, arch, from;  // from: where the architecture came from, for the log
+  std::string checkpoint, ghn, arch, from;  // from: where the architecture came from, for the log
 };
 
 std::optional<Target> resolve(const Command& cmd, const Args& a) {
@@ -35,8 +40,13 @@ std::optional<Target> resolve(const Command& cmd, const Args& a) {
                        command_help(cmd));
     return std::nullopt;
   }
+  if (a.has("checkpoint") && a.has("ghn")) {
+    fail(cmd.name, "expected --checkpoint DIR or --ghn DIR, not both");
+    return std::nullopt;
+  }
   Target t;
   t.checkpoint = a.get("checkpoint");
+  t.ghn = a.get("ghn");
   if (a.has("arch")) {
     t.arch = a.get("arch");
     t.from = "--arch";
@@ -68,19 +78,173 @@ std::optional<Target> resolve(const Command& cmd, const Args& a) {
     t.arch = trial.arch;
     t.from = a.get("run") + " rank " + std::to_string(rank) + " of " +
              std::to_string(stored->pareto.size()) + " (trial " + std::to_string(trial.id) + ")";
-    if (t.checkpoint.empty()) {  // the supernet the search's accuracy came from
+    if (t.checkpoint.empty() && t.ghn.empty()) {  // where the search's accuracy came from
       for (const auto& [metric, source] : stored->sources) {
         std::smatch m;
         if (std::regex_match(source, m, std::regex("supernet:(.+?)(:test)?"))) t.checkpoint = m[1];
+        if (std::regex_match(source, m, std::regex("ghn:(.+?)(:test)?"))) t.ghn = m[1];
       }
+      if (!t.checkpoint.empty()) t.ghn.clear();
     }
   }
-  if (t.checkpoint.empty()) {
-    fail(cmd.name, "expected --checkpoint DIR (a train-supernet run folder)" +
-                       std::string(a.has("run") ? "; the search used no supernet: source" : ""));
+  if (t.checkpoint.empty() && t.ghn.empty()) {
+    fail(cmd.name,
+         "expected --checkpoint DIR (a train-supernet run folder) or --ghn DIR (a "
+         "train-ghn run folder)" +
+             std::string(a.has("run") ? "; the search used no supernet: or ghn: source" : ""));
     return std::nullopt;
   }
   return t;
+}
+
+// The network to write: its space and architecture, its lowered graph with the weights, and a
+// forward pass that computes what the graph means (for the test vectors).
+struct Network {
+  std::shared_ptr<const SearchSpace> space;
+  Architecture arch;
+  supernet::Graph graph;
+  int64_t params = 0;
+  std::string weights, bn;  // where the weights come from; how batch norm was set
+  std::function<at::Tensor(const at::Tensor&)> forward;
+};
+
+std::vector<int64_t> input_shape(const SearchSpace& space) {
+  const auto& in = space.input();
+  return {1, in.channels, in.height, in.width};
+}
+
+// Inherited weights from a train-supernet folder, BN recalibrated unless --no-recalibrate.
+std::optional<Network> from_supernet(const Command& cmd, const Args& a, const Target& t,
+                                     const supernet::RunFolder& run, Network n) {
+  supernet::Supernet net(run.space);
+  if (Status st = supernet::load_supernet_weights(net, run.checkpoint()); !st.ok()) {
+    fail(cmd.name, st.message());
+    return std::nullopt;
+  }
+  n.bn = "the supernet's shared BN statistics";
+  if (!a.has("no-recalibrate") && run.config.bn_recalibration_batches > 0) {
+    auto data = supernet::load_data_for(run.data, *n.space, run.config.seed, run.valid_size);
+    if (!data.ok()) {
+      fail(cmd.name, data.status().message());
+      return std::nullopt;
+    }
+    supernet::recalibrate_bn(net, n.arch, *data, run.config);
+    n.bn = "BN recalibrated on " + std::to_string(run.config.bn_recalibration_batches) +
+           " training batches";
+  }
+  net->eval();
+  supernet::StaticNetwork alone = net->extract(n.arch);
+  alone->eval();
+  n.graph = alone->lower(input_shape(*n.space));
+  for (const auto& p : alone->parameters()) n.params += p.numel();
+  n.weights = t.checkpoint;
+  n.forward = [alone](const at::Tensor& x) mutable { return alone->forward(x); };
+  return n;
+}
+
+// Weights a train-ghn hypernetwork predicts, BN recalibrated on its training batches.
+std::optional<Network> from_ghn(const Command& cmd, const hypernets::GhnRun& run, Network n) {
+  auto data =
+      supernet::load_data_for(run.run.data, *n.space, run.run.config.seed, run.run.valid_size);
+  if (!data.ok()) {
+    fail(cmd.name, data.status().message());
+    return std::nullopt;
+  }
+  hypernets::GhnTrainer trainer(run.run.space, *data, run.run.config, run.options,
+                                run.archs_per_step);
+  if (Status st = trainer.load(run.checkpoint()); !st.ok()) {
+    fail(cmd.name, st.message());
+    return std::nullopt;
+  }
+  n.graph = trainer.predicted(n.arch, /*recalibrate=*/true);
+  n.graph.batch = 1;
+  for (const auto& op : n.graph.ops)
+    for (const at::Tensor* t : {&op.weight, &op.bias})
+      if (t->defined() && op.kind != supernet::OpKind::kBatchNorm) n.params += t->numel();
+  n.weights = run.run.dir + " (" + hypernets::ghn_kind_name(run.options.kind) + ")";
+  n.bn = "BN recalibrated on " + std::to_string(run.run.config.bn_recalibration_batches) +
+         " training batches";
+  const supernet::Graph g = n.graph;
+  n.forward = [g](const at::Tensor& x) { return supernet::run_graph(g, x).output; };
+  return n;
+}
+
+std::optional<Network> network_of(const Command& cmd, const Args& a, const Target& t) {
+  StatusOr<supernet::RunFolder> run = supernet::load_run(t.checkpoint);
+  std::optional<hypernets::GhnRun> ghn;
+  if (!t.ghn.empty()) {
+    auto g = hypernets::load_ghn_run(t.ghn);
+    if (!g.ok()) {
+      fail(cmd.name, g.status().message());
+      return std::nullopt;
+    }
+    ghn = *g;
+    run = g->run;
+  }
+  if (!run.ok()) {
+    fail(cmd.name, run.status().message());
+    return std::nullopt;
+  }
+  Network n;
+  n.space = run->space;
+  auto arch = n.space->parse(t.arch);
+  if (!arch.ok()) {
+    fail(cmd.name, "--arch: invalid architecture: " + arch.status().message());
+    return std::nullopt;
+  }
+  n.arch = *arch;
+  std::cout << "arch: " << n.space->to_string(n.arch) << "  (from " << t.from << ")\n";
+  if (a.get("format", "onnx") == "yaml") return n;  // the frozen space needs no weights
+  try {
+    return ghn ? from_ghn(cmd, *ghn, std::move(n)) : from_supernet(cmd, a, t, *run, std::move(n));
+  } catch (const std::invalid_argument& e) {  // an op without a plain form
+    fail(cmd.name, supernet::error_text(e));
+    return std::nullopt;
+  }
+}
+
+int write_onnx(const Command& cmd, const Args& a, const Network& n,
+               const std::vector<std::pair<std::string, std::string>>& meta) {
+  const std::string out = a.get("out");
+  exporter::OnnxOptions o;
+  o.fold_batch_norm = !a.has("keep-bn");
+  o.graph_name = n.space->name();
+  o.producer_version = NASFORGE_VERSION;
+  o.metadata = meta;
+  std::string bytes;
+  try {
+    bytes = exporter::onnx_model(n.graph, o);
+  } catch (const std::exception& e) {
+    return fail(cmd.name, supernet::error_text(e));
+  }
+  if (Status st = write_atomically(out, bytes, "ONNX model"); !st.ok())
+    return fail(cmd.name, st.message());
+  std::cout << "wrote " << out << ": ONNX opset " << exporter::kOnnxOpset << ", " << n.params
+            << " parameters from " << n.weights << ", " << n.bn << ", batch norm "
+            << (o.fold_batch_norm ? "folded into the convolutions" : "kept") << ", " << bytes.size()
+            << " bytes; passes onnx::checker with full shape inference\n";
+  if (!a.has("test-vector")) return 0;
+  const fs::path dir =
+      fs::path(out).parent_path().empty() ? fs::path(".") : fs::path(out).parent_path();
+  auto seed = parse_count("seed", a.get("seed", "0"));
+  if (!seed) return 1;
+  at::Generator gen = at::detail::createCPUGenerator(*seed);
+  torch::NoGradGuard no_grad;
+  const auto& in = n.space->input();
+  int set = 0;
+  for (int64_t batch : {int64_t{1}, int64_t{7}}) {
+    auto x = at::randn({batch, in.channels, in.height, in.width}, gen);
+    if (Status st = exporter::write_test_vector(dir.string(), set++, x, o.input_name, n.forward(x),
+                                                o.output_name);
+        !st.ok())
+      return fail(cmd.name, st.message());
+  }
+  std::cout << "wrote " << (dir / "test_data_set_0").string() << " (batch 1) and "
+            << (dir / "test_data_set_1").string()
+            << " (batch 7): seeded inputs with LibTorch's outputs; verify with node "
+               "tools/ort/verify.js "
+            << out << "\n";
+  return 0;
 }
 
 int run_export(const Command& cmd, const Args& a) {
@@ -93,109 +257,46 @@ int run_export(const Command& cmd, const Args& a) {
   if (!set_threads(a)) return 1;
   auto target = resolve(cmd, a);
   if (!target) return 1;
-  auto run = supernet::load_run(target->checkpoint);
-  if (!run.ok()) return fail(cmd.name, run.status().message());
-  const SearchSpace& space = *run->space;
-  auto arch = space.parse(target->arch);
-  if (!arch.ok()) return fail(cmd.name, "--arch: invalid architecture: " + arch.status().message());
-  std::cout << "arch: " << space.to_string(*arch) << "  (from " << target->from << ")\n";
+  auto n = network_of(cmd, a, *target);
+  if (!n) return 1;
   const std::string out = a.get("out");
   if (fs::path(out).has_parent_path()) fs::create_directories(fs::path(out).parent_path());
-
   if (format == "yaml") {
-    if (Status st = write_atomically(out, freeze_space(space, *arch), "frozen space"); !st.ok())
+    if (Status st = write_atomically(out, freeze_space(*n->space, n->arch), "frozen space");
+        !st.ok())
       return fail(cmd.name, st.message());
-    std::cout << "wrote " << out << ": " << space.name()
+    std::cout << "wrote " << out << ": " << n->space->name()
               << " frozen at that architecture (size 1; check it with nasforge check)\n";
     return 0;
   }
-
-  supernet::Supernet net(run->space);
-  if (Status st = supernet::load_supernet_weights(net, run->checkpoint()); !st.ok())
-    return fail(cmd.name, st.message());
-  std::string bn = "the supernet's shared BN statistics";
-  if (!a.has("no-recalibrate") && run->config.bn_recalibration_batches > 0) {
-    auto data = supernet::load_data_for(run->data, space, run->config.seed, run->valid_size);
-    if (!data.ok()) return fail(cmd.name, data.status().message());
-    supernet::recalibrate_bn(net, *arch, *data, run->config);
-    bn = "BN recalibrated on " + std::to_string(run->config.bn_recalibration_batches) +
-         " training batches";
-  }
-  net->eval();
-  supernet::StaticNetwork alone = net->extract(*arch);
-  alone->eval();
-  const auto& in = space.input();
-  const std::vector<int64_t> shape = {1, in.channels, in.height, in.width};
-  supernet::Graph graph;
-  try {
-    graph = alone->lower(shape);
-  } catch (const std::invalid_argument& e) {
-    return fail(cmd.name, supernet::error_text(e));
-  }
   const std::vector<std::pair<std::string, std::string>> meta = {
-      {"nasforge.arch", space.to_string(*arch)},    {"nasforge.space", space.name()},
-      {"nasforge.space_hash", space.fingerprint()}, {"nasforge.version", NASFORGE_VERSION},
-      {"nasforge.checkpoint", target->checkpoint},  {"nasforge.batch_norm", bn}};
-  int64_t params = 0;
-  for (const auto& p : alone->parameters()) params += p.numel();
-
-  if (format == "torchscript") {
-    std::string json = "{";
-    for (size_t i = 0; i < meta.size(); ++i)
-      json += (i ? ", " : "") + json_quote(meta[i].first) + ": " + json_quote(meta[i].second);
-    if (Status st = exporter::save_torchscript(graph, out, json + "}"); !st.ok())
-      return fail(cmd.name, st.message());
-    std::cout << "wrote " << out << ": TorchScript, " << params << " parameters, " << bn << "\n";
-    return 0;
-  }
-
-  exporter::OnnxOptions o;
-  o.fold_batch_norm = !a.has("keep-bn");
-  o.graph_name = space.name();
-  o.producer_version = NASFORGE_VERSION;
-  o.metadata = meta;
-  std::string bytes;
-  try {
-    bytes = exporter::onnx_model(graph, o);
-  } catch (const std::exception& e) {
-    return fail(cmd.name, supernet::error_text(e));
-  }
-  if (Status st = write_atomically(out, bytes, "ONNX model"); !st.ok())
+      {"nasforge.arch", n->space->to_string(n->arch)},
+      {"nasforge.space", n->space->name()},
+      {"nasforge.space_hash", n->space->fingerprint()},
+      {"nasforge.version", NASFORGE_VERSION},
+      {"nasforge.checkpoint", n->weights},
+      {"nasforge.batch_norm", n->bn}};
+  if (format == "onnx") return write_onnx(cmd, a, *n, meta);
+  std::string json = "{";
+  for (size_t i = 0; i < meta.size(); ++i)
+    json += (i ? ", " : "") + json_quote(meta[i].first) + ": " + json_quote(meta[i].second);
+  if (Status st = exporter::save_torchscript(n->graph, out, json + "}"); !st.ok())
     return fail(cmd.name, st.message());
-  std::cout << "wrote " << out << ": ONNX opset " << exporter::kOnnxOpset << ", " << params
-            << " parameters, " << bn << ", batch norm "
-            << (o.fold_batch_norm ? "folded into the convolutions" : "kept") << ", " << bytes.size()
-            << " bytes; passes onnx::checker with full shape inference\n";
-  if (a.has("test-vector")) {
-    const fs::path dir =
-        fs::path(out).parent_path().empty() ? fs::path(".") : fs::path(out).parent_path();
-    auto seed = parse_count("seed", a.get("seed", "0"));
-    if (!seed) return 1;
-    at::Generator gen = at::detail::createCPUGenerator(*seed);
-    torch::NoGradGuard no_grad;
-    int set = 0;
-    for (int64_t batch : {int64_t{1}, int64_t{7}}) {
-      auto x = at::randn({batch, in.channels, in.height, in.width}, gen);
-      if (Status st = exporter::write_test_vector(dir.string(), set++, x, o.input_name,
-                                                  alone->forward(x), o.output_name);
-          !st.ok())
-        return fail(cmd.name, st.message());
-    }
-    std::cout << "wrote " << (dir / "test_data_set_0").string() << " (batch 1) and "
-              << (dir / "test_data_set_1").string()
-              << " (batch 7): seeded inputs with LibTorch's outputs; verify with node "
-                 "tools/ort/verify.js "
-              << out << "\n";
-  }
+  std::cout << "wrote " << out << ": TorchScript, " << n->params << " parameters from "
+            << n->weights << ", " << n->bn << "\n";
   return 0;
 }
 
 NF_CMD(kExport, "export", "Export a found network to ONNX, TorchScript or a frozen YAML.",
-       "(--checkpoint DIR --arch STRING | --run DIR [--rank K] [--checkpoint DIR]) "
+       "(--checkpoint DIR | --ghn DIR) --arch STRING | --run DIR [--rank K] [--checkpoint DIR | "
+       "--ghn DIR]) "
        "[--format onnx|torchscript|yaml] --out PATH [--test-vector] [--keep-bn] "
        "[--no-recalibrate] [--seed S] [--threads T]",
        {{"checkpoint", true,
          "a train-supernet run folder (default with --run: its supernet: source)"},
+        {"ghn", true,
+         "a train-ghn run folder: the weights its hypernetwork predicts (default with --run: "
+         "its ghn: source)"},
         {"arch", true, "the architecture's canonical string"},
         {"run", true, "a search folder (nasforge search --out)"},
         {"rank", true, "which member of its Pareto front, best first objective first (default 1)"},
