@@ -44,8 +44,9 @@ bool has_params(const GraphOp& op) {
   }
 }
 
-ArchGraph make_arch_graph(const supernet::Graph& g, int s_max) {
+ArchGraph make_arch_graph(const supernet::Graph& g, int s_max, std::vector<float> encoding) {
   ArchGraph a;
+  a.encoding = std::move(encoding);
   const int n = static_cast<int>(g.ops.size());
   a.nodes = n;
   std::vector<std::vector<int>> succ(n), pred(n);

@@ -33,11 +33,14 @@ int kernel_index(int64_t k) {
 
 }  // namespace
 
-const char* ghn_kind_name(GhnKind k) { return k == GhnKind::kGhn1 ? "ghn1" : "ghn2"; }
+const char* ghn_kind_name(GhnKind k) {
+  return k == GhnKind::kGhn1 ? "ghn1" : k == GhnKind::kSmash ? "smash" : "ghn2";
+}
 
 std::optional<GhnKind> parse_ghn_kind(const std::string& name) {
   if (name == "ghn1") return GhnKind::kGhn1;
   if (name == "ghn2") return GhnKind::kGhn2;
+  if (name == "smash") return GhnKind::kSmash;
   return std::nullopt;
 }
 
@@ -45,7 +48,7 @@ std::string GhnOptions::str() const {
   return std::string("kind: ") + ghn_kind_name(kind) + "\nhidden: " + std::to_string(hidden) +
          "\ns_max: " + std::to_string(s_max) + "\nrounds: " + std::to_string(rounds) +
          "\nrank: " + std::to_string(rank) + "\nmax_out: " + std::to_string(max_out) +
-         "\nmax_in: " + std::to_string(max_in) + "\n";
+         "\nmax_in: " + std::to_string(max_in) + "\nencoding: " + std::to_string(encoding) + "\n";
 }
 
 at::Tensor GhnImpl::Linear::operator()(const at::Tensor& x) const { return torch::linear(x, w, b); }
@@ -66,6 +69,10 @@ GhnImpl::GhnImpl(GhnOptions o, uint64_t seed) : options_(o) {
   msg_virtual_ = linear("msg_virtual", d, d);
   gru_x_ = linear("gru_x", d, 3 * d);
   gru_h_ = linear("gru_h", d, 3 * d);
+  if (o.kind == GhnKind::kSmash) {
+    smash_in_ = linear("smash_in", std::max<int64_t>(1, o.encoding), d);
+    smash_mix_ = linear("smash_mix", d, d);
+  }
   norm_w_ = register_parameter("norm_w", torch::ones({d}));
   norm_b_ = register_parameter("norm_b", torch::zeros({d}));
   out_factor_ = linear("out_factor", d, o.max_out * o.rank);
@@ -147,7 +154,26 @@ at::Tensor GhnImpl::propagate_waves(at::Tensor h, const ArchGraph& a, bool forwa
   return h;
 }
 
+// SMASH: the architecture's encoding, mapped to the embedding size, plus the node's type and a
+// sinusoidal code of its position, through one more layer.
+at::Tensor GhnImpl::embed_smash(const ArchGraph& a) {
+  const int64_t d = options_.hidden;
+  if (static_cast<int64_t>(a.encoding.size()) != options_.encoding)
+    throw std::invalid_argument("SMASH: expected an architecture encoding of " +
+                                std::to_string(options_.encoding) + " values, got " +
+                                std::to_string(a.encoding.size()));
+  const at::Tensor e = torch::relu(smash_in_(torch::tensor(a.encoding).unsqueeze(0)));
+  const at::Tensor pos = torch::arange(a.nodes, torch::kFloat).unsqueeze(1);
+  const at::Tensor freq =
+      torch::exp(torch::arange(0, d, 2, torch::kFloat) * (-std::log(10000.0) / d)).unsqueeze(0);
+  const at::Tensor code = torch::cat({torch::sin(pos * freq), torch::cos(pos * freq)}, 1);
+  const at::Tensor h =
+      type_.index_select(0, torch::tensor(a.type, torch::kLong)) + code.narrow(1, 0, d) + e;
+  return torch::relu(smash_mix_(h));
+}
+
 at::Tensor GhnImpl::embed(const ArchGraph& a) {
+  if (options_.kind == GhnKind::kSmash) return embed_smash(a);
   const bool v2 = options_.kind == GhnKind::kGhn2;
   at::Tensor h = type_.index_select(0, torch::tensor(a.type, torch::kLong));
   if (v2) {

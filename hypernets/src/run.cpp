@@ -55,7 +55,8 @@ StatusOr<GhnRun> load_ghn_run(const std::string& dir) {
            {"max_out", &r.options.max_out},
            {"max_in", &r.options.max_in},
            {"s_max", &s_max},
-           {"archs_per_step", &r.archs_per_step}})
+           {"archs_per_step", &r.archs_per_step},
+           {"encoding", &r.options.encoding}})
     if (Status st = number(key, *out); !st.ok()) return st;
   r.options.s_max = static_cast<int>(s_max);
   return r;

@@ -43,13 +43,21 @@ std::string from_bytes(const at::Tensor& t) {
 
 }  // namespace
 
+GhnOptions for_space(GhnOptions o, const SearchSpace& space) {
+  if (o.kind == GhnKind::kSmash)
+    o.encoding = static_cast<int64_t>(
+        space.encode_onehot(Architecture(std::vector<uint32_t>(space.decisions().size(), 0)))
+            .size());
+  return o;
+}
+
 GhnTrainer::GhnTrainer(std::shared_ptr<const SearchSpace> space, const data::Splits& data,
                        supernet::TrainConfig config, GhnOptions options, int64_t archs_per_step)
     : space_(std::move(space)),
       data_(data),
       config_(std::move(config)),
       archs_per_step_(std::max<int64_t>(1, archs_per_step)),
-      ghn_(options, config_.seed),
+      ghn_(for_space(options, *space_), config_.seed),
       shapes_(space_, supernet::SupernetOptions().seed(config_.seed)),
       rng_(config_.seed) {
   if (config_.optimizer == supernet::OptimizerKind::kAdam)
@@ -108,7 +116,7 @@ std::optional<supernet::StepStats> GhnTrainer::step() {
   for (int64_t k = 0; k < archs_per_step_; ++k) {
     const Architecture a = space_->sample(rng_);
     const Graph g = lowered(a);
-    const ArchGraph ag = make_arch_graph(g, ghn_->options().s_max);
+    const ArchGraph ag = make_arch_graph(g, ghn_->options().s_max, space_->encode_onehot(a));
     const Graph net = ghn_->predict(g, ag);
     at::Tensor logits = run_graph(net, batch.images, {NormMode::kBatch}).output;
     if (logits.dim() > 2) logits = logits.flatten(1);
@@ -134,7 +142,7 @@ std::optional<supernet::StepStats> GhnTrainer::step() {
 Graph GhnTrainer::predicted(const Architecture& a, bool recalibrate) {
   torch::NoGradGuard no_grad;
   const Graph g = lowered(a);
-  Graph net = ghn_->predict(g, make_arch_graph(g, ghn_->options().s_max));
+  Graph net = ghn_->predict(g, make_arch_graph(g, ghn_->options().s_max, space_->encode_onehot(a)));
   if (!recalibrate || config_.bn_recalibration_batches <= 0) return net;
   // Cumulative averages of every batch norm's input statistics over training batches, the
   // network running on batch statistics meanwhile (PyTorch's recalibration with momentum None).

@@ -1,4 +1,4 @@
-// Graph hypernetworks: the graph they read (edges, waves, virtual edges), the decoder's output
+// Graph hypernetworks (and SMASH): the graph they read (edges, waves, virtual edges), the decoder's output
 // shapes for every op of every zoo space, learning on synthetic data, exact resume and the
 // checkpoint's refusals.
 #include <gtest/gtest.h>
@@ -53,20 +53,21 @@ TEST(ArchGraph, EdgesWavesAndVirtualEdges) {
 // Every op that holds parameters gets them, in its own shape, on every zoo space, and the
 // network with predicted weights runs to logits of the right shape.
 TEST(Ghn, DecodesEveryOpOfEveryZooSpaceInItsShape) {
-  for (GhnKind kind : {GhnKind::kGhn2, GhnKind::kGhn1}) {
-    GhnOptions o;
-    o.kind = kind;
-    Ghn ghn(o, 1);
+  for (GhnKind kind : {GhnKind::kGhn2, GhnKind::kGhn1, GhnKind::kSmash}) {
     for (const char* file : testing::kZoo) {
       SCOPED_TRACE(std::string(file) + " " + ghn_kind_name(kind));
       auto space = std::make_shared<const SearchSpace>(testing::load(file));
+      GhnOptions o;
+      o.kind = kind;
+      o = for_space(o, *space);
+      Ghn ghn(o, 1);
       supernet::Supernet net(space, supernet::SupernetOptions().seed(2));
       Rng rng(3);
       const Architecture arch = space->sample(rng);
       const auto& in = space->input();
       const Graph g = net->extract(arch)->lower({2, in.channels, in.height, in.width});
       torch::NoGradGuard no_grad;
-      const ArchGraph a = make_arch_graph(g, o.s_max);
+      const ArchGraph a = make_arch_graph(g, o.s_max, space->encode_onehot(arch));
       const Graph p = ghn->predict(g, a);
       ASSERT_EQ(p.ops.size(), g.ops.size());
       int checked = 0;
@@ -154,6 +155,10 @@ TEST(GhnTrainer, ResumesExactlyAndRefusesWhatIsNotItsCheckpoint) {
   ghn1.kind = GhnKind::kGhn1;
   GhnTrainer d(t.space, t.data, t.config(), ghn1, 2);
   EXPECT_FALSE(d.load(path).ok());
+  GhnOptions smash;
+  smash.kind = GhnKind::kSmash;
+  GhnTrainer f(t.space, t.data, t.config(), smash, 2);
+  EXPECT_FALSE(f.load(path).ok());
   {
     std::string bytes;
     {

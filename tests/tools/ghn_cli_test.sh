@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # train-ghn and the ghn: source from the command line, on a tiny space and synthetic data: a
 # run, its resume after kill -9 to the same result as a straight run, the refusals (other
-# options, another space, a damaged checkpoint, SMASH not built), and ghn: in search and rank.
+# options, another space, a damaged checkpoint), SMASH, ghn: in search and rank, and export.
 # usage: NASFORGE=path/to/nasforge ghn_cli_test.sh REPO_ROOT
 set -u
 # shellcheck source=tests/tools/expect.sh
@@ -26,9 +26,12 @@ expect "a run of other options is refused" 1 "other options (ghn2" -- \
   "$NF" train-ghn "${COMMON[@]}" --hypernet ghn1 --out "$TMP/straight"
 expect "a run of another space is refused" 1 "another space" -- \
   "$NF" train-ghn --space zoo/resnet.yaml --data synthetic:256 --epochs 3 --out "$TMP/straight"
-expect "SMASH says it is not built" 1 "not built yet" -- \
+expect "SMASH trains too" 0 "checkpoint:" -- \
   "$NF" train-ghn "${COMMON[@]}" --hypernet smash --out "$TMP/smash"
-expect "an unknown hypernetwork is named" 1 "expected ghn2 or ghn1" -- \
+expect "... and scores through ghn:" 0 '"trials": 2' -- \
+  "$NF" search --space $TINY --strategy random --budget 2 --metric "accuracy=ghn:$TMP/smash" \
+  --objective accuracy:max --json
+expect "an unknown hypernetwork is named" 1 "expected ghn2, ghn1 or smash" -- \
   "$NF" train-ghn "${COMMON[@]}" --hypernet ghn3 --out "$TMP/x"
 
 expect "a discrete search scores with ghn:" 0 '"trials": 4' -- \

@@ -38,17 +38,13 @@ void ghn_defaults(supernet::TrainConfig& c) {
 std::optional<GhnOptions> options_from(const Args& a, int64_t* archs) {
   GhnOptions o;
   const std::string kind = a.get("hypernet", "ghn2");
-  if (kind == "smash") {
-    std::cerr << "--hypernet smash: SMASH is not built yet (issue 16); use ghn2 or ghn1\n";
-    return std::nullopt;
-  }
   auto k = hypernets::parse_ghn_kind(kind);
   if (!k) {
-    std::cerr << "--hypernet: expected ghn2 or ghn1, got '" << kind << "'\n";
+    std::cerr << "--hypernet: expected ghn2, ghn1 or smash, got '" << kind << "'\n";
     return std::nullopt;
   }
   o.kind = *k;
-  if (o.kind == hypernets::GhnKind::kGhn1) o.s_max = 0;
+  if (o.kind != hypernets::GhnKind::kGhn2) o.s_max = 0;
   *archs = 4;
   if (a.has("archs-per-step")) {
     auto n = parse_count("archs-per-step", a.get("archs-per-step"));
@@ -109,6 +105,7 @@ int run_train_ghn(const Command& cmd, const Args& a) {
   int64_t archs = 4;
   auto options = options_from(a, &archs);
   if (!options) return 1;
+  options = hypernets::for_space(*options, *space);
   const fs::path dir = a.get("out");
   auto lock = FolderLock::acquire(dir.string(), "nasforge train-ghn");
   if (!lock.ok()) return fail(cmd.name, lock.status().message());
@@ -179,14 +176,15 @@ int run_train_ghn(const Command& cmd, const Args& a) {
 }
 
 NF_CMD(kTrainGhn, "train-ghn",
-       "Train a graph hypernetwork (GHN-2 or GHN-1) that predicts the weights of any architecture "
+       "Train a graph hypernetwork (GHN-2, GHN-1 or SMASH) that predicts the weights of any "
+       "architecture "
        "of a space; resumes when --out holds a checkpoint.",
-       "--space FILE --data D --out DIR [--hypernet ghn2|ghn1] [--archs-per-step N] "
+       "--space FILE --data D --out DIR [--hypernet ghn2|ghn1|smash] [--archs-per-step N] "
        "[--config TRAIN.yaml] [--epochs E] [--max-steps N] [--seed S] [--threads T]",
        {{"space", true, "the search space"},
         {"data", true, "fashion-mnist, cifar10:DIR or synthetic"},
         {"out", true, "the run folder (created; a checkpoint there is resumed)"},
-        {"hypernet", true, "ghn2 (default) or ghn1; smash is not built yet"},
+        {"hypernet", true, "ghn2 (default), ghn1 or smash"},
         {"archs-per-step", true, "architectures sampled per step (default 4)"},
         {"config", true,
          "training config YAML (docs/supernet.md); default Adam 1e-3, weight decay 1e-5, batch 64"},

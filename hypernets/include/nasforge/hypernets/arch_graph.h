@@ -32,10 +32,12 @@ struct ArchGraph {
   std::vector<std::vector<int64_t>> forward_waves, backward_waves;
   // The nodes whose op holds parameters the hypernetwork predicts.
   std::vector<int> param_nodes;
+  // The architecture's one-hot encoding (SearchSpace::encode_onehot), which SMASH reads.
+  std::vector<float> encoding;
 };
 
 // `s_max` < 2 leaves out virtual edges.
-ArchGraph make_arch_graph(const supernet::Graph& g, int s_max);
+ArchGraph make_arch_graph(const supernet::Graph& g, int s_max, std::vector<float> encoding = {});
 
 // The node's type id: the op kind, with convs further split by kernel (1, 3, 5, 7+) and
 // depthwise, and activations by their kind.

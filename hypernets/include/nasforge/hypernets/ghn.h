@@ -11,6 +11,9 @@
 //   GHN-1 (Zhang et al., "Graph hypernetworks for neural architecture search", ICLR 2019):
 //     node features from the op type only; synchronous propagation over the edges in both
 //     directions for `rounds` rounds; no virtual edges, no normalisation.
+//   SMASH (Brock et al., "SMASH: one-shot model architecture search through hypernetworks",
+//     ICLR 2018), for comparison: no graph propagation; every node's embedding comes from the
+//     architecture's one-hot encoding, the node's op type and its position in the network.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -23,8 +26,8 @@
 
 namespace nasforge::hypernets {
 
-enum class GhnKind { kGhn1, kGhn2 };
-const char* ghn_kind_name(GhnKind k);  // "ghn1", "ghn2"
+enum class GhnKind { kGhn1, kGhn2, kSmash };
+const char* ghn_kind_name(GhnKind k);  // "ghn1", "ghn2", "smash"
 std::optional<GhnKind> parse_ghn_kind(const std::string& name);
 
 struct GhnOptions {
@@ -34,7 +37,8 @@ struct GhnOptions {
   int64_t rounds = 2;   // GHN-1's synchronous propagation rounds
   int64_t rank = 8;     // the decoder's weight block is a product of two factors of this rank
   int64_t max_out = 64, max_in = 64;  // the decoded block; larger weights tile it
-  std::string str() const;            // "kind: ghn2\nhidden: 32\n..." (stored with checkpoints)
+  int64_t encoding = 0;     // SMASH: the size of the space's one-hot encoding (0 for the GHNs)
+  std::string str() const;  // "kind: ghn2\nhidden: 32\n..." (stored with checkpoints)
 };
 
 class GhnImpl : public torch::nn::Module {
@@ -52,6 +56,7 @@ class GhnImpl : public torch::nn::Module {
   at::Tensor decode_weight(const at::Tensor& h, const std::vector<int64_t>& shape);
   at::Tensor decode_vector(const at::Tensor& h, int64_t size, bool scale);
   at::Tensor propagate_waves(at::Tensor h, const ArchGraph& a, bool forward);
+  at::Tensor embed_smash(const ArchGraph& a);
 
   // Parameters are plain tensors drawn from a generator seeded with `seed` (torch's global
   // generator is never used). A linear map is a pair (weight [out, in], bias [out]).
@@ -64,7 +69,7 @@ class GhnImpl : public torch::nn::Module {
 
   GhnOptions options_;
   at::Tensor type_, out_bin_, in_bin_, kernel_;  // embedding tables
-  Linear msg_fwd_, msg_bwd_, msg_virtual_, gru_x_, gru_h_;
+  Linear msg_fwd_, msg_bwd_, msg_virtual_, gru_x_, gru_h_, smash_in_, smash_mix_;
   at::Tensor norm_w_, norm_b_;
   Linear out_factor_, vector_;
   std::vector<Linear> in_factors_;  // per decoded kernel size 1, 3, 5, 7

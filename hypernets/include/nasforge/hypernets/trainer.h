@@ -15,6 +15,9 @@
 
 namespace nasforge::hypernets {
 
+// `o` completed for `space`: SMASH's encoding size (the GHNs need nothing of the space).
+GhnOptions for_space(GhnOptions o, const SearchSpace& space);
+
 class GhnTrainer {
  public:
   // Uses from `config`: optimizer, lr, momentum, weight_decay, warmup_epochs, label_smoothing,
