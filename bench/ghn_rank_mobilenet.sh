@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Figures 2 and 3 of issue 16 on Fashion-MNIST and zoo/mobilenet.yaml.
+#   2. nasforge rank of supernet:, ghn: (GHN-2 and SMASH), proxy:synflow, proxy:nwot and count
+#      against train:EPOCHS on ARCHS architectures, with intervals. Equal training cost: the
+#      supernet trains E epochs of one path per batch; each hypernetwork trains E / K epochs of
+#      K architectures per batch, so both run the same number of forward and backward passes.
+#   3. rea with ghn: against rea with supernet: under the same latency bound (a lut predictor
+#      profiled here), each returning its best; both answers then trained alone (ALONE epochs).
+# Several hours on 2 cores at the defaults; the reference is kept in a store, so a rerun
+# resumes. usage: bench/ghn_rank_mobilenet.sh [BUILD_DIR] [ARCHS=30] [E=4] [K=4] [ALONE=2] [OUT]
+set -euo pipefail
+NF=${1:-build}/bin/nasforge
+ARCHS=${2:-30}
+E=${3:-4}
+K=${4:-4}
+ALONE=${5:-2}
+OUT=${6:-runs/bench_ghn}
+SP=zoo/mobilenet.yaml
+mkdir -p "$OUT"
+GE=$(( (E + K - 1) / K ))
+"$NF" train-supernet --space $SP --data fashion-mnist --config configs/spos.yaml --epochs "$E" \
+  --out "$OUT/supernet" --threads 2 2> /dev/null | tail -1
+for h in ghn2 smash; do
+  "$NF" train-ghn --space $SP --data fashion-mnist --epochs "$GE" --archs-per-step "$K" \
+    --hypernet $h --out "$OUT/$h" --threads 2 2> /dev/null | tail -1
+done
+echo "nasforge rank --space $SP --signals supernet:$OUT/supernet,ghn:$OUT/ghn2,ghn:$OUT/smash,proxy:synflow,proxy:nwot,count --reference train:$ALONE --archs $ARCHS --data fashion-mnist --store $OUT/reference.sqlite"
+"$NF" rank --space $SP \
+  --signals "supernet:$OUT/supernet,ghn:$OUT/ghn2,ghn:$OUT/smash,proxy:synflow,proxy:nwot,count" \
+  --reference "train:$ALONE" --archs "$ARCHS" --data fashion-mnist --store "$OUT/reference.sqlite" \
+  --threads 2 2> /dev/null | tee "$OUT/rank.txt"
+awk '$1 ~ /=/ { printf "FIGURE ghn.mobilenet_kendall_%s: %s %s %s (n = '"$ARCHS"'; no target)\n", $1, $2, $3, $4 }' \
+  "$OUT/rank.txt" | sed 's|accuracy=||; s|:'"$OUT"'/|_|'
+
+# Figure 3: the same latency bound for both searches.
+"$NF" profile --space $SP --device cpu --out "$OUT/cpu.json" --calibrate 50 2> /dev/null | tail -1
+"$NF" latency --space $SP --quantiles 20 --profile "$OUT/cpu.json" --predictor lut \
+  --save "$OUT/lut.json" 2> /dev/null | tail -1
+for src in supernet ghn2; do
+  case $src in supernet) acc="supernet:$OUT/supernet" ;; *) acc="ghn:$OUT/$src" ;; esac
+  "$NF" search --space $SP --strategy rea --budget 100 --metric "accuracy=$acc" \
+    --metric "latency_ms@cpu=predictor:$OUT/lut.json" --constraint 'latency_ms@cpu<=2' \
+    --objective accuracy:max --out "$OUT/rea_$src" --threads 2 --json 2> /dev/null \
+    > "$OUT/rea_$src.json" || true
+  best=$(grep -o '"best": {"arch": "[^"]*"' "$OUT/rea_$src.json" | sed 's/.*"arch": "//; s/"$//')
+  alone=$("$NF" train --space $SP --arch "$best" --data fashion-mnist --epochs "$ALONE" \
+    --threads 2 2> /dev/null | grep -o 'valid accuracy [0-9.]*' | sed 's/valid accuracy //')
+  echo "FIGURE ghn.rea_${src}_alone_valid_accuracy: ${alone:-none} ($best; no target)"
+done
