@@ -93,10 +93,11 @@ double GhnTrainer::lr_at(double progress) const {
   return config_.lr * 0.5 * (1.0 + std::cos(M_PI * t));
 }
 
-Graph GhnTrainer::lowered(const Architecture& a) {
+Graph GhnTrainer::lowered(const Architecture& a, int64_t batch) {
   torch::NoGradGuard no_grad;
   const auto& in = space_->input();
-  return shapes_->extract(a)->lower({config_.batch_size, in.channels, in.height, in.width});
+  return shapes_->extract(a)->lower(
+      {batch > 0 ? batch : config_.batch_size, in.channels, in.height, in.width});
 }
 
 std::optional<supernet::StepStats> GhnTrainer::step() {
@@ -139,9 +140,9 @@ std::optional<supernet::StepStats> GhnTrainer::step() {
   return stats;
 }
 
-Graph GhnTrainer::predicted(const Architecture& a, bool recalibrate) {
+Graph GhnTrainer::predicted(const Architecture& a, bool recalibrate, int64_t batch) {
   torch::NoGradGuard no_grad;
-  const Graph g = lowered(a);
+  const Graph g = lowered(a, batch);
   Graph net = ghn_->predict(g, make_arch_graph(g, ghn_->options().s_max, space_->encode_onehot(a)));
   if (!recalibrate || config_.bn_recalibration_batches <= 0) return net;
   // Cumulative averages of every batch norm's input statistics over training batches, the

@@ -156,8 +156,7 @@ std::optional<Network> from_ghn(const Command& cmd, const hypernets::GhnRun& run
     fail(cmd.name, st.message());
     return std::nullopt;
   }
-  n.graph = trainer.predicted(n.arch, /*recalibrate=*/true);
-  n.graph.batch = 1;
+  n.graph = trainer.predicted(n.arch, /*recalibrate=*/true, /*batch=*/1);
   for (const auto& op : n.graph.ops)
     for (const at::Tensor* t : {&op.weight, &op.bias})
       if (t->defined() && op.kind != supernet::OpKind::kBatchNorm) n.params += t->numel();

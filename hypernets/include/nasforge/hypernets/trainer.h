@@ -33,10 +33,10 @@ class GhnTrainer {
   int64_t global_step() const { return global_step_; }
   int64_t steps_per_epoch() const;
 
-  // The architecture's network with predicted parameters; with `recalibrate`, its batch-norm
-  // statistics measured on config.bn_recalibration_batches training batches (seeded), else
-  // mean 0 and variance 1.
-  supernet::Graph predicted(const Architecture& a, bool recalibrate);
+  // The architecture's network with predicted parameters, lowered at `batch` (0: the config's
+  // batch size); with `recalibrate`, its batch-norm statistics measured on
+  // config.bn_recalibration_batches training batches (seeded), else mean 0 and variance 1.
+  supernet::Graph predicted(const Architecture& a, bool recalibrate, int64_t batch = 0);
   supernet::EvalResult evaluate(const Architecture& a, const data::Dataset& split,
                                 bool recalibrate = true);
 
@@ -50,7 +50,7 @@ class GhnTrainer {
   const SearchSpace& space() const { return *space_; }
 
  private:
-  supernet::Graph lowered(const Architecture& a);
+  supernet::Graph lowered(const Architecture& a, int64_t batch = 0);
   void start_epoch();
   double lr_at(double progress) const;
 
