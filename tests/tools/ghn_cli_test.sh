@@ -8,9 +8,9 @@ set -u
 source "$(dirname "${BASH_SOURCE[0]}")/expect.sh"  # sets ROOT, NF and TMP, and cds to ROOT
 
 TINY=tests/data/diff_tiny.yaml
-COMMON=(--space $TINY --data synthetic:256 --epochs 3 --threads 2)
+COMMON=(--space $TINY --data synthetic:256 --epochs 2 --archs-per-step 2 --threads 2)
 
-expect "train-ghn trains and checkpoints" 0 "(epoch 3, step 12)" -- \
+expect "train-ghn trains and checkpoints" 0 "(epoch 2, step 8)" -- \
   "$NF" train-ghn "${COMMON[@]}" --out "$TMP/straight"
 
 # Killed in the middle of epoch 2, then the same command: the same final state.
@@ -25,7 +25,8 @@ expect "ghn1 trains too" 0 "checkpoint:" -- \
 expect "a run of other options is refused" 1 "other options (ghn2" -- \
   "$NF" train-ghn "${COMMON[@]}" --hypernet ghn1 --out "$TMP/straight"
 expect "a run of another space is refused" 1 "another space" -- \
-  "$NF" train-ghn --space zoo/resnet.yaml --data synthetic:256 --epochs 3 --out "$TMP/straight"
+  "$NF" train-ghn --space zoo/resnet.yaml --data synthetic:256 --epochs 2 --archs-per-step 2 \
+  --out "$TMP/straight"
 expect "SMASH trains too" 0 "checkpoint:" -- \
   "$NF" train-ghn "${COMMON[@]}" --hypernet smash --out "$TMP/smash"
 expect "... and scores through ghn:" 0 '"trials": 2' -- \
