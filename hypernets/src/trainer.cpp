@@ -22,10 +22,6 @@ namespace {
 
 constexpr const char* kFormat = "nasforge-ghn-1";
 
-uint64_t epoch_seed(uint64_t seed, int64_t epoch) {
-  return seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(epoch) + 1;
-}
-
 int64_t crc_of(const std::string& bytes) {
   return static_cast<int64_t>(crc32(crc32(0L, Z_NULL, 0),
                                     reinterpret_cast<const Bytef*>(bytes.data()),
@@ -60,38 +56,20 @@ GhnTrainer::GhnTrainer(std::shared_ptr<const SearchSpace> space, const data::Spl
       ghn_(for_space(options, *space_), config_.seed),
       shapes_(space_, supernet::SupernetOptions().seed(config_.seed)),
       rng_(config_.seed) {
-  if (config_.optimizer == supernet::OptimizerKind::kAdam)
-    optimizer_ = std::make_unique<torch::optim::Adam>(
-        ghn_->parameters(),
-        torch::optim::AdamOptions(config_.lr).weight_decay(config_.weight_decay));
-  else
-    optimizer_ = std::make_unique<torch::optim::SGD>(
-        ghn_->parameters(), torch::optim::SGDOptions(config_.lr)
-                                .momentum(config_.momentum)
-                                .weight_decay(config_.weight_decay)
-                                .nesterov(config_.nesterov && config_.momentum > 0));
+  optimizer_ = supernet::make_optimizer(config_, ghn_->parameters());
   start_epoch();
 }
 
 GhnTrainer::~GhnTrainer() = default;
 
 void GhnTrainer::start_epoch() {
-  loader_ =
-      std::make_unique<data::BatchLoader>(data_.train, data_.mean, data_.std, config_.batch_size,
-                                          true, config_.augment, epoch_seed(config_.seed, epoch_));
+  loader_ = std::make_unique<data::BatchLoader>(data_.train, data_.mean, data_.std,
+                                                config_.batch_size, true, config_.augment,
+                                                supernet::epoch_seed(config_.seed, epoch_));
   step_in_epoch_ = 0;
 }
 
 int64_t GhnTrainer::steps_per_epoch() const { return loader_->batches_per_epoch(); }
-
-double GhnTrainer::lr_at(double progress) const {
-  const double total = static_cast<double>(config_.epochs);
-  if (progress < config_.warmup_epochs)
-    return config_.lr * (progress + 1e-3) / config_.warmup_epochs;
-  const double span = std::max(total - config_.warmup_epochs, 1e-9);
-  const double t = std::min(1.0, (progress - config_.warmup_epochs) / span);
-  return config_.lr * 0.5 * (1.0 + std::cos(M_PI * t));
-}
 
 Graph GhnTrainer::lowered(const Architecture& a, int64_t batch) {
   torch::NoGradGuard no_grad;
@@ -108,11 +86,9 @@ std::optional<supernet::StepStats> GhnTrainer::step() {
     return std::nullopt;
   }
   supernet::StepStats stats;
-  stats.lr = lr_at(epoch_ + static_cast<double>(step_in_epoch_) / steps_per_epoch());
-  for (auto& group : optimizer_->param_groups()) {
-    if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&group.options())) sgd->lr(stats.lr);
-    if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&group.options())) adam->lr(stats.lr);
-  }
+  stats.lr = supernet::scheduled_lr(
+      config_, epoch_ + static_cast<double>(step_in_epoch_) / steps_per_epoch());
+  supernet::set_lr(*optimizer_, stats.lr);
   optimizer_->zero_grad();
   for (int64_t k = 0; k < archs_per_step_; ++k) {
     const Architecture a = space_->sample(rng_);

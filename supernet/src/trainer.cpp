@@ -27,18 +27,6 @@ uint32_t crc32_of(const std::string& bytes) {
                                      static_cast<uInt>(bytes.size())));
 }
 
-// The loader of epoch e is seeded from the run's seed and e, so that an epoch can be replayed.
-uint64_t epoch_seed(uint64_t seed, int64_t epoch) {
-  return fnv1a64(std::to_string(seed) + "/epoch/" + std::to_string(epoch));
-}
-
-void set_lr(torch::optim::Optimizer& opt, double lr) {
-  for (auto& group : opt.param_groups()) {
-    if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&group.options())) sgd->lr(lr);
-    if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&group.options())) adam->lr(lr);
-  }
-}
-
 // Soft cross-entropy against a teacher's probabilities (in-place distillation).
 at::Tensor soft_cross_entropy(const at::Tensor& logits, const at::Tensor& teacher_probs) {
   return -(teacher_probs * torch::log_softmax(logits, 1)).sum(1).mean();
@@ -66,6 +54,37 @@ std::vector<NormRef> norms_of(torch::nn::Module& net) {
 }
 
 }  // namespace
+
+uint64_t epoch_seed(uint64_t seed, int64_t epoch) {
+  return fnv1a64(std::to_string(seed) + "/epoch/" + std::to_string(epoch));
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& group : opt.param_groups()) {
+    if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&group.options())) sgd->lr(lr);
+    if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&group.options())) adam->lr(lr);
+  }
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c,
+                                                        std::vector<at::Tensor> params) {
+  if (c.optimizer == OptimizerKind::kAdam)
+    return std::make_unique<torch::optim::Adam>(
+        std::move(params), torch::optim::AdamOptions(c.lr).weight_decay(c.weight_decay));
+  return std::make_unique<torch::optim::SGD>(std::move(params),
+                                             torch::optim::SGDOptions(c.lr)
+                                                 .momentum(c.momentum)
+                                                 .weight_decay(c.weight_decay)
+                                                 .nesterov(c.nesterov && c.momentum > 0));
+}
+
+double scheduled_lr(const TrainConfig& c, double progress) {
+  const double total = static_cast<double>(c.epochs);
+  if (progress < c.warmup_epochs) return c.lr * (progress + 1e-3) / c.warmup_epochs;
+  const double span = std::max(total - c.warmup_epochs, 1e-9);
+  const double t = std::min(1.0, (progress - c.warmup_epochs) / span);
+  return c.lr * 0.5 * (1.0 + std::cos(M_PI * t));
+}
 
 void recalibrate_bn(Supernet& net, const Architecture& arch, data::BatchLoader& loader,
                     int64_t batches) {
@@ -105,17 +124,7 @@ SupernetTrainer::SupernetTrainer(Supernet net, const data::Splits& data, TrainCo
       sampler_(net_->space(), config_),
       rng_(config_.seed) {
   sampler_.set_alternative_params(net_->alternative_params());
-  if (config_.optimizer == OptimizerKind::kAdam) {
-    optimizer_ = std::make_unique<torch::optim::Adam>(
-        net_->parameters(),
-        torch::optim::AdamOptions(config_.lr).weight_decay(config_.weight_decay));
-  } else {
-    optimizer_ = std::make_unique<torch::optim::SGD>(
-        net_->parameters(), torch::optim::SGDOptions(config_.lr)
-                                .momentum(config_.momentum)
-                                .weight_decay(config_.weight_decay)
-                                .nesterov(config_.nesterov && config_.momentum > 0));
-  }
+  optimizer_ = make_optimizer(config_, net_->parameters());
   start_epoch();
 }
 
@@ -128,14 +137,7 @@ void SupernetTrainer::start_epoch() {
 
 int64_t SupernetTrainer::steps_per_epoch() const { return loader_->batches_per_epoch(); }
 
-double SupernetTrainer::lr_at(double progress) const {
-  const double total = static_cast<double>(config_.epochs);
-  if (progress < config_.warmup_epochs)
-    return config_.lr * (progress + 1e-3) / config_.warmup_epochs;
-  const double span = std::max(total - config_.warmup_epochs, 1e-9);
-  const double t = std::min(1.0, (progress - config_.warmup_epochs) / span);
-  return config_.lr * 0.5 * (1.0 + std::cos(M_PI * t));
-}
+double SupernetTrainer::lr_at(double progress) const { return scheduled_lr(config_, progress); }
 
 double SupernetTrainer::current_lr() const {
   return lr_at(epoch_ + static_cast<double>(step_in_epoch_) / steps_per_epoch());

@@ -52,7 +52,6 @@ class GhnTrainer {
  private:
   supernet::Graph lowered(const Architecture& a, int64_t batch = 0);
   void start_epoch();
-  double lr_at(double progress) const;
 
   std::shared_ptr<const SearchSpace> space_;
   const data::Splits& data_;

@@ -173,6 +173,16 @@ class SupernetTrainer {
   int64_t epoch_ = 0, step_in_epoch_ = 0, global_step_ = 0;
 };
 
+// The pieces of the training schedule that every trainer shares (the supernet's, the graph
+// hypernetworks'): the config's optimizer over `params`, the learning rate at `progress` epochs
+// (linear warm-up, then cosine decay to 0), setting it, and the seed of epoch e's batch loader
+// (so that an epoch can be replayed).
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c,
+                                                        std::vector<at::Tensor> params);
+double scheduled_lr(const TrainConfig& c, double progress);
+void set_lr(torch::optim::Optimizer& opt, double lr);
+uint64_t epoch_seed(uint64_t seed, int64_t epoch);
+
 // Reads only the supernet weights of a checkpoint, with the same checks as
 // SupernetTrainer::load (format, space fingerprint, damage).
 Status load_supernet_weights(Supernet& net, const std::string& path);
