@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "nasforge/searchspace/dsl.h"
 
@@ -31,6 +33,14 @@ class BenchFlags {
   }
   const std::string& root() const { return root_; }
   std::string str(const std::string& name) const { return values_.at(name); }
+  // A comma-separated value's items, empty ones dropped.
+  std::vector<std::string> list(const std::string& name) const {
+    std::vector<std::string> out;
+    std::stringstream in(values_.at(name));
+    for (std::string item; std::getline(in, item, ',');)
+      if (!item.empty()) out.push_back(item);
+    return out;
+  }
   int64_t num(const std::string& name) const {
     try {
       return std::stoll(values_.at(name));

@@ -64,13 +64,6 @@ std::string temp_dir() {
   return t;
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string x; std::getline(in, x, ',');) out.push_back(x);
-  return out;
-}
-
 data::Splits load(const bench::BenchFlags& f, const SearchSpace& space) {
   auto d = supernet::load_data_for(f.str("data"), space, 0, f.num("valid"));
   if (!d.ok()) {
@@ -94,7 +87,7 @@ SearchOptions options_for(Method m, const bench::BenchFlags& f, const SearchSpac
   SearchOptions o;
   o.method = m;
   std::map<std::string, std::string> knobs = {{"hessian_iters", "4"}};
-  for (const auto& kv : split(f.str("knobs"))) {  // --knobs arch_warmup=2,... for every method
+  for (const auto& kv : f.list("knobs")) {  // --knobs arch_warmup=2,... for every method
     const size_t eq = kv.find('=');
     if (eq != std::string::npos) knobs[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
@@ -164,7 +157,7 @@ int figure_nb201(const bench::BenchFlags& f) {
       "baseline: random cells %.2f +- %.2f (n = %zu); table optimum %.2f; published: "
       "DARTS 54.30, GDAS 93.51, random search 93.70, optimum 94.37\n",
       rm, rs, random.size(), optimum);
-  for (const auto& name : split(f.str("strategies"))) {
+  for (const auto& name : f.list("strategies")) {
     const auto method = parse_method(name);
     if (!method) {
       std::fprintf(stderr, "unknown strategy %s\n", name.c_str());

@@ -31,13 +31,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string x; std::getline(ss, x, ',');) out.push_back(x);
-  return out;
-}
-
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -76,7 +69,7 @@ void run_seeds(const SearchConfig& base, const std::shared_ptr<evaluation::Sourc
 // --options "knob=value,knob=value" for every strategy run (for tuning one strategy).
 std::map<std::string, std::string> options(const bench::BenchFlags& f) {
   std::map<std::string, std::string> out;
-  for (const auto& kv : split(f.str("options"))) {
+  for (const auto& kv : f.list("options")) {
     const size_t eq = kv.find('=');
     if (eq != std::string::npos) out[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
@@ -109,7 +102,7 @@ void single(const bench::BenchFlags& f, const std::shared_ptr<const SearchSpace>
               static_cast<long long>(f.num("seeds")));
   std::printf("%-10s %8s %7s %9s %9s   best-so-far test acc at 10/25/50/100/150 queries\n",
               "strategy", "mean", "std", "repeats", "seconds");
-  for (const auto& name : split(f.str("strategies"))) {
+  for (const auto& name : f.list("strategies")) {
     base.strategy = name;
     std::vector<double> finals;
     std::vector<size_t> marks = {10, 25, 50, 100, 150};
@@ -210,7 +203,7 @@ void multi(const bench::BenchFlags& f, const std::shared_ptr<const SearchSpace>&
       std::make_shared<evaluation::SourceFactory>(evaluation::SourceContext{space, "", 0, 1});
   std::printf("%-10s %9s %7s %7s %9s %7s %7s %9s %7s %7s %9s\n", "strategy", "HV-A frac", "std",
               "min", "HV-B frac", "std", "min", "HV-C frac", "std", "min", "seconds");
-  for (const auto& name : split(f.str("strategies"))) {
+  for (const auto& name : f.list("strategies")) {
     base.strategy = name;
     std::vector<double> fa, fb, fc;
     const auto t0 = Clock::now();

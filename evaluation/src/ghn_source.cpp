@@ -9,15 +9,9 @@
 namespace nasforge::evaluation {
 namespace {
 
-struct LoadedGhn {
-  hypernets::GhnRun run;
-  data::Splits data;
-  std::unique_ptr<hypernets::GhnTrainer> trainer;
-};
-
 class GhnSource : public MetricSource {
  public:
-  GhnSource(std::shared_ptr<LoadedGhn> g, bool test, std::string desc)
+  GhnSource(std::shared_ptr<hypernets::LoadedGhn> g, bool test, std::string desc)
       : g_(std::move(g)), test_(test), desc_(std::move(desc)) {}
   std::string describe() const override { return desc_; }
   bool cheap() const override { return false; }
@@ -28,13 +22,16 @@ class GhnSource : public MetricSource {
   }
 
  private:
-  std::shared_ptr<LoadedGhn> g_;
+  std::shared_ptr<hypernets::LoadedGhn> g_;
   bool test_;
   std::string desc_;
 };
 
 }  // namespace
 
+// On the space it trained on, the hypernetwork evaluates on its run's data. On another space
+// (GHN-1 and GHN-2 only: prediction for unseen architectures) it takes --data, which must be the
+// same dataset padded to that space's input (fashion-mnist+pad), or else the run's data.
 StatusOr<std::shared_ptr<MetricSource>> make_ghn_source(const MetricSpec& spec,
                                                         const SourceContext& ctx,
                                                         SourceFactory::Shared& shared,
@@ -46,25 +43,13 @@ StatusOr<std::shared_ptr<MetricSource>> make_ghn_source(const MetricSpec& spec,
   if (!slot) {
     auto run = hypernets::load_ghn_run(dir);
     if (!run.ok()) return run.status().WithContext(where);
-    if (run->run.space->fingerprint() != ctx.space->fingerprint())
-      return FailedPrecondition(where + ": the hypernetwork in " + dir +
-                                " was trained on another space (fingerprint " +
-                                run->run.space->fingerprint() + ", the search space has " +
-                                ctx.space->fingerprint() + ")");
-    auto data = supernet::load_data_for(run->run.data, *run->run.space, run->run.config.seed,
-                                        run->run.valid_size);
-    if (!data.ok()) return data.status().WithContext(where);
-    auto loaded = std::make_shared<LoadedGhn>();
-    loaded->run = *run;
-    loaded->data = std::move(*data);
-    loaded->trainer = std::make_unique<hypernets::GhnTrainer>(
-        run->run.space, loaded->data, run->run.config, run->options, run->archs_per_step);
-    if (Status st = loaded->trainer->load(run->checkpoint()); !st.ok())
-      return st.WithContext(where);
-    slot = loaded;
+    const bool other = run->run.space->fingerprint() != ctx.space->fingerprint();
+    auto g = hypernets::open_ghn(dir, ctx.space, other ? ctx.data : "");
+    if (!g.ok()) return g.status().WithContext(where);
+    slot = std::shared_ptr<hypernets::LoadedGhn>(std::move(*g));
   }
-  return std::shared_ptr<MetricSource>(
-      std::make_shared<GhnSource>(std::static_pointer_cast<LoadedGhn>(slot), test, spec.source));
+  return std::shared_ptr<MetricSource>(std::make_shared<GhnSource>(
+      std::static_pointer_cast<hypernets::LoadedGhn>(slot), test, spec.source));
 }
 
 }  // namespace nasforge::evaluation

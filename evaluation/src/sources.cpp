@@ -203,8 +203,10 @@ StatusOr<std::shared_ptr<MetricSource>> SourceFactory::make(const MetricSpec& sp
     return make_ghn_source(spec, ctx_, *shared_, body.substr(4), test);
   if (body.rfind("train:", 0) == 0) {
     auto e = parse_number(body.substr(6));
-    if (!e || *e < 1 || *e != static_cast<double>(static_cast<int64_t>(*e)))
-      return InvalidArgument(where + "expected train:EPOCHS with EPOCHS >= 1");
+    if (!e || *e < 0 || *e != static_cast<double>(static_cast<int64_t>(*e)))
+      return InvalidArgument(where +
+                             "expected train:EPOCHS with a whole EPOCHS >= 0 (0: the network as "
+                             "initialised, batch norm measured on training batches)");
     if (ctx_.data.empty())
       return InvalidArgument(where +
                              "train: needs the data to train on (--data fashion-mnist, "

@@ -71,14 +71,17 @@ class TrainSource : public MetricSource {
       supernet::TrainConfig c;
       c.epochs = epochs_;
       c.seed = ctx_.seed;
-      c.bn_recalibration_batches = 0;
+      // train:0 is the network as initialised: its batch norms have seen no data, so their
+      // statistics are measured on training batches (as a hypernetwork's predictions are).
+      const bool at_init = epochs_ == 0;
+      if (!at_init) c.bn_recalibration_batches = 0;
       supernet::SupernetTrainer trainer(
           supernet::Supernet(ctx_.space, supernet::SupernetOptions().seed(ctx_.seed)), *data_, c);
       trainer.fix_path(a);
       while (trainer.epoch() < c.epochs && trainer.step()) {
       }
-      const double valid = 100.0 * trainer.evaluate(a, data_->valid, false).accuracy;
-      const double test = 100.0 * trainer.evaluate(a, data_->test, false).accuracy;
+      const double valid = 100.0 * trainer.evaluate(a, data_->valid, at_init).accuracy;
+      const double test = 100.0 * trainer.evaluate(a, data_->test, at_init).accuracy;
       it = shared_.trained.emplace(key, std::make_pair(valid, test)).first;
     }
     return test_ ? it->second.second : it->second.first;

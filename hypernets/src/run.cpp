@@ -62,4 +62,40 @@ StatusOr<GhnRun> load_ghn_run(const std::string& dir) {
   return r;
 }
 
+namespace {
+
+std::string without_pad(const std::string& spec) {
+  const std::string pad = "+pad";
+  return spec.size() > pad.size() && spec.compare(spec.size() - pad.size(), pad.size(), pad) == 0
+             ? spec.substr(0, spec.size() - pad.size())
+             : spec;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<LoadedGhn>> open_ghn(const std::string& dir,
+                                              std::shared_ptr<const SearchSpace> space,
+                                              const std::string& data_spec) {
+  auto run = load_ghn_run(dir);
+  if (!run.ok()) return run.status();
+  auto g = std::make_unique<LoadedGhn>();
+  g->run = *run;
+  g->space = std::move(space);
+  g->transfer = g->space->fingerprint() != run->run.space->fingerprint();
+  const std::string spec = data_spec.empty() ? run->run.data : data_spec;
+  if (without_pad(spec) != without_pad(run->run.data))
+    return InvalidArgument(dir + ": the hypernetwork was trained on " + run->run.data +
+                           ", so its weights are evaluated on that data (its validation split "
+                           "is held out of training), not on " +
+                           spec);
+  auto data = supernet::load_data_for(spec, *g->space, run->run.config.seed, run->run.valid_size);
+  if (!data.ok()) return data.status().WithContext(dir);
+  g->data = std::move(*data);
+  g->trainer = std::make_unique<GhnTrainer>(g->space, g->data, run->run.config, run->options,
+                                            run->archs_per_step);
+  if (Status st = g->trainer->load(run->checkpoint(), GhnTrainer::LoadScope::kWeights); !st.ok())
+    return st;
+  return g;
+}
+
 }  // namespace nasforge::hypernets

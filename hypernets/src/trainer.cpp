@@ -203,7 +203,7 @@ Status GhnTrainer::save(const std::string& path) const {
   }
 }
 
-Status GhnTrainer::load(const std::string& path) {
+Status GhnTrainer::load(const std::string& path, LoadScope scope) {
   auto damaged = [&](const std::string& why) {
     return InvalidArgument(path + ": expected a nasforge hypernetwork checkpoint, got " + why +
                            " (the file is damaged or of another kind; retrain or restore it)");
@@ -215,48 +215,65 @@ Status GhnTrainer::load(const std::string& path) {
     if (!archive.try_read("format", v) || !v.isString() || v.toStringRef() != kFormat)
       return damaged("no '" + std::string(kFormat) + "' format tag");
     archive.read("space_fingerprint", v);
-    if (v.toStringRef() != space_->fingerprint())
-      return FailedPrecondition(path +
-                                ": the hypernetwork was trained on another space "
-                                "(fingerprint " +
-                                v.toStringRef() + ", this space has " + space_->fingerprint() +
-                                ")");
+    if (Status st = check_space(path, v.toStringRef(), scope); !st.ok()) return st;
     archive.read("options", v);
     if (v.toStringRef() != ghn_->options().str())
       return FailedPrecondition(path + ": the hypernetwork has other options:\n" + v.toStringRef() +
                                 "not\n" + ghn_->options().str());
-    at::Tensor mt, ot, rng;
+    at::Tensor mt;
     archive.read("model", mt);
-    archive.read("optimizer", ot);
-    const std::string mb = from_bytes(mt), ob = from_bytes(ot);
+    const std::string mb = from_bytes(mt);
     archive.read("model_crc32", v);
     if (v.toInt() != crc_of(mb)) return damaged("weights that do not match their checksum");
-    c10::IValue oc;
-    archive.read("optimizer_crc32", oc);
-    if (oc.toInt() != crc_of(ob))
-      return damaged("an optimizer state that does not match its checksum");
-    torch::serialize::InputArchive model, optimizer;
+    torch::serialize::InputArchive model;
     model.load_from(mb.data(), mb.size());
-    optimizer.load_from(ob.data(), ob.size());
     ghn_->load(model);
-    optimizer_->load(optimizer);
-    archive.read("epoch", v);
-    epoch_ = v.toInt();
-    archive.read("global_step", v);
-    global_step_ = v.toInt();
-    archive.read("step_in_epoch", v);
-    const int64_t done = v.toInt();
-    archive.read("rng", rng);
-    std::array<uint64_t, 4> s{};
-    for (int i = 0; i < 4; ++i) s[i] = static_cast<uint64_t>(rng[i].item<int64_t>());
-    rng_.set_state(s);
-    start_epoch();
-    data::Batch skip;
-    for (int64_t i = 0; i < done; ++i) loader_->next(skip);
-    step_in_epoch_ = done;
+    if (scope == LoadScope::kWeights) return Status::Ok();
+    if (Status st = load_position(archive); !st.ok()) return damaged(st.message());
   } catch (const std::exception& e) {
     return damaged(std::string("a file LibTorch cannot read (") + supernet::error_text(e) + ")");
   }
+  return Status::Ok();
+}
+
+Status GhnTrainer::check_space(const std::string& path, const std::string& fingerprint,
+                               LoadScope scope) const {
+  if (fingerprint == space_->fingerprint()) return Status::Ok();
+  const std::string other = path + ": the hypernetwork was trained on another space (fingerprint " +
+                            fingerprint + ", this space has " + space_->fingerprint() + ")";
+  if (scope == LoadScope::kResume) return FailedPrecondition(other);
+  if (ghn_->options().kind == GhnKind::kSmash)
+    return FailedPrecondition(other +
+                              "; SMASH reads its space's architecture encoding, so it predicts "
+                              "only for that space (GHN-1 and GHN-2 predict for any space)");
+  return Status::Ok();
+}
+
+Status GhnTrainer::load_position(torch::serialize::InputArchive& archive) {
+  c10::IValue v;
+  at::Tensor ot, rng;
+  archive.read("optimizer", ot);
+  const std::string ob = from_bytes(ot);
+  archive.read("optimizer_crc32", v);
+  if (v.toInt() != crc_of(ob))
+    return InvalidArgument("an optimizer state that does not match its checksum");
+  torch::serialize::InputArchive optimizer;
+  optimizer.load_from(ob.data(), ob.size());
+  optimizer_->load(optimizer);
+  archive.read("epoch", v);
+  epoch_ = v.toInt();
+  archive.read("global_step", v);
+  global_step_ = v.toInt();
+  archive.read("step_in_epoch", v);
+  const int64_t done = v.toInt();
+  archive.read("rng", rng);
+  std::array<uint64_t, 4> s{};
+  for (int i = 0; i < 4; ++i) s[i] = static_cast<uint64_t>(rng[i].item<int64_t>());
+  rng_.set_state(s);
+  start_epoch();
+  data::Batch skip;
+  for (int64_t i = 0; i < done; ++i) loader_->next(skip);
+  step_in_epoch_ = done;
   return Status::Ok();
 }
 

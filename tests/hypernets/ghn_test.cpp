@@ -1,5 +1,5 @@
-// Graph hypernetworks (and SMASH): the graph they read (edges, waves, virtual edges), the decoder's output
-// shapes for every op of every zoo space, learning on synthetic data, exact resume and the
+// Graph hypernetworks (and SMASH): the graph they read (edges, waves, virtual edges), the decoder's
+// output shapes for every op of every zoo space, learning on synthetic data, exact resume and the
 // checkpoint's refusals.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -172,6 +172,72 @@ TEST(GhnTrainer, ResumesExactlyAndRefusesWhatIsNotItsCheckpoint) {
   st = e.load(path);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find(path), std::string::npos);
+}
+
+// Prediction for another space's architectures (GHN-2's unseen architectures): the weights load
+// into a trainer of the other space without its position, and predict the same parameters as the
+// source trainer's hypernetwork does for that architecture; SMASH is refused.
+TEST(GhnTrainer, PredictsForAnotherSpaceFromItsWeights) {
+  Tiny t;
+  const std::string path = testing::temp_path("ghn_transfer.pt");
+  GhnTrainer a(t.space, t.data, t.config(), {}, 2);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(a.step());
+  ASSERT_TRUE(a.save(path).ok());
+
+  auto other = std::make_shared<const SearchSpace>(testing::load("zoo/resnet.yaml"));
+  auto odata = *supernet::load_data_for("synthetic:64", *other, 0, 16);
+  GhnTrainer b(other, odata, t.config(), {}, 2);
+  const auto fresh = b.ghn()->parameters();
+  std::vector<at::Tensor> before;
+  for (const auto& p : fresh) before.push_back(p.clone());
+  ASSERT_FALSE(b.load(path).ok()) << "resuming on another space";
+  auto st = b.load(path, GhnTrainer::LoadScope::kWeights);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(b.global_step(), 0) << "the position stays the trainer's own";
+  auto pa = a.ghn()->parameters(), pb = b.ghn()->parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  bool changed = false;
+  for (size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_TRUE(torch::equal(pa[i], pb[i])) << i;
+    changed = changed || !torch::equal(before[i], pb[i]);
+  }
+  EXPECT_TRUE(changed) << "the fresh hypernetwork already had the trained weights";
+
+  // The other space's architecture through the source hypernetwork, by hand, and through b.
+  Rng rng(3);
+  const Architecture arch = other->sample(rng);
+  const supernet::Graph predicted = b.predicted(arch, /*recalibrate=*/false, /*batch=*/2);
+  supernet::Graph shapes;
+  {
+    torch::NoGradGuard no_grad;
+    supernet::Supernet net(other, supernet::SupernetOptions().seed(9));
+    shapes = net->extract(arch)->lower({2, 3, 32, 32});
+  }
+  {
+    torch::NoGradGuard no_grad;
+    const supernet::Graph by_hand = a.ghn()->predict(shapes, make_arch_graph(shapes, 5));
+    ASSERT_EQ(predicted.ops.size(), by_hand.ops.size());
+    int64_t weights = 0;
+    for (size_t i = 0; i < by_hand.ops.size(); ++i)
+      if (by_hand.ops[i].weight.defined()) {
+        ASSERT_TRUE(predicted.ops[i].weight.defined()) << i;
+        EXPECT_TRUE(torch::allclose(predicted.ops[i].weight, by_hand.ops[i].weight)) << i;
+        ++weights;
+      }
+    EXPECT_GT(weights, 5);
+    const at::Tensor y = supernet::run_graph(predicted, torch::ones({2, 3, 32, 32})).output;
+    EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
+  }
+
+  GhnOptions smash;
+  smash.kind = GhnKind::kSmash;
+  GhnTrainer s(t.space, t.data, t.config(), smash, 2);
+  for (int i = 0; i < 1; ++i) ASSERT_TRUE(s.step());
+  ASSERT_TRUE(s.save(path).ok());
+  GhnTrainer so(other, odata, t.config(), smash, 2);
+  st = so.load(path, GhnTrainer::LoadScope::kWeights);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("SMASH reads its space"), std::string::npos) << st.message();
 }
 
 }  // namespace

@@ -404,6 +404,9 @@ expect "export a frozen yaml" 0 "frozen at that architecture" -- \
   "$NF" export --checkpoint "$TMP/srun" --arch "$TINYARCH" --format yaml --out "$TMP/x/frozen.yaml"
 if [[ $("$NF" size "$TMP/x/frozen.yaml" 2>&1) == "1" ]]; then passed=$((passed + 1)); else
   failed=$((failed + 1)); echo "FAIL: the frozen space holds exactly one architecture"; fi
+expect "a supernet does not export another space's architecture" 1 "only a graph hypernetwork" -- \
+  "$NF" export --checkpoint "$TMP/srun" --space zoo/resnet.yaml \
+  --arch "$("$NF" sample zoo/resnet.yaml --n 1 --seed 2)" --out "$TMP/x/other.onnx"
 expect "export needs --arch or --run" 1 "expected --arch STRING or --run DIR" -- \
   "$NF" export --checkpoint "$TMP/srun" --out "$TMP/x/m.onnx"
 expect "export refuses an unknown format" 1 "--format: expected onnx, torchscript or yaml, got 'tflite'" -- \

@@ -41,9 +41,23 @@ expect "a discrete search scores with ghn:" 0 '"trials": 4' -- \
 expect "rank judges ghn: against a table-free reference" 0 "accuracy=ghn:" -- \
   "$NF" rank --space $TINY --signals "ghn:$TMP/straight,count" --reference train:1 --archs 4 \
   --data synthetic:256 --threads 2
-expect "ghn: of another space is refused" 1 "trained on another space" -- \
+# Prediction for another space's architectures: GHN-2 gives weights to zoo/resnet.yaml's
+# networks it never saw; SMASH, bound to its space's encoding, is refused; so is other data.
+expect "ghn: (GHN-2) predicts for another space" 0 '"trials": 2' -- \
   "$NF" search --space zoo/resnet.yaml --strategy random --budget 2 \
+  --metric "accuracy=ghn:$TMP/straight" --objective accuracy:max --json
+expect "ghn: (SMASH) of another space is refused, with why" 1 "SMASH reads its space" -- \
+  "$NF" search --space zoo/resnet.yaml --strategy random --budget 2 \
+  --metric "accuracy=ghn:$TMP/smash" --objective accuracy:max
+expect "ghn: on another space refuses other data" 1 "trained on synthetic:256" -- \
+  "$NF" search --space zoo/resnet.yaml --strategy random --budget 2 --data fashion-mnist \
   --metric "accuracy=ghn:$TMP/straight" --objective accuracy:max
+RARCH=$("$NF" sample zoo/resnet.yaml --n 1 --seed 2)
+expect "export --ghn --space writes another space's network" 0 "trained on space diff_tiny" -- \
+  "$NF" export --ghn "$TMP/straight" --space zoo/resnet.yaml --arch "$RARCH" \
+  --out "$TMP/onnx_other/model.onnx" --test-vector
+expect "... which onnx runtime reproduces" 0 "2/2 test sets within 0.0001" -- \
+  node tools/ort/verify.js "$TMP/onnx_other/model.onnx"
 expect "ghn: of a folder without a hypernetwork is named" 1 "no ghn.yaml" -- \
   "$NF" search --space $TINY --strategy random --budget 2 --metric "accuracy=ghn:$TMP" \
   --objective accuracy:max

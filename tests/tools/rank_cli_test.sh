@@ -16,6 +16,18 @@ expect "rank prints each signal's statistics" 0 "synflow=proxy:synflow" -- \
   --archs 8 --data synthetic:64 --threads 2
 expect "rank answers in JSON" 0 '"top_precision": {"value"' -- \
   "$NF" rank --space $NB --signals count --reference "$REF" --archs 8 --json
+"$NF" rank --space $NB --signals count --reference "$REF" --archs 5 --json > "$TMP/values.json" 2>&1
+expect "the JSON holds every architecture's values, their mean and median" 0 "consistent" -- \
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const ok = (v) => {
+      const s = [...v.values].sort((a, b) => a - b);
+      const mean = v.values.reduce((a, b) => a + b, 0) / v.values.length;
+      return v.values.length === 5 && Math.abs(v.median - s[2]) < 1e-9 &&
+             Math.abs(v.mean - mean) < 1e-6 * Math.max(1, Math.abs(mean)) && new Set(s).size > 1;
+    };
+    if (r.architectures.length === 5 && ok(r.reference) && ok(r.signals[0])) console.log("consistent");
+    else console.log(JSON.stringify(r));' "$TMP/values.json"
 expect "a named signal keeps its name" 0 '"signal": "macs=count"' -- \
   "$NF" rank --space $NB --signals macs=count --reference "$REF" --archs 8 --json
 
@@ -24,7 +36,7 @@ expect "a named signal keeps its name" 0 '"signal": "macs=count"' -- \
 printf 'batch_size: 16\nbn_recalibration_batches: 0\n' > "$TMP/small.yaml"
 TINY=tests/data/diff_tiny.yaml
 expect "a stand-alone-trained reference" 0 "0 read back from the store" -- \
-  "$NF" rank --space $TINY --signals count,proxy:synflow --reference train:1 --archs 3 \
+  "$NF" rank --space $TINY --signals count,proxy:synflow,train:0 --reference train:1 --archs 3 \
   --data synthetic:64 --store "$TMP/ref.sqlite" --threads 2
 expect "a longer ranking resumes from the store" 0 "3 read back from the store" -- \
   "$NF" rank --space $TINY --signals count --reference train:1 --archs 5 \

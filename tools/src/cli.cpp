@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -13,6 +14,17 @@ namespace nasforge::cli {
 std::string Args::get(const std::string& key, const std::string& fallback) const {
   auto it = options.find(key);
   return it == options.end() ? fallback : it->second;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t comma = std::min(s.find(',', start), s.size());
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
 }
 
 std::vector<std::string> Args::all(const std::string& key) const {

@@ -71,6 +71,9 @@ bool set_threads(const Args& a);
 // Prints "nasforge CMD: error: MESSAGE" and returns 1.
 int fail(const std::string& cmd, const std::string& message);
 
+// A comma-separated flag's items, empty ones dropped (--signals a,b --transfer x,y).
+std::vector<std::string> split_commas(const std::string& s);
+
 // A folder made with mkdtemp under $TMPDIR (mode 0700), removed with everything in it when the
 // object goes.
 class PrivateTempDir {

@@ -32,6 +32,9 @@ namespace fs = std::filesystem;
 // What to export: a checkpoint folder and an architecture string.
 struct Target {
   std::string checkpoint, ghn, arch, from;  // from: where the architecture came from, for the log
+  // The architecture's space when it is not the run's: --space, or a search's. A hypernetwork
+  // (GHN-1, GHN-2) predicts weights for it; a supernet refuses it.
+  std::shared_ptr<const SearchSpace> space;
 };
 
 std::optional<Target> resolve(const Command& cmd, const Args& a) {
@@ -44,12 +47,21 @@ std::optional<Target> resolve(const Command& cmd, const Args& a) {
     fail(cmd.name, "expected --checkpoint DIR or --ghn DIR, not both");
     return std::nullopt;
   }
+  if (a.has("space") && !a.has("arch")) {
+    fail(cmd.name, "--space names the space of --arch (a search folder has its own)");
+    return std::nullopt;
+  }
   Target t;
   t.checkpoint = a.get("checkpoint");
   t.ghn = a.get("ghn");
   if (a.has("arch")) {
     t.arch = a.get("arch");
     t.from = "--arch";
+    if (a.has("space")) {
+      auto space = load_space_or_report(a.get("space"));
+      if (!space) return std::nullopt;
+      t.space = std::make_shared<const SearchSpace>(std::move(*space));
+    }
   } else {
     auto stored = evaluation::load_search(a.get("run"));
     if (!stored.ok()) {
@@ -76,6 +88,7 @@ std::optional<Target> resolve(const Command& cmd, const Args& a) {
     }
     const auto& trial = stored->trials[stored->pareto[rank - 1]];
     t.arch = trial.arch;
+    t.space = stored->space;
     t.from = a.get("run") + " rank " + std::to_string(rank) + " of " +
              std::to_string(stored->pareto.size()) + " (trial " + std::to_string(trial.id) + ")";
     if (t.checkpoint.empty() && t.ghn.empty()) {  // where the search's accuracy came from
@@ -142,25 +155,21 @@ std::optional<Network> from_supernet(const Command& cmd, const Args& a, const Ta
   return n;
 }
 
-// Weights a train-ghn hypernetwork predicts, BN recalibrated on its training batches.
-std::optional<Network> from_ghn(const Command& cmd, const hypernets::GhnRun& run, Network n) {
-  auto data =
-      supernet::load_data_for(run.run.data, *n.space, run.run.config.seed, run.run.valid_size);
-  if (!data.ok()) {
-    fail(cmd.name, data.status().message());
+// Weights a train-ghn hypernetwork predicts, BN recalibrated on its training batches; for an
+// architecture of another space, on --data (the run's dataset, padded to that space's input).
+std::optional<Network> from_ghn(const Command& cmd, const Args& a, const hypernets::GhnRun& run,
+                                Network n) {
+  auto loaded = hypernets::open_ghn(run.run.dir, n.space, a.get("data"));
+  if (!loaded.ok()) {
+    fail(cmd.name, loaded.status().message());
     return std::nullopt;
   }
-  hypernets::GhnTrainer trainer(run.run.space, *data, run.run.config, run.options,
-                                run.archs_per_step);
-  if (Status st = trainer.load(run.checkpoint()); !st.ok()) {
-    fail(cmd.name, st.message());
-    return std::nullopt;
-  }
-  n.graph = trainer.predicted(n.arch, /*recalibrate=*/true, /*batch=*/1);
+  n.graph = (*loaded)->trainer->predicted(n.arch, /*recalibrate=*/true, /*batch=*/1);
   for (const auto& op : n.graph.ops)
     for (const at::Tensor* t : {&op.weight, &op.bias})
       if (t->defined() && op.kind != supernet::OpKind::kBatchNorm) n.params += t->numel();
-  n.weights = run.run.dir + " (" + hypernets::ghn_kind_name(run.options.kind) + ")";
+  n.weights = run.run.dir + " (" + hypernets::ghn_kind_name(run.options.kind) +
+              ((*loaded)->transfer ? ", trained on space " + run.run.space->name() : "") + ")";
   n.bn = "BN recalibrated on " + std::to_string(run.run.config.bn_recalibration_batches) +
          " training batches";
   const supernet::Graph g = n.graph;
@@ -185,7 +194,13 @@ std::optional<Network> network_of(const Command& cmd, const Args& a, const Targe
     return std::nullopt;
   }
   Network n;
-  n.space = run->space;
+  n.space = t.space ? t.space : run->space;
+  if (!ghn && n.space->fingerprint() != run->space->fingerprint()) {
+    fail(cmd.name, t.checkpoint + ": the supernet was trained on space '" + run->space->name() +
+                       "', not on '" + n.space->name() +
+                       "' (only a graph hypernetwork predicts weights for another space)");
+    return std::nullopt;
+  }
   auto arch = n.space->parse(t.arch);
   if (!arch.ok()) {
     fail(cmd.name, "--arch: invalid architecture: " + arch.status().message());
@@ -195,7 +210,8 @@ std::optional<Network> network_of(const Command& cmd, const Args& a, const Targe
   std::cout << "arch: " << n.space->to_string(n.arch) << "  (from " << t.from << ")\n";
   if (a.get("format", "onnx") == "yaml") return n;  // the frozen space needs no weights
   try {
-    return ghn ? from_ghn(cmd, *ghn, std::move(n)) : from_supernet(cmd, a, t, *run, std::move(n));
+    return ghn ? from_ghn(cmd, a, *ghn, std::move(n))
+               : from_supernet(cmd, a, t, *run, std::move(n));
   } catch (const std::invalid_argument& e) {  // an op without a plain form
     fail(cmd.name, supernet::error_text(e));
     return std::nullopt;
@@ -287,8 +303,8 @@ int run_export(const Command& cmd, const Args& a) {
 }
 
 NF_CMD(kExport, "export", "Export a found network to ONNX, TorchScript or a frozen YAML.",
-       "(--checkpoint DIR | --ghn DIR) --arch STRING | --run DIR [--rank K] [--checkpoint DIR | "
-       "--ghn DIR]) "
+       "(--checkpoint DIR | --ghn DIR [--space FILE] [--data D]) --arch STRING | --run DIR "
+       "[--rank K] [--checkpoint DIR | --ghn DIR [--data D]]) "
        "[--format onnx|torchscript|yaml] --out PATH [--test-vector] [--keep-bn] "
        "[--no-recalibrate] [--seed S] [--threads T]",
        {{"checkpoint", true,
@@ -297,6 +313,12 @@ NF_CMD(kExport, "export", "Export a found network to ONNX, TorchScript or a froz
          "a train-ghn run folder: the weights its hypernetwork predicts (default with --run: "
          "its ghn: source)"},
         {"arch", true, "the architecture's canonical string"},
+        {"space", true,
+         "the space of --arch when it is not the --ghn run's (GHN-1 and GHN-2 predict weights "
+         "for any space)"},
+        {"data", true,
+         "with --ghn on another space: the run's dataset, +pad to that space's input (default: "
+         "the run's data)"},
         {"run", true, "a search folder (nasforge search --out)"},
         {"rank", true, "which member of its Pareto front, best first objective first (default 1)"},
         {"format", true, "onnx (default), torchscript or yaml (the frozen space)"},

@@ -287,14 +287,6 @@ int run_latency(const Command& cmd, const Args& a) {
   return 0;
 }
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 int run_fit_latency(const Command& cmd, const Args& a) {
   for (const char* f : {"space", "table", "column", "out"})
     if (!a.has(f)) return fail(cmd.name, std::string("--") + f + " is required");

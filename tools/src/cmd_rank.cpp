@@ -16,28 +16,46 @@ namespace {
 using evaluation::RankConfig;
 using evaluation::RankReport;
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 std::string interval_json(double v, double lo, double hi) {
   return "{\"value\": " + json_number(v) + ", \"low\": " + json_number(lo) +
          ", \"high\": " + json_number(hi) + "}";
 }
 
+double mean_of(const std::vector<double>& v) {
+  double sum = 0;
+  for (double x : v) sum += x;
+  return v.empty() ? 0 : sum / static_cast<double>(v.size());
+}
+
+double median_of(std::vector<double> v) {
+  if (v.empty()) return 0;
+  const size_t h = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + h, v.end());
+  const double hi = v[h];
+  if (v.size() % 2) return hi;
+  return (*std::max_element(v.begin(), v.begin() + h) + hi) / 2;
+}
+
+// "\"mean\": M, \"median\": D, \"values\": [v1, ...]": one value per architecture, in order.
+std::string values_json(const std::vector<double>& v) {
+  std::string o = "\"mean\": " + json_number(mean_of(v)) +
+                  ", \"median\": " + json_number(median_of(v)) + ", \"values\": [";
+  for (size_t i = 0; i < v.size(); ++i) o += (i ? ", " : "") + json_number(v[i]);
+  return o + "]";
+}
+
 std::string report_json(const RankConfig& c, const RankReport& r) {
   std::ostringstream o;
   o << "{\"space\": " << json_quote(c.space->name()) << ", \"archs\": " << r.archs.size()
-    << ", \"seed\": " << c.seed
+    << ", \"architectures\": [";
+  for (size_t i = 0; i < r.archs.size(); ++i)
+    o << (i ? ", " : "") << json_quote(c.space->to_string(r.archs[i]));
+  o << "], \"seed\": " << c.seed
     << ", \"reference\": {\"source\": " << json_quote(c.reference.source)
     << ", \"cached\": " << r.reference_cached
-    << ", \"seconds_per_arch\": " << json_number(r.reference_seconds_per_arch)
-    << "}, \"resamples\": " << c.resamples << ", \"top_fraction\": " << json_number(c.top_fraction)
-    << ", \"signals\": [";
+    << ", \"seconds_per_arch\": " << json_number(r.reference_seconds_per_arch) << ", "
+    << values_json(r.reference) << "}, \"resamples\": " << c.resamples
+    << ", \"top_fraction\": " << json_number(c.top_fraction) << ", \"signals\": [";
   for (size_t i = 0; i < r.signals.size(); ++i) {
     const auto& s = r.signals[i];
     o << (i ? ", " : "") << "{\"signal\": " << json_quote(s.signal)
@@ -45,7 +63,8 @@ std::string report_json(const RankConfig& c, const RankReport& r) {
       << ", \"spearman\": " << interval_json(s.spearman, s.spearman_low, s.spearman_high)
       << ", \"top_precision\": " << interval_json(s.top, s.top_low, s.top_high)
       << ", \"seconds_per_arch\": " << json_number(s.seconds_per_arch)
-      << ", \"setup_seconds\": " << json_number(s.setup_seconds) << "}";
+      << ", \"setup_seconds\": " << json_number(s.setup_seconds) << ", " << values_json(s.values)
+      << "}";
   }
   o << "]}";
   return o.str();
@@ -54,26 +73,27 @@ std::string report_json(const RankConfig& c, const RankReport& r) {
 void print_report(const RankConfig& c, const RankReport& r) {
   std::printf(
       "%zu architectures of %s (seed %llu); reference %s: %lld read back from the store, "
-      "%.3g s per architecture evaluated\n",
+      "%.3g s per architecture evaluated; median %.4g\n",
       r.archs.size(), c.space->name().c_str(), static_cast<unsigned long long>(c.seed),
       c.reference.source.c_str(), static_cast<long long>(r.reference_cached),
-      r.reference_seconds_per_arch);
+      r.reference_seconds_per_arch, median_of(r.reference));
   int width = 28;
   for (const auto& s : r.signals) width = std::max(width, static_cast<int>(s.signal.size()) + 1);
   const std::string top =
       "top-" + std::to_string(static_cast<int>(c.top_fraction * 100 + 0.5)) + "% precision";
-  std::printf("%-*s %-22s %-22s %-22s %10s %8s\n", width, "signal", "Kendall tau [95% CI]",
-              "Spearman rho [95% CI]", top.c_str(), "s/arch", "setup s");
+  std::printf("%-*s %-22s %-22s %-22s %10s %8s %10s\n", width, "signal", "Kendall tau [95% CI]",
+              "Spearman rho [95% CI]", top.c_str(), "s/arch", "setup s", "median");
   auto iv = [](double v, double lo, double hi) {
     char b[64];
     std::snprintf(b, sizeof b, "%6.3f [%.3f, %.3f]", v, lo, hi);
     return std::string(b);
   };
   for (const auto& s : r.signals)
-    std::printf("%-*s %-22s %-22s %-22s %10.4f %8.2f\n", width, s.signal.c_str(),
+    std::printf("%-*s %-22s %-22s %-22s %10.4f %8.2f %10.4g\n", width, s.signal.c_str(),
                 iv(s.kendall, s.kendall_low, s.kendall_high).c_str(),
                 iv(s.spearman, s.spearman_low, s.spearman_high).c_str(),
-                iv(s.top, s.top_low, s.top_high).c_str(), s.seconds_per_arch, s.setup_seconds);
+                iv(s.top, s.top_low, s.top_high).c_str(), s.seconds_per_arch, s.setup_seconds,
+                median_of(s.values));
   std::printf("(intervals: %d bootstrap resamples of the architectures)\n", c.resamples);
 }
 

@@ -5,6 +5,8 @@
 // split.
 #pragma once
 
+#include <torch/serialize/input-archive.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,10 +43,13 @@ class GhnTrainer {
                                 bool recalibrate = true);
 
   // The hypernetwork, optimizer, position, sampler state, options, config and the space's
-  // fingerprint, checksummed. load() refuses another space, other options or a damaged file,
-  // naming the file.
+  // fingerprint, checksummed. load() refuses other options or a damaged file, naming the file.
+  // kResume restores everything and refuses another space. kWeights loads the hypernetwork
+  // alone, to predict for this trainer's space: GHN-1 and GHN-2 read only op types and shapes,
+  // so they may have been trained on another space; SMASH reads its space's encoding and may not.
+  enum class LoadScope { kResume, kWeights };
   Status save(const std::string& path) const;
-  Status load(const std::string& path);
+  Status load(const std::string& path, LoadScope scope = LoadScope::kResume);
 
   Ghn& ghn() { return ghn_; }
   const SearchSpace& space() const { return *space_; }
@@ -52,6 +57,9 @@ class GhnTrainer {
  private:
   supernet::Graph lowered(const Architecture& a, int64_t batch = 0);
   void start_epoch();
+  Status check_space(const std::string& path, const std::string& fingerprint,
+                     LoadScope scope) const;
+  Status load_position(torch::serialize::InputArchive& archive);  // after the weights
 
   std::shared_ptr<const SearchSpace> space_;
   const data::Splits& data_;
