@@ -20,6 +20,16 @@ expect "a killed run resumes" 0 "resuming" -- "$NF" train-ghn "${COMMON[@]}" --o
 expect "... to the same result as a straight run" 0 "same" -- bash -c \
   "[[ \"\$('$NF' train-ghn ${COMMON[*]} --out '$TMP/killed' 2>/dev/null)\" == \"\$('$NF' train-ghn ${COMMON[*]} --out '$TMP/straight' 2>/dev/null | sed 's|straight|killed|')\" ]] && echo same"
 
+# Killed within the first epoch with a checkpoint every step (--checkpoint-minutes): the resume
+# starts from the step before the kill, not from the beginning, and ends where a straight run does.
+(NASFORGE_TEST_KILL_AFTER_STEP=3 "$NF" train-ghn "${COMMON[@]}" --checkpoint-minutes 0.00001 \
+  --out "$TMP/periodic" > /dev/null 2>&1; true) 2> /dev/null
+expect "a checkpoint within the epoch survives the kill" 0 "at epoch 1, step 2" -- \
+  "$NF" train-ghn "${COMMON[@]}" --out "$TMP/periodic"
+expect "... and the run ends as a straight one" 0 "same" -- bash -c \
+  "[[ \"\$('$NF' train-ghn ${COMMON[*]} --out '$TMP/periodic' 2>/dev/null)\" == \"\$('$NF' train-ghn ${COMMON[*]} --out '$TMP/straight' 2>/dev/null | sed 's|straight|periodic|')\" ]] && echo same"
+expect "--checkpoint-minutes must be a number" 1 "expected minutes >= 0" -- \
+  "$NF" train-ghn "${COMMON[@]}" --checkpoint-minutes soon --out "$TMP/x"
 expect "ghn1 trains too" 0 "checkpoint:" -- \
   "$NF" train-ghn "${COMMON[@]}" --hypernet ghn1 --out "$TMP/ghn1"
 expect "a run of other options is refused" 1 "other options (ghn2" -- \

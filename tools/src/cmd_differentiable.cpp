@@ -119,11 +119,6 @@ int check_constraints(const Command& cmd, const SearchConfig& c, bool json,
   return 0;
 }
 
-int64_t kill_after_step() {
-  const char* v = std::getenv("NASFORGE_TEST_KILL_AFTER_STEP");
-  return v && *v ? std::atoll(v) : -1;
-}
-
 // Writes the run folder's description once (a checkpoint there means it is resumed).
 Status prepare_run_folder(const fs::path& dir, const std::string& space_file,
                           const supernet::TrainConfig& config, const std::string& data,

@@ -2,9 +2,6 @@
 // resume and refusals.
 #include <torch/torch.h>
 
-#include <chrono>
-#include <csignal>
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
 
@@ -13,8 +10,8 @@
 #include "nasforge/hypernets/trainer.h"
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/folder_lock.h"
-#include "progress.h"
 #include "train_flags.h"
+#include "train_loop.h"
 
 namespace nasforge::cli {
 namespace {
@@ -57,44 +54,6 @@ std::optional<GhnOptions> options_from(const Args& a, int64_t* archs) {
   return o;
 }
 
-// Trains epoch by epoch with a progress bar; checkpoints at each epoch's end and at the limit.
-int ghn_loop(const std::string& cmd, GhnTrainer& t, const supernet::TrainConfig& c,
-             const fs::path& checkpoint, int64_t max_steps) {
-  const int64_t kill_at = kill_after_step();
-  while (t.epoch() < c.epochs) {
-    if (max_steps > 0 && t.global_step() >= max_steps) break;
-    const int64_t epoch = t.epoch();
-    ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs),
-                    t.steps_per_epoch());
-    double loss = 0, acc = 0;
-    int64_t steps = 0;
-    std::string status;
-    while (auto s = t.step()) {
-      ++steps;
-      loss += s->loss;
-      acc += s->accuracy;
-      char buf[128];
-      std::snprintf(buf, sizeof buf, "loss %.3f acc %.3f (x%lld archs) lr %.5f", loss / steps,
-                    acc / steps, static_cast<long long>(s->paths), s->lr);
-      status = buf;
-      if (!std::isfinite(s->loss))
-        return fail(cmd, "the training loss is not finite at step " +
-                             std::to_string(t.global_step()) +
-                             ": the run diverged (lower lr, or set grad_clip); the last "
-                             "checkpoint is left as it was");
-      bar.update(steps, status);
-      if (t.global_step() == kill_at) ::raise(SIGKILL);
-      if (max_steps > 0 && t.global_step() >= max_steps) break;
-    }
-    if (t.epoch() != epoch)
-      bar.finish(status);
-    else
-      std::cerr << "\nstopped at --max-steps " << max_steps << "\n";
-    if (Status st = t.save(checkpoint.string()); !st.ok()) return fail(cmd, st.message());
-  }
-  return 0;
-}
-
 int run_train_ghn(const Command& cmd, const Args& a) {
   for (const char* need : {"space", "data", "out"})
     if (!a.has(need))
@@ -123,7 +82,8 @@ int run_train_ghn(const Command& cmd, const Args& a) {
     config->seed = seed;
   }
   auto max_steps = max_steps_of(a);
-  if (!max_steps) return 1;
+  auto every = checkpoint_seconds_of(a);
+  if (!max_steps || !every) return 1;
   const int64_t valid_size = 10000;
   if (resume) {
     auto stored = hypernets::load_ghn_run(dir.string());
@@ -165,7 +125,13 @@ int run_train_ghn(const Command& cmd, const Args& a) {
             << space->name() << " on " << data->name << ": " << archs
             << " sampled architectures per step, " << trainer.steps_per_epoch()
             << " steps per epoch, " << torch::get_num_threads() << " threads\n";
-  if (int rc = ghn_loop(cmd.name, trainer, *config, checkpoint, *max_steps)) return rc;
+  LoopOptions loop;
+  loop.epochs = config->epochs;
+  loop.max_steps = *max_steps;
+  loop.checkpoint_seconds = *every;
+  loop.unit = "archs";
+  loop.checkpoint = checkpoint;
+  if (int rc = run_epochs(cmd.name, trainer, loop)) return rc;
   Rng rng(config->seed + 1);
   const Architecture probe = space->sample(rng);
   const auto r = trainer.evaluate(probe, data->valid);
@@ -180,7 +146,8 @@ NF_CMD(kTrainGhn, "train-ghn",
        "architecture "
        "of a space; resumes when --out holds a checkpoint.",
        "--space FILE --data D --out DIR [--hypernet ghn2|ghn1|smash] [--archs-per-step N] "
-       "[--config TRAIN.yaml] [--epochs E] [--max-steps N] [--seed S] [--threads T]",
+       "[--config TRAIN.yaml] [--epochs E] [--max-steps N] [--checkpoint-minutes M] [--seed S] "
+       "[--threads T]",
        {{"space", true, "the search space"},
         {"data", true, "fashion-mnist, cifar10:DIR or synthetic"},
         {"out", true, "the run folder (created; a checkpoint there is resumed)"},
@@ -190,6 +157,8 @@ NF_CMD(kTrainGhn, "train-ghn",
          "training config YAML (docs/supernet.md); default Adam 1e-3, weight decay 1e-5, batch 64"},
         {"epochs", true, "epochs of the schedule (overrides the config)"},
         {"max-steps", true, "stop after this many steps in all (checkpointed)"},
+        {"checkpoint-minutes", true,
+         "also checkpoint this often within an epoch (default 10; 0: only at epoch ends)"},
         {"seed", true, "overrides the config's seed"},
         {"threads", true, "LibTorch threads (default: all cores)"}},
        run_train_ghn)

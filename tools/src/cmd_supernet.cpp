@@ -23,6 +23,7 @@
 #include "nasforge/supernet/train.h"
 #include "progress.h"
 #include "train_flags.h"
+#include "train_loop.h"
 
 namespace nasforge::cli {
 
@@ -75,6 +76,17 @@ std::optional<int64_t> max_steps_of(const Args& a) {
   auto m = parse_count("max-steps", a.get("max-steps"));
   if (!m) return std::nullopt;
   return static_cast<int64_t>(*m);
+}
+
+std::optional<double> checkpoint_seconds_of(const Args& a) {
+  if (!a.has("checkpoint-minutes")) return 600.0;
+  const auto m = parse_number(a.get("checkpoint-minutes"));
+  if (!m || !(*m >= 0) || !std::isfinite(*m)) {
+    std::cerr << "--checkpoint-minutes: expected minutes >= 0 (0: only at epoch ends), got '"
+              << a.get("checkpoint-minutes") << "'\n";
+    return std::nullopt;
+  }
+  return *m * 60.0;
 }
 
 std::shared_ptr<const SearchSpace> shared_space(const std::string& path) {
@@ -158,65 +170,26 @@ StatusOr<data::Splits> load_data(const std::string& spec, const SearchSpace& spa
   return supernet::load_data_for(spec, space, seed, valid_size);
 }
 
-// Trains epoch after epoch with a progress bar, checkpointing at every epoch's end and at the
-// step limit; after each epoch, reports the largest and smallest paths on the validation split.
+// The epoch loop (train_loop.h); after each epoch of a supernet, the largest and smallest
+// paths on the validation split.
 int train_loop(const std::string& cmd, SupernetTrainer& trainer, const data::Splits& data,
-               const fs::path& checkpoint, int64_t max_steps, bool report_paths) {
-  const TrainConfig& c = trainer.config();
-  const int64_t kill_at = kill_after_step();
-  while (trainer.epoch() < c.epochs) {
-    if (max_steps > 0 && trainer.global_step() >= max_steps) break;
-    const int64_t epoch = trainer.epoch();
-    ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs),
-                    trainer.steps_per_epoch());
-    auto start = std::chrono::steady_clock::now();
-    int64_t images = 0, steps = 0;
-    double loss = 0, acc = 0;
-    std::string status;
-    while (auto s = trainer.step()) {
-      images += s->images;
-      ++steps;
-      loss += s->loss;
-      acc += s->accuracy;
-      const double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      char buf[160];
-      const double rate = images / std::max(secs, 1e-9);
-      if (s->paths > 1)
-        std::snprintf(buf, sizeof buf, "loss %.3f acc %.3f %.0f img/s (x%lld paths) lr %.4f",
-                      loss / steps, acc / steps, rate, static_cast<long long>(s->paths), s->lr);
-      else
-        std::snprintf(buf, sizeof buf, "loss %.3f acc %.3f %.0f img/s lr %.4f", loss / steps,
-                      acc / steps, rate, s->lr);
-      status = buf;
-      if (!std::isfinite(s->loss)) {  // diverged: keep the last good checkpoint, write nothing
-        std::cerr << "\n";
-        return fail(cmd, "the training loss is " +
-                             std::string(std::isnan(s->loss) ? "NaN" : "inf") + " at step " +
-                             std::to_string(trainer.global_step()) +
-                             ": the run diverged (lower optimizer.lr, or set grad_clip); " +
-                             (fs::exists(checkpoint) ? checkpoint.string() + " is left as it was"
-                                                     : std::string("no checkpoint was written")));
-      }
-      bar.update(steps, status);
-      if (trainer.global_step() == kill_at) ::raise(SIGKILL);
-      if (max_steps > 0 && trainer.global_step() >= max_steps) break;
-    }
-    const bool epoch_done = trainer.epoch() != epoch;
-    if (epoch_done) {
-      bar.finish(status);
-    } else {
-      std::cerr << "\nstopped at --max-steps " << max_steps << "\n";
-    }
-    if (Status st = trainer.save(checkpoint.string()); !st.ok()) return fail(cmd, st.message());
-    if (report_paths && epoch_done) {
+               const fs::path& checkpoint, const Args& a, bool report_paths) {
+  auto max_steps = max_steps_of(a);
+  auto every = checkpoint_seconds_of(a);
+  if (!max_steps || !every) return 1;
+  LoopOptions o;
+  o.epochs = trainer.config().epochs;
+  o.max_steps = *max_steps;
+  o.checkpoint_seconds = *every;
+  o.checkpoint = checkpoint;
+  if (report_paths)
+    o.after_epoch = [&](int64_t epoch) {
       auto big = trainer.evaluate(trainer.sampler().largest(), data.valid);
       auto small = trainer.evaluate(trainer.sampler().smallest(), data.valid);
       std::cerr << "epoch " << epoch + 1 << ": valid accuracy largest " << percent(big.accuracy)
                 << ", smallest " << percent(small.accuracy) << "\n";
-    }
-  }
-  return 0;
+    };
+  return run_epochs(cmd, trainer, o);
 }
 
 int run_train_supernet(const Command& cmd, const Args& a) {
@@ -237,8 +210,7 @@ int run_train_supernet(const Command& cmd, const Args& a) {
   if (resume && !a.has("config")) effective.options["config"] = (dir / "train.yaml").string();
   auto config = config_from_flags(effective);
   if (!config) return 1;
-  auto max_steps = max_steps_of(a);
-  if (!max_steps) return 1;
+  if (!max_steps_of(a) || !checkpoint_seconds_of(a)) return 1;  // checked before any work
   int64_t valid_size = 10000;
   if (a.has("valid-size")) {
     auto v = parse_count("valid-size", a.get("valid-size"));
@@ -284,7 +256,7 @@ int run_train_supernet(const Command& cmd, const Args& a) {
             << " architectures) on " << data->name << ": " << data->train.size() << " train, "
             << data->valid.size() << " valid images, " << trainer.steps_per_epoch()
             << " steps per epoch, " << torch::get_num_threads() << " threads\n";
-  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, *max_steps, true)) return rc;
+  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, a, true)) return rc;
   std::cout << "checkpoint: " << checkpoint.string() << " (epoch " << trainer.epoch() << ", step "
             << trainer.global_step() << ", state " << trainer.state_digest() << ")\n";
   return 0;
@@ -378,7 +350,7 @@ int run_train(const Command& cmd, const Args& a) {
   for (const char* need : {"space", "arch", "data"})
     if (!a.has(need))
       return fail(cmd.name, std::string("expected --") + need + "\n" + command_help(cmd));
-  if (!set_threads(a)) return 1;
+  if (!set_threads(a) || !max_steps_of(a) || !checkpoint_seconds_of(a)) return 1;
   auto space = shared_space(a.get("space"));
   if (!space) return 1;
   auto arch = space->parse(a.get("arch"));
@@ -405,9 +377,7 @@ int run_train(const Command& cmd, const Args& a) {
       dir.empty() ? scratch->path() / "checkpoint.pt" : dir / "checkpoint.pt";
   if (!dir.empty()) fs::create_directories(dir);
   std::cerr << "training " << space->to_string(*arch) << " from scratch on " << data->name << "\n";
-  auto max_steps = max_steps_of(a);
-  if (!max_steps) return 1;
-  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, *max_steps, false)) return rc;
+  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, a, false)) return rc;
   auto valid = trainer.evaluate(*arch, data->valid, false);
   auto test = trainer.evaluate(*arch, data->test, false);
   std::cout << "valid accuracy " << percent(valid.accuracy) << "  test accuracy "
@@ -418,13 +388,16 @@ int run_train(const Command& cmd, const Args& a) {
 NF_CMD(kTrainSupernet, "train-supernet",
        "Train the weight-sharing supernet of a space; resumes when --out holds a checkpoint.",
        "--space FILE --data fashion-mnist|cifar10:DIR|synthetic --out DIR [--config TRAIN.yaml] "
-       "[--epochs E] [--max-steps N] [--valid-size N] [--seed S] [--threads T]",
+       "[--epochs E] [--max-steps N] [--checkpoint-minutes M] [--valid-size N] [--seed S] "
+       "[--threads T]",
        {{"space", true, "the search space"},
         {"data", true, "fashion-mnist, cifar10:DIR (binary batches) or synthetic"},
         {"out", true, "the run folder (created; a checkpoint there is resumed)"},
         {"config", true, "training config YAML (docs/supernet.md); defaults otherwise"},
         {"epochs", true, "epochs of the schedule (overrides the config)"},
         {"max-steps", true, "stop after this many steps in all (checkpointed)"},
+        {"checkpoint-minutes", true,
+         "also checkpoint this often within an epoch (default 10; 0: only at epoch ends)"},
         {"valid-size", true,
          "training images held out for validation (default 10000; eval and search use them)"},
         {"seed", true, "overrides the config's seed"},
@@ -446,13 +419,15 @@ NF_CMD(kExtract, "extract", "Extract a standalone sub-network with inherited wei
        run_extract)
 NF_CMD(kTrain, "train", "Train one architecture from scratch: the stand-alone baseline.",
        "--space FILE --arch STRING --data SPEC [--config TRAIN.yaml] [--epochs E] [--max-steps N] "
-       "[--out DIR]",
+       "[--checkpoint-minutes M] [--out DIR]",
        {{"space", true, "the search space"},
         {"arch", true, "the architecture's canonical string"},
         {"data", true, "fashion-mnist, cifar10:DIR or synthetic"},
         {"config", true, "training config YAML (its path policy is ignored)"},
         {"epochs", true, "epochs (overrides the config)"},
         {"max-steps", true, "stop after this many steps in all"},
+        {"checkpoint-minutes", true,
+         "also checkpoint this often within an epoch (default 10; 0: only at epoch ends)"},
         {"seed", true, "overrides the config's seed"},
         {"out", true, "keep the checkpoint in this folder"},
         {"threads", true, "LibTorch threads"}},

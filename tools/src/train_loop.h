@@ -1,0 +1,97 @@
+// The epoch loop train-supernet, train and train-ghn share: a progress bar per epoch with loss,
+// accuracy, throughput and learning rate; a checkpoint at every epoch's end, at --max-steps and
+// every --checkpoint-minutes within an epoch (so a killed process loses at most that much of a
+// long epoch); a diverged run stops without overwriting the last good checkpoint.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "cli.h"
+#include "nasforge/supernet/train.h"
+#include "progress.h"
+#include "train_flags.h"
+
+namespace nasforge::cli {
+
+struct LoopOptions {
+  int64_t epochs = 1;
+  int64_t max_steps = 0;            // 0: no limit
+  double checkpoint_seconds = 600;  // within an epoch; 0: only at epoch ends and the limit
+  std::string unit = "paths";       // what StepStats::paths counts, for the status line
+  std::filesystem::path checkpoint;
+  std::function<void(int64_t epoch)> after_epoch;  // after an epoch's checkpoint (0-based)
+};
+
+// `Trainer` has step() -> optional<StepStats> (nullopt at an epoch's end), epoch(),
+// global_step(), steps_per_epoch() and save(path) -> Status. Returns the exit code.
+template <class Trainer>
+int run_epochs(const std::string& cmd, Trainer& trainer, const LoopOptions& o) {
+  using Clock = std::chrono::steady_clock;
+  const int64_t kill_at = kill_after_step();
+  auto save = [&]() -> int {
+    if (Status st = trainer.save(o.checkpoint.string()); !st.ok()) return fail(cmd, st.message());
+    return 0;
+  };
+  while (trainer.epoch() < o.epochs) {
+    if (o.max_steps > 0 && trainer.global_step() >= o.max_steps) break;
+    const int64_t epoch = trainer.epoch();
+    ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
+                    trainer.steps_per_epoch());
+    const auto start = Clock::now();
+    auto saved_at = start;
+    int64_t images = 0, steps = 0;
+    double loss = 0, acc = 0;
+    std::string status;
+    while (auto s = trainer.step()) {
+      images += s->images;
+      ++steps;
+      loss += s->loss;
+      acc += s->accuracy;
+      const auto now = Clock::now();
+      const double secs = std::chrono::duration<double>(now - start).count();
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "loss %.3f acc %.3f %.0f img/s", loss / steps, acc / steps,
+                    images / std::max(secs, 1e-9));
+      status = buf;
+      if (s->paths > 1) status += " (x" + std::to_string(s->paths) + " " + o.unit + ")";
+      std::snprintf(buf, sizeof buf, " lr %.5f", s->lr);
+      status += buf;
+      if (!std::isfinite(s->loss)) {  // diverged: keep the last good checkpoint, write nothing
+        std::cerr << "\n";
+        return fail(cmd, "the training loss is " +
+                             std::string(std::isnan(s->loss) ? "NaN" : "inf") + " at step " +
+                             std::to_string(trainer.global_step()) +
+                             ": the run diverged (lower optimizer.lr, or set grad_clip); " +
+                             (std::filesystem::exists(o.checkpoint)
+                                  ? o.checkpoint.string() + " is left as it was"
+                                  : std::string("no checkpoint was written")));
+      }
+      bar.update(steps, status);
+      if (trainer.global_step() == kill_at) ::raise(SIGKILL);
+      if (o.max_steps > 0 && trainer.global_step() >= o.max_steps) break;
+      if (o.checkpoint_seconds > 0 &&
+          std::chrono::duration<double>(now - saved_at).count() >= o.checkpoint_seconds) {
+        if (int rc = save()) return rc;
+        saved_at = Clock::now();
+      }
+    }
+    const bool epoch_done = trainer.epoch() != epoch;
+    if (epoch_done)
+      bar.finish(status);
+    else
+      std::cerr << "\nstopped at --max-steps " << o.max_steps << "\n";
+    if (int rc = save()) return rc;
+    if (epoch_done && o.after_epoch) o.after_epoch(epoch);
+  }
+  return 0;
+}
+
+}  // namespace nasforge::cli
