@@ -113,10 +113,11 @@ int main(int argc, char** argv) {
     // Met when the predicted weights beat initialisation by two standard errors of the mean.
     const bool met = m - base > 2 * std::hypot(se, base_se);
     std::printf(
-        "FIGURE ghn.unseen_%s_%s_to_%s_valid_accuracy: %.2f%% against %.2f%% at initialisation "
+        "FIGURE ghn.%s_%s_%s_to_%s_valid_accuracy: %.2f%% against %.2f%% at initialisation "
         "(n = %lld; target: above it by 2 standard errors) %s\n",
-        hypernets::ghn_kind_name(ghns[g]->run.options.kind), ghns[g]->run.run.space->name().c_str(),
-        space->name().c_str(), m, base, static_cast<long long>(n), met ? "met" : "MISSED");
+        ghns[g]->transfer ? "unseen" : "seen", hypernets::ghn_kind_name(ghns[g]->run.options.kind),
+        ghns[g]->run.run.space->name().c_str(), space->name().c_str(), m, base,
+        static_cast<long long>(n), met ? "met" : "MISSED");
   }
   return 0;
 }
