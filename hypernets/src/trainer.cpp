@@ -225,11 +225,19 @@ Status GhnTrainer::load(const std::string& path, LoadScope scope) {
     const std::string mb = from_bytes(mt);
     archive.read("model_crc32", v);
     if (v.toInt() != crc_of(mb)) return damaged("weights that do not match their checksum");
+    std::string ob;  // checked before anything is loaded, so a refused file changes nothing
+    if (scope == LoadScope::kResume) {
+      at::Tensor ot;
+      archive.read("optimizer", ot);
+      ob = from_bytes(ot);
+      archive.read("optimizer_crc32", v);
+      if (v.toInt() != crc_of(ob))
+        return damaged("an optimizer state that does not match its checksum");
+    }
     torch::serialize::InputArchive model;
     model.load_from(mb.data(), mb.size());
     ghn_->load(model);
-    if (scope == LoadScope::kWeights) return Status::Ok();
-    if (Status st = load_position(archive); !st.ok()) return damaged(st.message());
+    if (scope == LoadScope::kResume) load_position(archive, ob);
   } catch (const std::exception& e) {
     return damaged(std::string("a file LibTorch cannot read (") + supernet::error_text(e) + ")");
   }
@@ -249,16 +257,12 @@ Status GhnTrainer::check_space(const std::string& path, const std::string& finge
   return Status::Ok();
 }
 
-Status GhnTrainer::load_position(torch::serialize::InputArchive& archive) {
+void GhnTrainer::load_position(torch::serialize::InputArchive& archive,
+                               const std::string& optimizer_bytes) {
   c10::IValue v;
-  at::Tensor ot, rng;
-  archive.read("optimizer", ot);
-  const std::string ob = from_bytes(ot);
-  archive.read("optimizer_crc32", v);
-  if (v.toInt() != crc_of(ob))
-    return InvalidArgument("an optimizer state that does not match its checksum");
+  at::Tensor rng;
   torch::serialize::InputArchive optimizer;
-  optimizer.load_from(ob.data(), ob.size());
+  optimizer.load_from(optimizer_bytes.data(), optimizer_bytes.size());
   optimizer_->load(optimizer);
   archive.read("epoch", v);
   epoch_ = v.toInt();
@@ -274,7 +278,6 @@ Status GhnTrainer::load_position(torch::serialize::InputArchive& archive) {
   data::Batch skip;
   for (int64_t i = 0; i < done; ++i) loader_->next(skip);
   step_in_epoch_ = done;
-  return Status::Ok();
 }
 
 }  // namespace nasforge::hypernets

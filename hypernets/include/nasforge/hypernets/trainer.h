@@ -59,7 +59,8 @@ class GhnTrainer {
   void start_epoch();
   Status check_space(const std::string& path, const std::string& fingerprint,
                      LoadScope scope) const;
-  Status load_position(torch::serialize::InputArchive& archive);  // after the weights
+  // The optimizer (its checked bytes), position and sampler state, after the weights.
+  void load_position(torch::serialize::InputArchive& archive, const std::string& optimizer_bytes);
 
   std::shared_ptr<const SearchSpace> space_;
   const data::Splits& data_;
