@@ -68,7 +68,7 @@ bash bench/differentiable_zoo.sh "$BUILD" >> "$LOG" 2>&1
 bash bench/proxies_nb201.sh "$BUILD" 50 >> "$LOG" 2>&1
 bash bench/ghn_zoo.sh "$BUILD" >> "$LOG" 2>&1
 echo "SKIPPED: ghn.mobilenet figures: bench/ghn_rank_mobilenet.sh trains a supernet, two hypernetworks and 30 networks alone (several hours); run it alone" >> "$LOG"
-echo "SKIPPED: ghn.unseen figure: bench/ghn_transfer.sh trains GHN-2 on mobilenet for 400 steps and evaluates 12 proxyless networks three ways (about 40 minutes); run it alone" >> "$LOG"
+echo "SKIPPED: ghn.unseen figure: bench/ghn_transfer.sh trains GHN-2 on mobilenet for 400 steps and evaluates 12 networks of three spaces against their initialisation (about an hour); run it alone" >> "$LOG"
 echo "SKIPPED: build_times: bench/build_times.sh clones and builds twice (about 10 minutes); run it alone" >> "$LOG"
 echo "SKIPPED: ranking at full size: bench/ranking_bench trains 20 networks (40 minutes); the quick run recomputes docs/ranking_run.txt" >> "$LOG"
 echo "SKIPPED: NAS-Bench-Macro ranking at full size: bench/ranking_bench --space zoo/nasbench_macro.yaml trains a supernet and 8 architectures alone (about an hour alone on the machine); the quick run recomputes docs/ranking_macro_run.txt" >> "$LOG"
