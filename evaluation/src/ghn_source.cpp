@@ -41,10 +41,7 @@ StatusOr<std::shared_ptr<MetricSource>> make_ghn_source(const MetricSpec& spec,
     return InvalidArgument(where + ": ghn: gives accuracy, not " + spec.metric.name);
   auto& slot = shared.runs["ghn:" + dir];
   if (!slot) {
-    auto run = hypernets::load_ghn_run(dir);
-    if (!run.ok()) return run.status().WithContext(where);
-    const bool other = run->run.space->fingerprint() != ctx.space->fingerprint();
-    auto g = hypernets::open_ghn(dir, ctx.space, other ? ctx.data : "");
+    auto g = hypernets::open_ghn(dir, ctx.space, ctx.data);
     if (!g.ok()) return g.status().WithContext(where);
     slot = std::shared_ptr<hypernets::LoadedGhn>(std::move(*g));
   }

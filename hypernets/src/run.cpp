@@ -75,14 +75,14 @@ std::string without_pad(const std::string& spec) {
 
 StatusOr<std::unique_ptr<LoadedGhn>> open_ghn(const std::string& dir,
                                               std::shared_ptr<const SearchSpace> space,
-                                              const std::string& data_spec) {
+                                              const std::string& other_data) {
   auto run = load_ghn_run(dir);
   if (!run.ok()) return run.status();
   auto g = std::make_unique<LoadedGhn>();
   g->run = *run;
   g->space = std::move(space);
   g->transfer = g->space->fingerprint() != run->run.space->fingerprint();
-  const std::string spec = data_spec.empty() ? run->run.data : data_spec;
+  const std::string spec = g->transfer && !other_data.empty() ? other_data : run->run.data;
   if (without_pad(spec) != without_pad(run->run.data))
     return InvalidArgument(dir + ": the hypernetwork was trained on " + run->run.data +
                            ", so its weights are evaluated on that data (its validation split "

@@ -66,6 +66,8 @@ RARCH=$("$NF" sample zoo/resnet.yaml --n 1 --seed 2)
 expect "export --ghn --space writes another space's network" 0 "trained on space diff_tiny" -- \
   "$NF" export --ghn "$TMP/straight" --space zoo/resnet.yaml --arch "$RARCH" \
   --out "$TMP/onnx_other/model.onnx" --test-vector
+expect "export --ghn refuses --data on the run's own space" 1 "--data is for --ghn on another space" -- \
+  "$NF" export --ghn "$TMP/straight" --arch "$("$NF" sample $TINY --n 1 --seed 3)" --data synthetic:256 --out "$TMP/x.onnx"
 expect "... which onnx runtime reproduces" 0 "2/2 test sets within 0.0001" -- \
   node tools/ort/verify.js "$TMP/onnx_other/model.onnx"
 expect "ghn: of a folder without a hypernetwork is named" 1 "no ghn.yaml" -- \

@@ -159,6 +159,13 @@ std::optional<Network> from_supernet(const Command& cmd, const Args& a, const Ta
 // architecture of another space, on --data (the run's dataset, padded to that space's input).
 std::optional<Network> from_ghn(const Command& cmd, const Args& a, const hypernets::GhnRun& run,
                                 Network n) {
+  if (a.has("data") && n.space->fingerprint() == run.run.space->fingerprint()) {
+    fail(cmd.name,
+         "--data is for --ghn on another space; on its own space the hypernetwork "
+         "uses its run's data (" +
+             run.run.data + ")");
+    return std::nullopt;
+  }
   auto loaded = hypernets::open_ghn(run.run.dir, n.space, a.get("data"));
   if (!loaded.ok()) {
     fail(cmd.name, loaded.status().message());
@@ -317,8 +324,8 @@ NF_CMD(kExport, "export", "Export a found network to ONNX, TorchScript or a froz
          "the space of --arch when it is not the --ghn run's (GHN-1 and GHN-2 predict weights "
          "for any space)"},
         {"data", true,
-         "with --ghn on another space: the run's dataset, +pad to that space's input (default: "
-         "the run's data)"},
+         "only with --ghn on another space: the run's dataset, +pad to that space's input "
+         "(default: the run's data)"},
         {"run", true, "a search folder (nasforge search --out)"},
         {"rank", true, "which member of its Pareto front, best first objective first (default 1)"},
         {"format", true, "onnx (default), torchscript or yaml (the frozen space)"},

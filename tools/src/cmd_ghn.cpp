@@ -81,9 +81,8 @@ int run_train_ghn(const Command& cmd, const Args& a) {
     config->epochs = epochs;
     config->seed = seed;
   }
-  auto max_steps = max_steps_of(a);
-  auto every = checkpoint_seconds_of(a);
-  if (!max_steps || !every) return 1;
+  auto loop = loop_options_of(a);
+  if (!loop) return 1;
   const int64_t valid_size = 10000;
   if (resume) {
     auto stored = hypernets::load_ghn_run(dir.string());
@@ -125,13 +124,10 @@ int run_train_ghn(const Command& cmd, const Args& a) {
             << space->name() << " on " << data->name << ": " << archs
             << " sampled architectures per step, " << trainer.steps_per_epoch()
             << " steps per epoch, " << torch::get_num_threads() << " threads\n";
-  LoopOptions loop;
-  loop.epochs = config->epochs;
-  loop.max_steps = *max_steps;
-  loop.checkpoint_seconds = *every;
-  loop.unit = "archs";
-  loop.checkpoint = checkpoint;
-  if (int rc = run_epochs(cmd.name, trainer, loop)) return rc;
+  loop->epochs = config->epochs;
+  loop->unit = "archs";
+  loop->checkpoint = checkpoint;
+  if (int rc = run_epochs(cmd.name, trainer, *loop)) return rc;
   Rng rng(config->seed + 1);
   const Architecture probe = space->sample(rng);
   const auto r = trainer.evaluate(probe, data->valid);

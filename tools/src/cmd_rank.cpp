@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "nasforge/evaluation/rank.h"
+#include "nasforge/hardware/harness.h"
 #include "nasforge/searchspace/json.h"
 #include "progress.h"
 
@@ -27,19 +28,10 @@ double mean_of(const std::vector<double>& v) {
   return v.empty() ? 0 : sum / static_cast<double>(v.size());
 }
 
-double median_of(std::vector<double> v) {
-  if (v.empty()) return 0;
-  const size_t h = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + h, v.end());
-  const double hi = v[h];
-  if (v.size() % 2) return hi;
-  return (*std::max_element(v.begin(), v.begin() + h) + hi) / 2;
-}
-
 // "\"mean\": M, \"median\": D, \"values\": [v1, ...]": one value per architecture, in order.
 std::string values_json(const std::vector<double>& v) {
   std::string o = "\"mean\": " + json_number(mean_of(v)) +
-                  ", \"median\": " + json_number(median_of(v)) + ", \"values\": [";
+                  ", \"median\": " + json_number(hardware::median(v)) + ", \"values\": [";
   for (size_t i = 0; i < v.size(); ++i) o += (i ? ", " : "") + json_number(v[i]);
   return o + "]";
 }
@@ -76,7 +68,7 @@ void print_report(const RankConfig& c, const RankReport& r) {
       "%.3g s per architecture evaluated; median %.4g\n",
       r.archs.size(), c.space->name().c_str(), static_cast<unsigned long long>(c.seed),
       c.reference.source.c_str(), static_cast<long long>(r.reference_cached),
-      r.reference_seconds_per_arch, median_of(r.reference));
+      r.reference_seconds_per_arch, hardware::median(r.reference));
   int width = 28;
   for (const auto& s : r.signals) width = std::max(width, static_cast<int>(s.signal.size()) + 1);
   const std::string top =
@@ -93,7 +85,7 @@ void print_report(const RankConfig& c, const RankReport& r) {
                 iv(s.kendall, s.kendall_low, s.kendall_high).c_str(),
                 iv(s.spearman, s.spearman_low, s.spearman_high).c_str(),
                 iv(s.top, s.top_low, s.top_high).c_str(), s.seconds_per_arch, s.setup_seconds,
-                median_of(s.values));
+                hardware::median(s.values));
   std::printf("(intervals: %d bootstrap resamples of the architectures)\n", c.resamples);
 }
 

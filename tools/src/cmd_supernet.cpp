@@ -78,15 +78,21 @@ std::optional<int64_t> max_steps_of(const Args& a) {
   return static_cast<int64_t>(*m);
 }
 
-std::optional<double> checkpoint_seconds_of(const Args& a) {
-  if (!a.has("checkpoint-minutes")) return 600.0;
-  const auto m = parse_number(a.get("checkpoint-minutes"));
-  if (!m || !(*m >= 0) || !std::isfinite(*m)) {
-    std::cerr << "--checkpoint-minutes: expected minutes >= 0 (0: only at epoch ends), got '"
-              << a.get("checkpoint-minutes") << "'\n";
-    return std::nullopt;
+std::optional<LoopOptions> loop_options_of(const Args& a) {
+  auto max_steps = max_steps_of(a);
+  if (!max_steps) return std::nullopt;
+  LoopOptions o;
+  o.max_steps = *max_steps;
+  if (a.has("checkpoint-minutes")) {
+    const auto m = parse_number(a.get("checkpoint-minutes"));
+    if (!m || !(*m >= 0) || !std::isfinite(*m)) {
+      std::cerr << "--checkpoint-minutes: expected minutes >= 0 (0: only at epoch ends), got '"
+                << a.get("checkpoint-minutes") << "'\n";
+      return std::nullopt;
+    }
+    o.checkpoint_seconds = *m * 60.0;
   }
-  return *m * 60.0;
+  return o;
 }
 
 std::shared_ptr<const SearchSpace> shared_space(const std::string& path) {
@@ -174,22 +180,18 @@ StatusOr<data::Splits> load_data(const std::string& spec, const SearchSpace& spa
 // paths on the validation split.
 int train_loop(const std::string& cmd, SupernetTrainer& trainer, const data::Splits& data,
                const fs::path& checkpoint, const Args& a, bool report_paths) {
-  auto max_steps = max_steps_of(a);
-  auto every = checkpoint_seconds_of(a);
-  if (!max_steps || !every) return 1;
-  LoopOptions o;
-  o.epochs = trainer.config().epochs;
-  o.max_steps = *max_steps;
-  o.checkpoint_seconds = *every;
-  o.checkpoint = checkpoint;
+  auto o = loop_options_of(a);
+  if (!o) return 1;
+  o->epochs = trainer.config().epochs;
+  o->checkpoint = checkpoint;
   if (report_paths)
-    o.after_epoch = [&](int64_t epoch) {
+    o->after_epoch = [&](int64_t epoch) {
       auto big = trainer.evaluate(trainer.sampler().largest(), data.valid);
       auto small = trainer.evaluate(trainer.sampler().smallest(), data.valid);
       std::cerr << "epoch " << epoch + 1 << ": valid accuracy largest " << percent(big.accuracy)
                 << ", smallest " << percent(small.accuracy) << "\n";
     };
-  return run_epochs(cmd, trainer, o);
+  return run_epochs(cmd, trainer, *o);
 }
 
 int run_train_supernet(const Command& cmd, const Args& a) {
@@ -210,7 +212,7 @@ int run_train_supernet(const Command& cmd, const Args& a) {
   if (resume && !a.has("config")) effective.options["config"] = (dir / "train.yaml").string();
   auto config = config_from_flags(effective);
   if (!config) return 1;
-  if (!max_steps_of(a) || !checkpoint_seconds_of(a)) return 1;  // checked before any work
+  if (!loop_options_of(a)) return 1;  // checked before any work
   int64_t valid_size = 10000;
   if (a.has("valid-size")) {
     auto v = parse_count("valid-size", a.get("valid-size"));
@@ -350,7 +352,7 @@ int run_train(const Command& cmd, const Args& a) {
   for (const char* need : {"space", "arch", "data"})
     if (!a.has(need))
       return fail(cmd.name, std::string("expected --") + need + "\n" + command_help(cmd));
-  if (!set_threads(a) || !max_steps_of(a) || !checkpoint_seconds_of(a)) return 1;
+  if (!set_threads(a) || !loop_options_of(a)) return 1;
   auto space = shared_space(a.get("space"));
   if (!space) return 1;
   auto arch = space->parse(a.get("arch"));

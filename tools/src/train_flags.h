@@ -19,8 +19,6 @@ std::optional<supernet::TrainConfig> config_from_flags(const Args& a,
                                                        const std::string& config_flag = "config");
 // --max-steps N (0, the default, means no limit).
 std::optional<int64_t> max_steps_of(const Args& a);
-// --checkpoint-minutes M in seconds (default 600; 0: only at epoch ends and --max-steps).
-std::optional<double> checkpoint_seconds_of(const Args& a);
 
 // The space of --space as a shared pointer; null after printing its diagnostics.
 std::shared_ptr<const SearchSpace> shared_space(const std::string& path);

@@ -30,6 +30,10 @@ struct LoopOptions {
   std::function<void(int64_t epoch)> after_epoch;  // after an epoch's checkpoint (0-based)
 };
 
+// --max-steps N and --checkpoint-minutes M (default 10; 0: only at epoch ends and the limit)
+// as loop options; nullopt after printing what is wrong. In cmd_supernet.cpp.
+std::optional<LoopOptions> loop_options_of(const Args& a);
+
 // `Trainer` has step() -> optional<StepStats> (nullopt at an epoch's end), epoch(),
 // global_step(), steps_per_epoch() and save(path) -> Status. Returns the exit code.
 template <class Trainer>

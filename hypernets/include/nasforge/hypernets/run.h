@@ -33,11 +33,12 @@ struct LoadedGhn {
 };
 
 // Loads the run in `dir` for `space`: its own space, or (GHN-1 and GHN-2) any other, whose
-// architectures it has never seen. The data is `data_spec` (empty: the run's), which must name
-// the dataset the run trained on, with +pad where `space` needs larger inputs; its validation
-// split is the run's (same seed and size), so it holds images the hypernetwork never trained on.
+// architectures it has never seen. On its own space the data is the run's. On another space it
+// is `other_data` (empty: the run's), which must name the dataset the run trained on, with +pad
+// where `space` needs larger inputs. Either way the validation split is the run's (same seed
+// and size), so it holds images the hypernetwork never trained on.
 StatusOr<std::unique_ptr<LoadedGhn>> open_ghn(const std::string& dir,
                                               std::shared_ptr<const SearchSpace> space,
-                                              const std::string& data_spec = "");
+                                              const std::string& other_data = "");
 
 }  // namespace nasforge::hypernets
