@@ -234,14 +234,22 @@ StatusOr<Splits> load_dataset(const std::string& spec, const SplitOptions& optio
     }
     return make_synthetic(o);
   }
-  return InvalidArgument("--data: expected fashion-mnist, cifar10:DIR, synthetic or synthetic:N, got '" + spec +
-                         "'");
+  return InvalidArgument(
+      "--data: expected fashion-mnist, cifar10:DIR, synthetic or synthetic:N, got '" + spec + "'");
 }
 
 BatchLoader::BatchLoader(const Dataset& data, std::vector<float> mean, std::vector<float> std,
-                         int64_t batch_size, bool shuffle, AugmentOptions augment, uint64_t seed)
-    : data_(data), batch_size_(batch_size), shuffle_(shuffle), augment_(augment), rng_(seed) {
+                         int64_t batch_size, bool shuffle, AugmentOptions augment, uint64_t seed,
+                         Shard shard)
+    : data_(data),
+      batch_size_(batch_size),
+      shuffle_(shuffle),
+      augment_(augment),
+      shard_(shard),
+      rng_(seed) {
   NF_CHECK(batch_size > 0, "batch size must be positive");
+  NF_CHECK(shard.size >= 1 && shard.rank >= 0 && shard.rank < shard.size,
+           "a shard's rank must lie in [0, size)");
   NF_CHECK(static_cast<int64_t>(mean.size()) == data.images.size(1) && mean.size() == std.size(),
            "one mean and std per channel");
   const int64_t c = data.images.size(1);
@@ -250,7 +258,8 @@ BatchLoader::BatchLoader(const Dataset& data, std::vector<float> mean, std::vect
 }
 
 int64_t BatchLoader::batches_per_epoch() const {
-  return (data_.size() + batch_size_ - 1) / batch_size_;
+  const int64_t full = data_.size() / batch_size_, rest = data_.size() % batch_size_;
+  return full + (rest > 0 && rest >= shard_.size ? 1 : 0);
 }
 
 void BatchLoader::start_epoch() {
@@ -270,7 +279,15 @@ bool BatchLoader::next(Batch& out) {
     return false;
   }
   const int64_t end = std::min(position_ + batch_size_, data_.size());
-  std::vector<int64_t> idx(order_.begin() + position_, order_.begin() + end);
+  const int64_t n = end - position_;
+  if (n < shard_.size) {  // too few images for every shard to hold one: dropped
+    position_ = data_.size() + 1;
+    return false;
+  }
+  // This shard's slice [lo, hi) of the batch; the augmentation draws for every image of the
+  // batch, in order, so that the shards together are the whole batch.
+  const int64_t lo = n * shard_.rank / shard_.size, hi = n * (shard_.rank + 1) / shard_.size;
+  std::vector<int64_t> idx(order_.begin() + position_ + lo, order_.begin() + position_ + hi);
   position_ = end;
   auto index = torch::tensor(idx, torch::kInt64);
   auto x = data_.images.index_select(0, index).to(torch::kFloat32).div_(255.0);
@@ -279,15 +296,18 @@ bool BatchLoader::next(Batch& out) {
     auto padded = pad > 0 ? torch::constant_pad_nd(x, {pad, pad, pad, pad}, 0.0) : x;
     std::vector<at::Tensor> rows;
     rows.reserve(idx.size());
-    for (int64_t i = 0; i < static_cast<int64_t>(idx.size()); ++i) {
+    for (int64_t i = 0; i < n; ++i) {
       int64_t dy = pad > 0 ? static_cast<int64_t>(rng_.uniform(2 * pad + 1)) : 0;
       int64_t dx = pad > 0 ? static_cast<int64_t>(rng_.uniform(2 * pad + 1)) : 0;
-      auto img = padded[i].slice(1, dy, dy + h).slice(2, dx, dx + w);
-      if (augment_.hflip && rng_.uniform(2)) img = img.flip({2});
+      const bool flip = augment_.hflip && rng_.uniform(2);
+      if (i < lo || i >= hi) continue;
+      auto img = padded[i - lo].slice(1, dy, dy + h).slice(2, dx, dx + w);
+      if (flip) img = img.flip({2});
       rows.push_back(img);
     }
     x = torch::stack(rows);
   }
+  out.global_size = n;
   out.images = (x - mean_) / std_;
   out.labels = data_.labels.index_select(0, index);
   return true;

@@ -49,7 +49,18 @@ std::optional<Args> parse_args(const Command& cmd, const std::vector<std::string
   Args args;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
-    if (a.size() < 3 || a.rfind("--", 0) != 0) {
+    if (a == "--") {  // the rest is a command of its own (nasforge launch -- COMMAND ARGS...)
+      if (argv.size() - i - 1 + args.positional.size() > cmd.max_positional) {
+        std::cerr << "nasforge " << cmd.name << ": unexpected arguments after '--'\n"
+                  << command_help(cmd);
+        return std::nullopt;
+      }
+      args.positional.insert(args.positional.end(), argv.begin() + i + 1, argv.end());
+      break;
+    }
+    // -X: the one-letter flag X (nasforge launch -n 2).
+    const bool short_flag = a.size() == 2 && a[0] == '-' && a[1] != '-';
+    if (!short_flag && (a.size() < 3 || a.rfind("--", 0) != 0)) {
       if (args.positional.size() == cmd.max_positional) {
         std::cerr << "nasforge " << cmd.name << ": unexpected argument '" << a << "'"
                   << (cmd.max_positional == 0 ? " (options start with --)" : "") << "\n"
@@ -59,7 +70,7 @@ std::optional<Args> parse_args(const Command& cmd, const std::vector<std::string
       args.positional.push_back(a);
       continue;
     }
-    std::string name = a.substr(2), value;
+    std::string name = a.substr(short_flag ? 1 : 2), value;
     bool inline_value = false;
     if (size_t eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
@@ -105,7 +116,8 @@ std::string command_help(const Command& cmd) {
   if (!cmd.flags.empty()) {
     s += "\noptions:\n";
     for (const auto& f : cmd.flags) {
-      std::string left = "  --" + f.name + (f.takes_value ? " VALUE" : "");
+      std::string left =
+          (f.name.size() == 1 ? "  -" : "  --") + f.name + (f.takes_value ? " VALUE" : "");
       if (left.size() < 24) left += std::string(24 - left.size(), ' ');
       s += left + " " + f.help + "\n";
     }

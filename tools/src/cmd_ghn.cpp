@@ -6,10 +6,13 @@
 #include <iostream>
 
 #include "cli.h"
+#include "distributed_flags.h"
+#include "nasforge/distributed/gradients.h"
 #include "nasforge/hypernets/run.h"
 #include "nasforge/hypernets/trainer.h"
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/folder_lock.h"
+#include "nasforge/searchspace/hash.h"
 #include "train_flags.h"
 #include "train_loop.h"
 
@@ -65,9 +68,16 @@ int run_train_ghn(const Command& cmd, const Args& a) {
   auto options = options_from(a, &archs);
   if (!options) return 1;
   options = hypernets::for_space(*options, *space);
+  auto group = join_group();
+  if (!group.ok()) return fail(cmd.name, group.status().message());
+  const bool lead = (*group)->rank() == 0;  // rank 0 owns the run folder
   const fs::path dir = a.get("out");
-  auto lock = FolderLock::acquire(dir.string(), "nasforge train-ghn");
-  if (!lock.ok()) return fail(cmd.name, lock.status().message());
+  std::optional<FolderLock> lock;
+  if (lead) {
+    auto locked = FolderLock::acquire(dir.string(), "nasforge train-ghn");
+    if (!locked.ok()) return fail(cmd.name, locked.status().message());
+    lock.emplace(std::move(*locked));
+  }
   const fs::path checkpoint = dir / "ghn.pt";
   const bool resume = fs::exists(checkpoint);
   Args effective = a;
@@ -100,7 +110,7 @@ int run_train_ghn(const Command& cmd, const Args& a) {
   }
   auto data = supernet::load_data_for(a.get("data"), *space, config->seed, valid_size);
   if (!data.ok()) return fail(cmd.name, data.status().message());
-  if (!resume) {
+  if (!resume && lead) {
     Status st = copy_atomically(a.get("space"), (dir / "space.yaml").string(), "space copy");
     if (st.ok()) st = write_atomically((dir / "train.yaml").string(), config->str(), "train.yaml");
     if (st.ok())
@@ -114,20 +124,29 @@ int run_train_ghn(const Command& cmd, const Args& a) {
     if (!st.ok()) return fail(cmd.name, st.message());
   }
   GhnTrainer trainer(space, *data, *config, *options, archs);
+  if ((*group)->size() > 1) trainer.set_group(*group);
   if (resume) {
     if (Status st = trainer.load(checkpoint.string()); !st.ok())
       return fail(cmd.name, st.message());
-    std::cerr << "resuming " << checkpoint.string() << " at epoch " << trainer.epoch() + 1
-              << ", step " << trainer.global_step() << "\n";
+    if (lead)
+      std::cerr << "resuming " << checkpoint.string() << " at epoch " << trainer.epoch() + 1
+                << ", step " << trainer.global_step() << "\n";
   }
-  std::cerr << "training a " << hypernets::ghn_kind_name(options->kind) << " hypernetwork for "
-            << space->name() << " on " << data->name << ": " << archs
-            << " sampled architectures per step, " << trainer.steps_per_epoch()
-            << " steps per epoch, " << torch::get_num_threads() << " threads\n";
+  const auto start = hex64(distributed::tensors_hash(trainer.ghn()->parameters())) + "/" +
+                     std::to_string(trainer.global_step());
+  if (Status st = agree_on_start(**group, start); !st.ok()) return fail(cmd.name, st.message());
+  if (lead)
+    std::cerr << "training a " << hypernets::ghn_kind_name(options->kind) << " hypernetwork for "
+              << space->name() << " on " << data->name << ": " << archs
+              << " sampled architectures per step, " << trainer.steps_per_epoch()
+              << " steps per epoch, " << torch::get_num_threads() << " threads"
+              << ranks_note(**group) << "\n";
   loop->epochs = config->epochs;
   loop->unit = "archs";
   loop->checkpoint = checkpoint;
+  loop->lead = lead;
   if (int rc = run_epochs(cmd.name, trainer, *loop)) return rc;
+  if (!lead) return 0;
   Rng rng(config->seed + 1);
   const Architecture probe = space->sample(rng);
   const auto r = trainer.evaluate(probe, data->valid);

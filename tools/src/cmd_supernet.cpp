@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "distributed_flags.h"
 #include "nasforge/hardware/measuring_thread.h"
 #include "nasforge/searchspace/dsl.h"
 #include "nasforge/searchspace/files.h"
@@ -29,7 +30,9 @@ namespace nasforge::cli {
 
 // --threads N, or every core. False after printing an error.
 bool set_threads(const Args& a) {
-  uint64_t n = std::max<size_t>(1, hardware::allowed_cores().size());
+  // Under a launcher, the workers of a host share its cores.
+  const uint64_t local = static_cast<uint64_t>(std::max(1, current_world().local_size));
+  uint64_t n = std::max<uint64_t>(1, hardware::allowed_cores().size() / local);
   if (a.has("threads")) {
     auto t = parse_count("threads", a.get("threads"));
     if (!t || *t == 0 || *t > 1024) {
@@ -116,7 +119,10 @@ std::string percent(double x) {
 // For tests: NASFORGE_TEST_KILL_AFTER_STEP=N kills the process (SIGKILL, as kill -9 would)
 // right after global step N, before anything is saved.
 int64_t kill_after_step() {
+  // NASFORGE_TEST_KILL_RANK=R: only rank R of a distributed run.
   const char* v = std::getenv("NASFORGE_TEST_KILL_AFTER_STEP");
+  const char* r = std::getenv("NASFORGE_TEST_KILL_RANK");
+  if (r && *r && std::atoi(r) != current_world().rank) return -1;
   return v && *v ? std::atoll(v) : -1;
 }
 
@@ -179,9 +185,10 @@ StatusOr<data::Splits> load_data(const std::string& spec, const SearchSpace& spa
 // The epoch loop (train_loop.h); after each epoch of a supernet, the largest and smallest
 // paths on the validation split.
 int train_loop(const std::string& cmd, SupernetTrainer& trainer, const data::Splits& data,
-               const fs::path& checkpoint, const Args& a, bool report_paths) {
+               const fs::path& checkpoint, const Args& a, bool report_paths, bool lead) {
   auto o = loop_options_of(a);
   if (!o) return 1;
+  o->lead = lead;
   o->epochs = trainer.config().epochs;
   o->checkpoint = checkpoint;
   if (report_paths)
@@ -201,10 +208,18 @@ int run_train_supernet(const Command& cmd, const Args& a) {
   if (!set_threads(a)) return 1;
   auto space = shared_space(a.get("space"));
   if (!space) return 1;
+  auto group = join_group();
+  if (!group.ok()) return fail(cmd.name, group.status().message());
+  // Rank 0 of a distributed run owns the run folder; the others only read it.
+  const bool lead = (*group)->rank() == 0;
   const fs::path dir = a.get("out");
   // One writer per run folder, from before anything in it is read until the process ends.
-  auto lock = FolderLock::acquire(dir.string(), "nasforge train-supernet");
-  if (!lock.ok()) return fail(cmd.name, lock.status().message());
+  std::optional<FolderLock> lock;
+  if (lead) {
+    auto locked = FolderLock::acquire(dir.string(), "nasforge train-supernet");
+    if (!locked.ok()) return fail(cmd.name, locked.status().message());
+    lock.emplace(std::move(*locked));
+  }
   const fs::path checkpoint = dir / "checkpoint.pt";
   const bool resume = fs::exists(checkpoint);
   // A resumed run keeps its stored config, so it continues exactly; --epochs may extend it.
@@ -237,7 +252,7 @@ int run_train_supernet(const Command& cmd, const Args& a) {
   }
   auto data = load_data(a.get("data"), *space, config->seed, valid_size);
   if (!data.ok()) return fail(cmd.name, data.status().message());
-  if (!resume) {
+  if (!resume && lead) {
     Status st = copy_atomically(a.get("space"), (dir / "space.yaml").string(), "space copy");
     if (st.ok()) st = write_atomically((dir / "train.yaml").string(), config->str(), "train.yaml");
     if (st.ok())
@@ -248,17 +263,24 @@ int run_train_supernet(const Command& cmd, const Args& a) {
     if (!st.ok()) return fail(cmd.name, st.message());
   }
   SupernetTrainer trainer(Supernet(space, SupernetOptions().seed(config->seed)), *data, *config);
+  if ((*group)->size() > 1) trainer.set_group(*group);
   if (resume) {
     if (Status st = trainer.load(checkpoint.string()); !st.ok())
       return fail(cmd.name, st.message());
-    std::cerr << "resuming " << checkpoint.string() << " at epoch " << trainer.epoch() + 1
-              << ", step " << trainer.global_step() << "\n";
+    if (lead)
+      std::cerr << "resuming " << checkpoint.string() << " at epoch " << trainer.epoch() + 1
+                << ", step " << trainer.global_step() << "\n";
   }
-  std::cerr << "training the supernet of " << space->name() << " (" << space->size().str()
-            << " architectures) on " << data->name << ": " << data->train.size() << " train, "
-            << data->valid.size() << " valid images, " << trainer.steps_per_epoch()
-            << " steps per epoch, " << torch::get_num_threads() << " threads\n";
-  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, a, true)) return rc;
+  if (Status st = agree_on_start(**group, trainer.state_digest()); !st.ok())
+    return fail(cmd.name, st.message());
+  if (lead)
+    std::cerr << "training the supernet of " << space->name() << " (" << space->size().str()
+              << " architectures) on " << data->name << ": " << data->train.size() << " train, "
+              << data->valid.size() << " valid images, " << trainer.steps_per_epoch()
+              << " steps per epoch, " << torch::get_num_threads() << " threads"
+              << ranks_note(**group) << "\n";
+  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, a, true, lead)) return rc;
+  if (!lead) return 0;
   std::cout << "checkpoint: " << checkpoint.string() << " (epoch " << trainer.epoch() << ", step "
             << trainer.global_step() << ", state " << trainer.state_digest() << ")\n";
   return 0;
@@ -362,10 +384,16 @@ int run_train(const Command& cmd, const Args& a) {
   config->policy = supernet::PathPolicy::kUniform;
   config->inplace_distillation = false;
   config->shrinking.clear();
+  auto group = join_group();
+  if (!group.ok()) return fail(cmd.name, group.status().message());
+  const bool lead = (*group)->rank() == 0;
   auto data = load_data(a.get("data"), *space, config->seed, 10000);
   if (!data.ok()) return fail(cmd.name, data.status().message());
   SupernetTrainer trainer(Supernet(space, SupernetOptions().seed(config->seed)), *data, *config);
   trainer.fix_path(*arch);
+  if ((*group)->size() > 1) trainer.set_group(*group);
+  if (Status st = agree_on_start(**group, trainer.state_digest()); !st.ok())
+    return fail(cmd.name, st.message());
   const fs::path dir = a.get("out", "");
   // Without --out the checkpoint lives in a folder private to this process (mkdtemp, mode
   // 0700), so two runs never collide and nobody can plant a file at its name.
@@ -377,9 +405,12 @@ int run_train(const Command& cmd, const Args& a) {
   }
   const fs::path checkpoint =
       dir.empty() ? scratch->path() / "checkpoint.pt" : dir / "checkpoint.pt";
-  if (!dir.empty()) fs::create_directories(dir);
-  std::cerr << "training " << space->to_string(*arch) << " from scratch on " << data->name << "\n";
-  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, a, false)) return rc;
+  if (!dir.empty() && lead) fs::create_directories(dir);
+  if (lead)
+    std::cerr << "training " << space->to_string(*arch) << " from scratch on " << data->name
+              << ranks_note(**group) << "\n";
+  if (int rc = train_loop(cmd.name, trainer, *data, checkpoint, a, false, lead)) return rc;
+  if (!lead) return 0;
   auto valid = trainer.evaluate(*arch, data->valid, false);
   auto test = trainer.evaluate(*arch, data->test, false);
   std::cout << "valid accuracy " << percent(valid.accuracy) << "  test accuracy "

@@ -82,11 +82,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<std::string> rest(args.begin() + 1, args.end());
-  for (const auto& a : rest)
+  for (const auto& a : rest) {
+    if (a == "--") break;  // what follows is another command's (nasforge launch -- ...)
     if (a == "--help" || a == "-h") {
       std::cout << nasforge::cli::command_help(*cmd);
       return 0;
     }
+  }
   auto parsed = nasforge::cli::parse_args(*cmd, rest);
   if (!parsed) return 1;
   int rc = 1;

@@ -28,6 +28,10 @@ struct LoopOptions {
   std::string unit = "paths";       // what StepStats::paths counts, for the status line
   std::filesystem::path checkpoint;
   std::function<void(int64_t epoch)> after_epoch;  // after an epoch's checkpoint (0-based)
+  // False on every rank of a distributed run but rank 0: no progress, no checkpoints, no
+  // after_epoch. The decisions (epoch ends, --max-steps, divergence) are the same on every
+  // rank, since the step statistics are global.
+  bool lead = true;
 };
 
 // --max-steps N and --checkpoint-minutes M (default 10; 0: only at epoch ends and the limit)
@@ -41,14 +45,17 @@ int run_epochs(const std::string& cmd, Trainer& trainer, const LoopOptions& o) {
   using Clock = std::chrono::steady_clock;
   const int64_t kill_at = kill_after_step();
   auto save = [&]() -> int {
+    if (!o.lead) return 0;
     if (Status st = trainer.save(o.checkpoint.string()); !st.ok()) return fail(cmd, st.message());
     return 0;
   };
   while (trainer.epoch() < o.epochs) {
     if (o.max_steps > 0 && trainer.global_step() >= o.max_steps) break;
     const int64_t epoch = trainer.epoch();
-    ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
-                    trainer.steps_per_epoch());
+    std::optional<ProgressBar> bar;
+    if (o.lead)
+      bar.emplace("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
+                  trainer.steps_per_epoch());
     const auto start = Clock::now();
     auto saved_at = start;
     int64_t images = 0, steps = 0;
@@ -69,6 +76,7 @@ int run_epochs(const std::string& cmd, Trainer& trainer, const LoopOptions& o) {
       std::snprintf(buf, sizeof buf, " lr %.5f", s->lr);
       status += buf;
       if (!std::isfinite(s->loss)) {  // diverged: keep the last good checkpoint, write nothing
+        if (!o.lead) return 1;
         std::cerr << "\n";
         return fail(cmd, "the training loss is " +
                              std::string(std::isnan(s->loss) ? "NaN" : "inf") + " at step " +
@@ -78,7 +86,7 @@ int run_epochs(const std::string& cmd, Trainer& trainer, const LoopOptions& o) {
                                   ? o.checkpoint.string() + " is left as it was"
                                   : std::string("no checkpoint was written")));
       }
-      bar.update(steps, status);
+      if (bar) bar->update(steps, status);
       if (trainer.global_step() == kill_at) ::raise(SIGKILL);
       if (o.max_steps > 0 && trainer.global_step() >= o.max_steps) break;
       if (o.checkpoint_seconds > 0 &&
@@ -88,12 +96,12 @@ int run_epochs(const std::string& cmd, Trainer& trainer, const LoopOptions& o) {
       }
     }
     const bool epoch_done = trainer.epoch() != epoch;
-    if (epoch_done)
-      bar.finish(status);
-    else
+    if (bar && epoch_done)
+      bar->finish(status);
+    else if (bar)
       std::cerr << "\nstopped at --max-steps " << o.max_steps << "\n";
     if (int rc = save()) return rc;
-    if (epoch_done && o.after_epoch) o.after_epoch(epoch);
+    if (epoch_done && o.after_epoch && o.lead) o.after_epoch(epoch);
   }
   return 0;
 }

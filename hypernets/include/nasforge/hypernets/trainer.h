@@ -29,6 +29,11 @@ class GhnTrainer {
              supernet::TrainConfig config, GhnOptions options, int64_t archs_per_step);
   ~GhnTrainer();
 
+  // Data-parallel training over `group`, as SupernetTrainer::set_group: each rank takes its
+  // shard of every batch (config.batch_size is the global batch), samples the same
+  // architectures, and the gradients are averaged. Call before load() and the first step.
+  void set_group(std::shared_ptr<distributed::Group> group);
+
   // One step; nullopt at the end of an epoch (the next call starts the next one).
   std::optional<supernet::StepStats> step();
   int64_t epoch() const { return epoch_; }
@@ -70,6 +75,7 @@ class GhnTrainer {
   supernet::Supernet shapes_;  // extracts and lowers architectures; its weights are not used
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<data::BatchLoader> loader_;
+  std::shared_ptr<distributed::Group> group_;
   Rng rng_;
   int64_t epoch_ = 0, step_in_epoch_ = 0, global_step_ = 0;
 };

@@ -68,8 +68,17 @@ struct AugmentOptions {
 };
 
 struct Batch {
-  at::Tensor images;  // float32, normalised
-  at::Tensor labels;  // int64
+  at::Tensor images;        // float32, normalised
+  at::Tensor labels;        // int64
+  int64_t global_size = 0;  // images in the whole batch, of which a shard holds a slice
+};
+
+// One worker's part of each batch in data-parallel training: of every batch of n images, rank r
+// of `size` takes images [n r / size, n (r + 1) / size). The order and the augmentation draws
+// are those of the whole batch, so `size` shards together are exactly the unsharded batch. An
+// epoch's last batch, when it has fewer than `size` images, is dropped.
+struct Shard {
+  int rank = 0, size = 1;
 };
 
 // Iterates a dataset in batches, epoch after epoch. The order and the augmentation come from
@@ -77,7 +86,8 @@ struct Batch {
 class BatchLoader {
  public:
   BatchLoader(const Dataset& data, std::vector<float> mean, std::vector<float> std,
-              int64_t batch_size, bool shuffle, AugmentOptions augment, uint64_t seed);
+              int64_t batch_size, bool shuffle, AugmentOptions augment, uint64_t seed,
+              Shard shard = {});
 
   int64_t batches_per_epoch() const;
   // The next batch of the current epoch (the last may be smaller); false at the end of the
@@ -93,6 +103,7 @@ class BatchLoader {
   int64_t batch_size_;
   bool shuffle_;
   AugmentOptions augment_;
+  Shard shard_;
   Rng rng_;
   std::vector<int64_t> order_;
   int64_t position_ = 0;

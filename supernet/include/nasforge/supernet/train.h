@@ -19,6 +19,10 @@
 #include "nasforge/supernet/data.h"
 #include "nasforge/supernet/supernet.h"
 
+namespace nasforge::distributed {
+class Group;
+}
+
 namespace nasforge::supernet {
 
 enum class PathPolicy {
@@ -106,9 +110,9 @@ struct EvalResult {
 Status check_finite(const EvalResult& r, const std::string& split);
 
 struct StepStats {
-  double loss = 0, accuracy = 0;  // of the step's first path
+  double loss = 0, accuracy = 0;  // of the step's first path, over the whole (global) batch
   double lr = 0;
-  int64_t images = 0;  // the batch's images
+  int64_t images = 0;  // the batch's images, on all ranks together
   int64_t paths = 1;   // paths trained on them (the sandwich rule trains several)
 };
 
@@ -124,6 +128,12 @@ class SupernetTrainer {
   // its loss, schedule, gradient clipping and optimizer.
   using Forward = std::function<at::Tensor(const at::Tensor& images)>;
   void set_forward(Forward forward) { forward_ = std::move(forward); }
+  // Data-parallel training over `group` (nasforge/distributed): each rank takes its shard of
+  // every batch (config.batch_size is the global batch), trains the same paths, and the
+  // gradients are averaged before the step, so that K ranks step as one process would on the
+  // whole batch. BN statistics stay per rank (evaluation recalibrates them). Call before
+  // load() and before the first step.
+  void set_group(std::shared_ptr<distributed::Group> group);
 
   // One optimisation step over the paths the policy picks. False at the end of an epoch.
   std::optional<StepStats> step();
@@ -157,7 +167,7 @@ class SupernetTrainer {
 
  private:
   double lr_at(double epoch_progress) const;
-  StepStats finish_step(StepStats stats, const data::Batch& batch, int64_t paths);
+  StepStats finish_step(StepStats stats, const data::Batch& batch, int64_t paths, uint64_t key);
   void start_epoch();
 
   Supernet net_;
@@ -169,6 +179,7 @@ class SupernetTrainer {
   Rng rng_;
   std::optional<Architecture> fixed_path_;
   Forward forward_;
+  std::shared_ptr<distributed::Group> group_;
   std::string extra_;
   int64_t epoch_ = 0, step_in_epoch_ = 0, global_step_ = 0;
 };

@@ -1,0 +1,178 @@
+#include "nasforge/distributed/launch.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+namespace nasforge::distributed {
+
+namespace {
+
+std::atomic<int> g_forward_signal{0};
+
+extern "C" void remember_signal(int sig) { g_forward_signal.store(sig); }
+
+// Installs the forwarding handlers for SIGINT and SIGTERM and puts the old ones back on exit.
+class SignalScope {
+ public:
+  SignalScope() {
+    struct sigaction sa {};
+    sa.sa_handler = remember_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: waitpid returns EINTR so that the loop forwards it
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+    g_forward_signal.store(0);
+  }
+  ~SignalScope() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {
+  }, old_term_{};
+};
+
+std::string how_it_ended(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status))
+    return std::string("was killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
+           strsignal(WTERMSIG(status)) + ")";
+  return "stopped";
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+[[noreturn]] void exec_worker(const LaunchOptions& o, int local, int port,
+                              const std::vector<std::string>& command) {
+  const int world = o.nnodes * o.workers;
+  const int rank = o.node_rank * o.workers + local;
+  auto set = [](const char* k, const std::string& v) { setenv(k, v.c_str(), 1); };
+  set("RANK", std::to_string(rank));
+  set("WORLD_SIZE", std::to_string(world));
+  set("LOCAL_RANK", std::to_string(local));
+  set("LOCAL_WORLD_SIZE", std::to_string(o.workers));
+  set("GROUP_RANK", std::to_string(o.node_rank));
+  set("MASTER_ADDR", o.master_addr);
+  set("MASTER_PORT", std::to_string(port));
+  std::vector<char*> argv;
+  for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  execvp(argv[0], argv.data());
+  const std::string msg = "nasforge launch: rank " + std::to_string(rank) + ": cannot run '" +
+                          command[0] + "': " + std::strerror(errno) + "\n";
+  (void)!write(2, msg.data(), msg.size());
+  _exit(127);
+}
+
+}  // namespace
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+int launch_workers(const LaunchOptions& o, const std::vector<std::string>& command,
+                   std::ostream& log) {
+  if (command.empty()) {
+    log << "nasforge launch: no command to run\n";
+    return 2;
+  }
+  const int port = o.master_port > 0 ? o.master_port : free_port();
+  if (port <= 0) {
+    log << "nasforge launch: found no free port for the rendezvous; pass --master ADDR:PORT\n";
+    return 1;
+  }
+  SignalScope signals;
+  std::vector<pid_t> pids(o.workers, -1);
+  for (int i = 0; i < o.workers; ++i) {
+    const pid_t pid = fork();
+    if (pid < 0) {
+      log << "nasforge launch: cannot start worker " << i << ": " << std::strerror(errno) << "\n";
+      for (pid_t p : pids)
+        if (p > 0) kill(p, SIGKILL);
+      for (pid_t p : pids)
+        if (p > 0) waitpid(p, nullptr, 0);
+      return 1;
+    }
+    if (pid == 0) exec_worker(o, i, port, command);
+    pids[i] = pid;
+  }
+  const int first_rank = o.node_rank * o.workers;
+  int running = o.workers, rc = 0;
+  auto stop_others = [&](int sig) {
+    for (pid_t p : pids)
+      if (p > 0) kill(p, sig);
+  };
+  auto deadline = std::chrono::steady_clock::time_point::max();
+  bool stopping = false, killed = false;
+  while (running > 0) {
+    if (int sig = g_forward_signal.exchange(0); sig != 0) {
+      log << "nasforge launch: passing signal " << sig << " on to the workers\n";
+      stop_others(sig);
+      if (!stopping) {
+        stopping = true;
+        rc = 128 + sig;
+        deadline = std::chrono::steady_clock::now() + o.grace;
+      }
+    }
+    if (stopping && !killed && std::chrono::steady_clock::now() >= deadline) {
+      log << "nasforge launch: " << running << " worker(s) still running after "
+          << o.grace.count() / 1000.0 << " s; killing them\n";
+      stop_others(SIGKILL);
+      killed = true;
+    }
+    int status = 0;
+    const pid_t done = waitpid(-1, &status, stopping ? WNOHANG : 0);
+    if (done == 0 || (done < 0 && errno == EINTR)) {
+      if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    if (done < 0) break;  // ECHILD: none left
+    int local = -1;
+    for (int i = 0; i < o.workers; ++i)
+      if (pids[i] == done) local = i;
+    if (local < 0) continue;  // not ours
+    pids[local] = -1;
+    --running;
+    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!ok && !stopping) {
+      log << "nasforge launch: rank " << first_rank + local << " (pid " << done << ") "
+          << how_it_ended(status);
+      if (running > 0) log << "; stopping the other " << running << " worker(s) on this host";
+      log << "\n";
+      rc = exit_code_of(status);
+      stopping = true;
+      deadline = std::chrono::steady_clock::now() + o.grace;
+      stop_others(SIGTERM);
+    }
+  }
+  return rc;
+}
+
+}  // namespace nasforge::distributed

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# nasforge launch and data-parallel training from the command line, on loopback: two ranks train
+# and checkpoint once, a run resumes on another number of ranks, a killed worker stops the run
+# naming its rank (and the run folder resumes), a rendezvous nobody joins times out, and bad
+# launcher environments are refused by variable.
+# usage: NASFORGE=path/to/nasforge distributed_cli_test.sh REPO_ROOT
+set -u
+# shellcheck source=tests/tools/expect.sh
+source "$(dirname "${BASH_SOURCE[0]}")/expect.sh"  # sets ROOT, NF and TMP, and cds to ROOT
+
+V=tests/data/vit_tiny.yaml
+printf 'batch_size: 32\nbn_recalibration_batches: 2\nepochs: 2\n' > "$TMP/c.yaml"
+TRAIN=(train-supernet --space $V --data synthetic:256 --config "$TMP/c.yaml" --threads 1)
+
+expect "launch --help shows the one-letter flag" 0 "-n VALUE" -- "$NF" launch --help
+expect "launch without a command" 1 "expected the command after --" -- "$NF" launch -n 2
+expect "launch of a program that does not exist" 127 "cannot run" -- \
+  "$NF" launch -n 2 -- /nonexistent/program
+
+expect "two ranks train a supernet" 0 "on 2 ranks" -- \
+  "$NF" launch -n 2 -- "${TRAIN[@]}" --out "$TMP/k2" --max-steps 4
+"$NF" launch -n 2 -- "${TRAIN[@]}" --out "$TMP/k2b" --max-steps 4 > "$TMP/k2b.out" 2> "$TMP/k2b.err"
+expect "only rank 0 prints the result and the progress" 0 "1 1" -- \
+  bash -c "echo \$(grep -c '^checkpoint:' '$TMP/k2b.out') \$(grep -c 'steps per epoch' '$TMP/k2b.err')"
+expect "the two-rank run resumes on one rank" 0 "step 8," -- \
+  "$NF" "${TRAIN[@]}" --out "$TMP/k2" --max-steps 8
+expect "a one-rank run resumes on two" 0 "step 12," -- \
+  "$NF" launch -n 2 -- "${TRAIN[@]}" --out "$TMP/k2" --max-steps 12
+expect "stand-alone training on two ranks" 0 "valid accuracy" -- \
+  "$NF" launch -n 2 -- train --space $V --arch "$("$NF" sample $V --n 1 --seed 3 2> /dev/null | head -1)" \
+  --data synthetic:128 --config "$TMP/c.yaml" --epochs 1 --threads 1
+
+expect "two ranks train a hypernetwork" 0 "on 2 ranks" -- \
+  "$NF" launch -n 2 -- train-ghn --space $V --data synthetic:128 --config "$TMP/c.yaml" \
+  --archs-per-step 2 --max-steps 3 --out "$TMP/ghn" --threads 1
+expect "the hypernetwork's run resumes on one rank" 0 "step 5)" -- \
+  "$NF" train-ghn --space $V --data synthetic:128 --config "$TMP/c.yaml" \
+  --archs-per-step 2 --max-steps 5 --out "$TMP/ghn" --threads 1
+
+# A worker killed (kill -9) at step 2: the launcher names it and stops the other; the folder
+# holds nothing half-written, and the same command then completes.
+expect "a killed worker stops the run, naming its rank" 137 "rank 1 (pid" -- \
+  env NASFORGE_TEST_KILL_AFTER_STEP=2 NASFORGE_TEST_KILL_RANK=1 \
+  "$NF" launch -n 2 --timeout 20 -- "${TRAIN[@]}" --out "$TMP/dead" --max-steps 4
+expect "after the kill the run completes" 0 "step 4," -- \
+  "$NF" launch -n 2 -- "${TRAIN[@]}" --out "$TMP/dead" --max-steps 4
+
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+expect "a rendezvous nobody joins times out" 1 "waited 2 s for the other ranks" -- \
+  env RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT="$PORT" NASFORGE_DIST_TIMEOUT=2 \
+  "$NF" "${TRAIN[@]}" --out "$TMP/alone" --max-steps 2
+expect "a rank outside the world" 1 "RANK: expected an integer in [0, 1], got '3'" -- \
+  env RANK=3 WORLD_SIZE=2 MASTER_PORT=29999 "$NF" "${TRAIN[@]}" --out "$TMP/bad" --max-steps 2
+expect "a bad timeout" 1 "NASFORGE_DIST_TIMEOUT" -- \
+  env RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29999 NASFORGE_DIST_TIMEOUT=soon \
+  "$NF" "${TRAIN[@]}" --out "$TMP/bad" --max-steps 2
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
