@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,9 +59,12 @@ int exit_code_of(int status) {
 }
 
 [[noreturn]] void exec_worker(const LaunchOptions& o, int local, int port,
-                              const std::vector<std::string>& command) {
+                              const std::vector<std::string>& command, pid_t launcher) {
   const int world = o.nnodes * o.workers;
   const int rank = o.node_rank * o.workers + local;
+  // A launcher killed outright (SIGKILL) leaves no orphans: the kernel kills its workers.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != launcher) _exit(1);  // it died before prctl took effect
   auto set = [](const char* k, const std::string& v) { setenv(k, v.c_str(), 1); };
   set("RANK", std::to_string(rank));
   set("WORLD_SIZE", std::to_string(world));
@@ -110,6 +114,7 @@ int launch_workers(const LaunchOptions& o, const std::vector<std::string>& comma
   }
   SignalScope signals;
   std::vector<pid_t> pids(o.workers, -1);
+  const pid_t self = getpid();
   for (int i = 0; i < o.workers; ++i) {
     const pid_t pid = fork();
     if (pid < 0) {
@@ -120,7 +125,7 @@ int launch_workers(const LaunchOptions& o, const std::vector<std::string>& comma
         if (p > 0) waitpid(p, nullptr, 0);
       return 1;
     }
-    if (pid == 0) exec_worker(o, i, port, command);
+    if (pid == 0) exec_worker(o, i, port, command, self);
     pids[i] = pid;
   }
   const int first_rank = o.node_rank * o.workers;

@@ -97,7 +97,10 @@ int run_train_ghn(const Command& cmd, const Args& a) {
   if (resume) {
     auto stored = hypernets::load_ghn_run(dir.string());
     if (!stored.ok()) return fail(cmd.name, stored.status().message());
-    if (int rc = check_resume_identity(cmd, a, dir, stored->run, *config)) return rc;
+    // Rank 0 checks the run is the same one (and records a longer schedule); the others start
+    // from what it checked, which agree_on_start confirms.
+    if (lead)
+      if (int rc = check_resume_identity(cmd, a, dir, stored->run, *config)) return rc;
     if (read_file(dir / "space.yaml") != read_file(a.get("space")))
       return fail(cmd.name,
                   dir.string() + " holds a run of another space file; choose another --out");

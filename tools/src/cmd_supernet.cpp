@@ -245,7 +245,10 @@ int run_train_supernet(const Command& cmd, const Args& a) {
                                 std::to_string(stored->valid_size) + " validation images, not " +
                                 std::to_string(valid_size));
     valid_size = stored->valid_size;
-    if (int rc = check_resume_identity(cmd, a, dir, *stored, *config)) return rc;
+    // Rank 0 checks the run is the same one (and records a longer schedule); the others start
+    // from what it checked, which agree_on_start confirms.
+    if (lead)
+      if (int rc = check_resume_identity(cmd, a, dir, *stored, *config)) return rc;
     if (read_file(dir / "space.yaml") != read_file(a.get("space")))
       return fail(cmd.name,
                   dir.string() + " holds a run of another space file; choose another --out");
