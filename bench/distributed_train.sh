@@ -3,10 +3,12 @@
 # ranks) of `nasforge launch -n 2 -- train-supernet` with 1 thread per rank against one process
 # with 2 threads, on the same cores, the same global batch and the same steps. The runs alternate
 # (1, 2, 1, 2, ...) so that the machine's drift hits both; each figure is the median of REPS.
-# usage: bench/distributed_train.sh [BUILD_DIR] [STEPS=30] [REPS=3] [SPACE=zoo/mobilenet.yaml] [DATA=fashion-mnist]
+# The progress line that counts is the last one printed (non-terminal output prints one every
+# tenth of the epoch), so STEPS should reach at least a tenth of an epoch (40 on Fashion-MNIST).
+# usage: bench/distributed_train.sh [BUILD_DIR] [STEPS=80] [REPS=3] [SPACE=zoo/mobilenet.yaml] [DATA=fashion-mnist]
 set -euo pipefail
 NF=${1:-build}/bin/nasforge
-STEPS=${2:-30}
+STEPS=${2:-80}
 REPS=${3:-3}
 SPACE=${4:-zoo/mobilenet.yaml}
 DATA=${5:-fashion-mnist}
