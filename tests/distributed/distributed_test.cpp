@@ -241,6 +241,30 @@ TEST(DataParallel, TwoRanksStepAsOneProcessOnTheWholeBatch) {
   EXPECT_LT(worst, 1e-5) << "largest difference between K = 1 and K = 2";
 }
 
+// A checkpoint written by two ranks resumes on one, and one rank's on two: 3 steps on K ranks,
+// then 3 on the other K, end where 6 steps on one process end.
+TEST(DataParallel, ARunResumesOnAnotherNumberOfRanks) {
+  const fs::path dir = testing::private_temp_dir();
+  auto straight = run_workers(1, {"train", (dir / "straight.pt").string(), "6"});
+  ASSERT_EQ(straight.rc, 0) << straight.log;
+  const auto want = load_weights((dir / "straight.pt").string());
+  for (auto [first, second] : {std::pair{2, 1}, std::pair{1, 2}}) {
+    const std::string tag = std::to_string(first) + "to" + std::to_string(second);
+    const std::string ckpt = (dir / (tag + ".ckpt")).string();
+    auto a = run_workers(first, {"train", "", "3"}, {{"WORKER_SAVE", ckpt}});
+    ASSERT_EQ(a.rc, 0) << a.log << a.ranks[0].second;
+    const std::string out = (dir / (tag + ".pt")).string();
+    auto b = run_workers(second, {"train", out, "3"}, {{"WORKER_LOAD", ckpt}});
+    ASSERT_EQ(b.rc, 0) << b.log << b.ranks[0].second;
+    const auto got = load_weights(out);
+    ASSERT_EQ(got.size(), want.size());
+    double worst = 0;
+    for (size_t i = 0; i < got.size(); ++i)
+      worst = std::max(worst, (got[i] - want[i]).abs().max().item<double>());
+    EXPECT_LT(worst, 1e-5) << tag;
+  }
+}
+
 // Ranks that sample different paths (another seed on rank 1) all stop with an error naming the
 // rank, instead of waiting forever in collectives of different sizes.
 TEST(DataParallel, RanksThatDisagreeFailInsteadOfDeadlocking) {

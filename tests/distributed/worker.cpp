@@ -2,6 +2,7 @@
 // launch_workers). It reads its rank from the environment, as every nasforge command does, and
 // plays one scenario:
 //   train OUT STEPS [SPACE]  trains STEPS data-parallel steps, rank 0 saves the weights to OUT
+//                            (WORKER_LOAD / WORKER_SAVE: resume from / checkpoint to a file)
 //   disagree                 rank 1 samples its paths with another seed: every rank must fail
 //   die                      rank 1 exits after 2 steps: the others must fail, not hang
 //   sums                     allreduce, allgather and broadcast against their sums
@@ -53,10 +54,15 @@ int train(distributed::Group& group, const std::string& out, int steps, const st
                                     *data, c);
   if (group.size() > 1)
     trainer.set_group(std::shared_ptr<distributed::Group>(&group, [](distributed::Group*) {}));
+  // WORKER_LOAD=FILE resumes a checkpoint first; WORKER_SAVE=FILE checkpoints at the end (rank 0).
+  if (const char* load = std::getenv("WORKER_LOAD"))
+    if (Status st = trainer.load(load); !st.ok()) throw std::runtime_error(st.message());
   for (int i = 0; i < steps; ++i) {
     if (std::getenv("WORKER_DIE") && group.rank() == 1 && i == 2) _exit(1);
     if (!trainer.step()) --i;  // an epoch's end is not a step
   }
+  if (const char* save = std::getenv("WORKER_SAVE"); save && group.rank() == 0)
+    if (Status st = trainer.save(save); !st.ok()) throw std::runtime_error(st.message());
   if (group.rank() == 0 && !out.empty()) {
     std::vector<at::Tensor> weights;
     for (auto& p : trainer.net()->parameters()) weights.push_back(p.detach().clone());
