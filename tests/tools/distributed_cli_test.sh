@@ -14,6 +14,13 @@ TRAIN=(train-supernet --space $V --data synthetic:256 --config "$TMP/c.yaml" --t
 
 expect "launch --help shows the one-letter flag" 0 "-n VALUE" -- "$NF" launch --help
 expect "launch without a command" 1 "expected the command after --" -- "$NF" launch -n 2
+expect "launch refuses a command that does not run distributed" 1 "'search' does not run distributed" -- \
+  "$NF" launch -n 2 -- search --space $V --strategy random --budget 2 --metric params=count \
+  --objective params:min
+expect "launch refuses zero workers" 1 "-n: expected an integer in [1, 1024], got '0'" -- \
+  "$NF" launch -n 0 -- train --space $V
+expect "launch refuses a master without a port" 1 "--master: expected ADDR:PORT" -- \
+  "$NF" launch -n 2 --master localhost -- train --space $V
 expect "launch of a program that does not exist" 127 "cannot run" -- \
   "$NF" launch -n 2 -- /nonexistent/program
 

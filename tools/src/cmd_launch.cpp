@@ -2,6 +2,7 @@
 // how every distributed-aware command joins its group.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -84,8 +85,9 @@ bool int_flag(const Args& a, const std::string& name, int lo, int hi, int& out) 
   if (!a.has(name)) return true;
   const auto v = parse_number(a.get(name));
   if (!v || *v < lo || *v > hi || *v != static_cast<int>(*v)) {
-    std::cerr << "nasforge launch: --" << name << ": expected an integer in [" << lo << ", " << hi
-              << "], got '" << a.get(name) << "'\n";
+    std::cerr << "nasforge launch: " << (name.size() == 1 ? "-" : "--") << name
+              << ": expected an integer in [" << lo << ", " << hi << "], got '" << a.get(name)
+              << "'\n";
     return false;
   }
   out = static_cast<int>(*v);
@@ -124,8 +126,18 @@ int run_launch(const Command& cmd, const Args& a) {
                   "--timeout: expected seconds in (0, 86400], got '" + a.get("timeout") + "'");
     setenv("NASFORGE_DIST_TIMEOUT", a.get("timeout").c_str(), 1);
   }
-  // A nasforge command runs this very binary; anything else is a program on PATH.
-  if (Registry::instance().find(command[0])) command.insert(command.begin(), self_path());
+  // A nasforge command runs this very binary; anything else is a program on PATH. Only the
+  // commands that join a group may run under launch: any other would run K times over.
+  if (Registry::instance().find(command[0])) {
+    static const std::vector<std::string> kAware = {"train-supernet", "train", "train-ghn"};
+    if (std::find(kAware.begin(), kAware.end(), command[0]) == kAware.end())
+      return fail(cmd.name, "'" + command[0] +
+                                "' does not run distributed (yet): under launch it would run " +
+                                std::to_string(o.workers) +
+                                " times over; the distributed commands are train-supernet, "
+                                "train and train-ghn (docs/distributed.md)");
+    command.insert(command.begin(), self_path());
+  }
   return distributed::launch_workers(o, command, std::cerr);
 }
 
