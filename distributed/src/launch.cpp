@@ -101,6 +101,99 @@ int free_port() {
   return port;
 }
 
+namespace {
+
+// The workers of this host, watched until all have ended: the first failure (or a signal sent
+// to the launcher) stops the rest, SIGTERM first, SIGKILL after the grace period.
+class Workers {
+ public:
+  Workers(const LaunchOptions& o, std::ostream& log) : o_(o), log_(log), pids_(o.workers, -1) {}
+
+  // Forks and execs every worker; false (the started ones killed) when a fork fails.
+  bool start(const std::vector<std::string>& command, int port) {
+    const pid_t self = getpid();
+    for (int i = 0; i < o_.workers; ++i) {
+      const pid_t pid = fork();
+      if (pid < 0) {
+        log_ << "nasforge launch: cannot start worker " << i << ": " << std::strerror(errno)
+             << "\n";
+        signal_all(SIGKILL);
+        for (pid_t p : pids_)
+          if (p > 0) waitpid(p, nullptr, 0);
+        return false;
+      }
+      if (pid == 0) exec_worker(o_, i, port, command, self);
+      pids_[i] = pid;
+    }
+    running_ = o_.workers;
+    return true;
+  }
+
+  // Waits for every worker; the launcher's exit code.
+  int wait() {
+    while (running_ > 0) {
+      if (int sig = g_forward_signal.exchange(0); sig != 0) {
+        log_ << "nasforge launch: passing signal " << sig << " on to the workers\n";
+        signal_all(sig);
+        stop(128 + sig, 0);
+      }
+      if (stopping_ && !killed_ && std::chrono::steady_clock::now() >= deadline_) {
+        log_ << "nasforge launch: " << running_ << " worker(s) still running after "
+             << o_.grace.count() / 1000.0 << " s; killing them\n";
+        signal_all(SIGKILL);
+        killed_ = true;
+      }
+      if (!reap()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return rc_;
+  }
+
+ private:
+  // Collects the workers that have ended (only ours: other children of the caller are left
+  // alone); true when one had.
+  bool reap() {
+    bool any = false;
+    for (int i = 0; i < o_.workers; ++i) {
+      int status = 0;
+      if (pids_[i] <= 0 || waitpid(pids_[i], &status, WNOHANG) != pids_[i]) continue;
+      any = true;
+      const pid_t pid = pids_[i];
+      pids_[i] = -1;
+      --running_;
+      if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || stopping_) continue;
+      log_ << "nasforge launch: rank " << o_.node_rank * o_.workers + i << " (pid " << pid << ") "
+           << how_it_ended(status);
+      if (running_ > 0) log_ << "; stopping the other " << running_ << " worker(s) on this host";
+      log_ << "\n";
+      stop(exit_code_of(status), SIGTERM);
+    }
+    return any;
+  }
+
+  // The first failure decides the exit code and starts the grace period.
+  void stop(int rc, int sig) {
+    if (stopping_) return;
+    stopping_ = true;
+    rc_ = rc;
+    deadline_ = std::chrono::steady_clock::now() + o_.grace;
+    if (sig) signal_all(sig);
+  }
+
+  void signal_all(int sig) {
+    for (pid_t p : pids_)
+      if (p > 0) kill(p, sig);
+  }
+
+  const LaunchOptions& o_;
+  std::ostream& log_;
+  std::vector<pid_t> pids_;
+  int running_ = 0, rc_ = 0;
+  bool stopping_ = false, killed_ = false;
+  std::chrono::steady_clock::time_point deadline_;
+};
+
+}  // namespace
+
 int launch_workers(const LaunchOptions& o, const std::vector<std::string>& command,
                    std::ostream& log) {
   if (command.empty()) {
@@ -113,71 +206,9 @@ int launch_workers(const LaunchOptions& o, const std::vector<std::string>& comma
     return 1;
   }
   SignalScope signals;
-  std::vector<pid_t> pids(o.workers, -1);
-  const pid_t self = getpid();
-  for (int i = 0; i < o.workers; ++i) {
-    const pid_t pid = fork();
-    if (pid < 0) {
-      log << "nasforge launch: cannot start worker " << i << ": " << std::strerror(errno) << "\n";
-      for (pid_t p : pids)
-        if (p > 0) kill(p, SIGKILL);
-      for (pid_t p : pids)
-        if (p > 0) waitpid(p, nullptr, 0);
-      return 1;
-    }
-    if (pid == 0) exec_worker(o, i, port, command, self);
-    pids[i] = pid;
-  }
-  const int first_rank = o.node_rank * o.workers;
-  int running = o.workers, rc = 0;
-  auto stop_others = [&](int sig) {
-    for (pid_t p : pids)
-      if (p > 0) kill(p, sig);
-  };
-  auto deadline = std::chrono::steady_clock::time_point::max();
-  bool stopping = false, killed = false;
-  while (running > 0) {
-    if (int sig = g_forward_signal.exchange(0); sig != 0) {
-      log << "nasforge launch: passing signal " << sig << " on to the workers\n";
-      stop_others(sig);
-      if (!stopping) {
-        stopping = true;
-        rc = 128 + sig;
-        deadline = std::chrono::steady_clock::now() + o.grace;
-      }
-    }
-    if (stopping && !killed && std::chrono::steady_clock::now() >= deadline) {
-      log << "nasforge launch: " << running << " worker(s) still running after "
-          << o.grace.count() / 1000.0 << " s; killing them\n";
-      stop_others(SIGKILL);
-      killed = true;
-    }
-    int status = 0;
-    const pid_t done = waitpid(-1, &status, stopping ? WNOHANG : 0);
-    if (done == 0 || (done < 0 && errno == EINTR)) {
-      if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      continue;
-    }
-    if (done < 0) break;  // ECHILD: none left
-    int local = -1;
-    for (int i = 0; i < o.workers; ++i)
-      if (pids[i] == done) local = i;
-    if (local < 0) continue;  // not ours
-    pids[local] = -1;
-    --running;
-    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (!ok && !stopping) {
-      log << "nasforge launch: rank " << first_rank + local << " (pid " << done << ") "
-          << how_it_ended(status);
-      if (running > 0) log << "; stopping the other " << running << " worker(s) on this host";
-      log << "\n";
-      rc = exit_code_of(status);
-      stopping = true;
-      deadline = std::chrono::steady_clock::now() + o.grace;
-      stop_others(SIGTERM);
-    }
-  }
-  return rc;
+  Workers workers(o, log);
+  if (!workers.start(command, port)) return 1;
+  return workers.wait();
 }
 
 }  // namespace nasforge::distributed

@@ -52,6 +52,16 @@ expect "a killed worker stops the run, naming its rank" 137 "rank 1 (pid" -- \
 expect "after the kill the run completes" 0 "step 4," -- \
   "$NF" launch -n 2 -- "${TRAIN[@]}" --out "$TMP/dead" --max-steps 4
 
+# SIGTERM sent to launch (a scheduler's stop) reaches the workers, and launch exits 128 + 15.
+"$NF" launch -n 2 -- "${TRAIN[@]}" --out "$TMP/term" --epochs 1000 > "$TMP/term.out" 2>&1 &
+LAUNCHER=$!
+sleep 2
+kill -TERM $LAUNCHER
+wait $LAUNCHER
+TERM_RC=$?
+expect "SIGTERM to launch reaches the workers" 0 "143 passing signal 15" -- \
+  bash -c "echo $TERM_RC \$(grep -o 'passing signal 15' '$TMP/term.out')"
+
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 expect "a rendezvous nobody joins times out" 1 "waited 2 s for the other ranks" -- \
   env RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT="$PORT" NASFORGE_DIST_TIMEOUT=2 \
