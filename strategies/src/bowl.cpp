@@ -3,12 +3,14 @@
 // (h, the kernel normalisation and the noise by marginal likelihood every few rounds, the
 // cheap fixed-hyperparameter fit between), draws candidates by mutating the incumbents (one and
 // two mutations) plus uniform samples, and proposes those with the highest expected
-// improvement (or UCB) that have not been proposed before.
+// improvement (or UCB) that have not been proposed before. Trials still pending (an
+// asynchronous driver) enter the fit with a constant lie (internal/pending.h).
 #include <algorithm>
 #include <cmath>
 #include <unordered_set>
 
 #include "internal/common.h"
+#include "internal/pending.h"
 #include "nasforge/predictors/accuracy.h"
 
 namespace nasforge::strategies {
@@ -26,24 +28,39 @@ class Bowl : public Strategy {
         beta_(beta),
         candidates_(candidates),
         incumbents_(incumbents),
-        gp_(*p.space) {}
+        gp_(*p.space),
+        obs_(*p.space) {}
 
   std::string name() const override { return "bowl"; }
 
   std::vector<Architecture> ask(size_t n) override {
+    auto out = propose(n);
+    obs_.asked(out);
+    return out;
+  }
+
+  void tell(const std::vector<Trial>& trials) override { obs_.told(trials); }
+
+ private:
+  static constexpr size_t kSearchEvery = 10;  // evaluations between hyperparameter searches
+
+  std::vector<Architecture> propose(size_t n) {
     const SearchSpace& s = *p_.space;
     std::vector<Architecture> out;
     while (out.size() < n && asked_ < initial_) out.push_back(fresh(prop_.sample())), ++asked_;
     if (out.size() == n) return out;
-    if (x_.size() < 2) {
+    const auto& observed = obs_.x();
+    const auto& scores = obs_.y();
+    if (observed.size() < 2) {
       while (out.size() < n) out.push_back(fresh(prop_.sample())), ++asked_;
       return out;
     }
     fit();
     // Candidates: mutants of the best evaluated architectures, then uniform samples.
-    std::vector<size_t> order(x_.size());
+    std::vector<size_t> order(observed.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return y_[a] > y_[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return scores[a] > scores[b]; });
     std::vector<Architecture> cands;
     std::unordered_set<uint64_t> seen;
     auto add = [&](const Architecture& a) {
@@ -52,7 +69,7 @@ class Bowl : public Strategy {
     };
     const size_t top = std::min(incumbents_, order.size());
     for (size_t k = 0; k < candidates_ * 3 / 4 && top > 0; ++k) {
-      Architecture m = prop_.mutate(x_[order[k % top]]);
+      Architecture m = prop_.mutate(observed[order[k % top]]);
       if (k % 2 == 1) m = prop_.mutate(m);
       add(m);
     }
@@ -83,39 +100,30 @@ class Bowl : public Strategy {
     return out;
   }
 
-  void tell(const std::vector<Trial>& trials) override {
-    // A repeat (the driver tells it back with its first result) adds nothing to the model.
-    for (const Trial& t : trials)
-      if (t.feasible() && told_.insert(p_.space->canonical_hash(t.arch)).second) {
-        x_.push_back(t.arch);
-        y_.push_back(t.score[0]);
-      }
-  }
-
- private:
-  static constexpr size_t kSearchEvery = 10;  // evaluations between hyperparameter searches
-
+  // Fits the GP on the observations and the pending trials' lies; z_ holds the normal scores
+  // of both (the lies, being the worst, never raise the incumbent).
   void fit() {
-    if (fitted_on_ == x_.size()) return;
-    fitted_on_ = x_.size();
-    z_ = normal_scores(y_);
+    if (fitted_on_ == obs_.key()) return;
+    fitted_on_ = obs_.key();
+    const auto [x, y] = obs_.with_lies();
+    z_ = normal_scores(y);
     auto& o = gp_.options();
-    if (x_.size() >= searched_at_ + kSearchEvery || o.fixed_h < 0) {
+    if (obs_.x().size() >= searched_at_ + kSearchEvery || o.fixed_h < 0) {
       o.fixed_h = -1;
       o.norm = predictors::WlGaussianProcess::Options::Norm::kChoose;
-      if (gp_.fit(x_, z_).ok()) {
+      if (gp_.fit(x, z_).ok()) {
         o.fixed_h = gp_.h();
         o.fixed_noise = gp_.noise();
         o.norm = gp_.normalised() ? predictors::WlGaussianProcess::Options::Norm::kNormalised
                                   : predictors::WlGaussianProcess::Options::Norm::kRaw;
-        searched_at_ = x_.size();
+        searched_at_ = obs_.x().size();
       }
       return;
     }
-    if (!gp_.fit(x_, z_).ok()) {
+    if (!gp_.fit(x, z_).ok()) {
       o.fixed_h = -1;
       o.norm = predictors::WlGaussianProcess::Options::Norm::kChoose;
-      (void)gp_.fit(x_, z_);
+      (void)gp_.fit(x, z_);
     }
   }
 
@@ -132,10 +140,11 @@ class Bowl : public Strategy {
   double beta_;
   size_t candidates_, incumbents_, asked_ = 0, searched_at_ = 0;
   predictors::WlGaussianProcess gp_;
-  std::unordered_set<uint64_t> proposed_, told_;
-  std::vector<Architecture> x_;
-  std::vector<double> y_, z_;
-  size_t fitted_on_ = 0;  // x_.size() at the last fit: refit only when something new arrived
+  std::unordered_set<uint64_t> proposed_;
+  Observations obs_;
+  std::vector<double> z_;  // normal scores of the last fit's values
+  // x_.size() and the pending set at the last fit: refit only when something changed.
+  std::pair<size_t, uint64_t> fitted_on_{0, 0};
 };
 
 }  // namespace

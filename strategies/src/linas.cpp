@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "internal/common.h"
+#include "internal/pending.h"
 #include "nasforge/predictors/accuracy.h"
 
 namespace nasforge::strategies {
@@ -36,10 +37,12 @@ class Linas : public Strategy {
       proposed_.insert(p_.space->canonical_hash(a));
       out.push_back(std::move(a));
     }
+    pending_.asked(out);
     return out;
   }
 
   void tell(const std::vector<Trial>& trials) override {
+    pending_.told(trials);
     for (const Trial& t : trials) evaluated_.push_back(t);
   }
 
@@ -62,7 +65,9 @@ class Linas : public Strategy {
     std::vector<std::unique_ptr<predictors::Predictor>> models;
     for (size_t m = 0; m < p_.objectives; ++m) {
       auto made = predictors::make_accuracy_predictor(model_, s, rng_.next());
-      if (!made->fit(x, normal_scores(y[m])).ok()) {
+      // Pending trials (an asynchronous driver) enter with a constant lie per objective.
+      const auto [xm, ym] = pending_.with_lies(x, y[m]);
+      if (!made->fit(xm, normal_scores(ym)).ok()) {
         for (size_t i = 0; i < count; ++i) queue_.push_back(prop_.sample_unseen(proposed_));
         return;
       }
@@ -131,6 +136,7 @@ class Linas : public Strategy {
   std::vector<Trial> evaluated_;
   std::deque<Architecture> queue_;
   std::unordered_set<uint64_t> proposed_;
+  PendingTrials pending_{*p_.space};
 };
 
 }  // namespace

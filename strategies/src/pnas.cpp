@@ -8,6 +8,8 @@
 // drawn in proportion to exp(z / T) of the standardised score (EPNAS). For each kept partial the
 // best-predicted completion not yet evaluated is evaluated; the surrogate is refitted and the
 // next level begins. When the last group is fixed a new pass starts with the refined surrogate.
+// Trials still pending (an asynchronous driver) enter the fit with a constant lie
+// (internal/pending.h).
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -15,6 +17,7 @@
 #include <unordered_set>
 
 #include "internal/common.h"
+#include "internal/pending.h"
 #include "nasforge/predictors/accuracy.h"
 
 namespace nasforge::strategies {
@@ -66,17 +69,11 @@ class Progressive : public Strategy {
       queue_.pop_front();
     }
     for (const auto& a : out) proposed_.insert(p_.space->canonical_hash(a));
+    obs_.asked(out);
     return out;
   }
 
-  void tell(const std::vector<Trial>& trials) override {
-    // A repeat (the driver tells it back with its first result) adds nothing to the model.
-    for (const Trial& t : trials)
-      if (t.feasible() && told_.insert(p_.space->canonical_hash(t.arch)).second) {
-        x_.push_back(t.arch);
-        y_.push_back(t.score[0]);
-      }
-  }
+  void tell(const std::vector<Trial>& trials) override { obs_.told(trials); }
 
  private:
   static constexpr size_t kMaxCombos = 256;
@@ -84,17 +81,19 @@ class Progressive : public Strategy {
   // Queues the next level's evaluations (or the initial random ones).
   void refill() {
     const SearchSpace& s = *p_.space;
-    if (asked_initial_ < initial_ || x_.size() < 2) {
+    if (asked_initial_ < initial_ || obs_.x().size() < 2) {
       for (; asked_initial_ < initial_; ++asked_initial_)
         queue_.push_back(prop_.sample_unseen(proposed_));
       if (queue_.empty()) queue_.push_back(prop_.sample_unseen(proposed_));
       return;
     }
-    if (!surrogate_ || fitted_on_ != x_.size()) {  // refit only when something new arrived
+    const auto key = obs_.key();
+    if (!surrogate_ || fitted_on_ != key) {  // refit only when something changed
       surrogate_ =
           predictors::make_accuracy_predictor(predictors::AccuracyModel::kMlp, s, rng_.next());
-      fitted_on_ = x_.size();
-      if (!surrogate_->fit(x_, normal_scores(y_)).ok()) {
+      fitted_on_ = key;
+      const auto [x, y] = obs_.with_lies();
+      if (!surrogate_->fit(x, normal_scores(y)).ok()) {
         surrogate_.reset();
         return;
       }
@@ -235,11 +234,10 @@ class Progressive : public Strategy {
   size_t level_ = 0, asked_initial_ = 0;
   std::vector<Architecture> beam_;
   std::deque<Architecture> queue_;
-  std::unordered_set<uint64_t> proposed_, told_;
-  std::vector<Architecture> x_;
-  std::vector<double> y_;
+  std::unordered_set<uint64_t> proposed_;
   std::unique_ptr<predictors::Predictor> surrogate_;
-  size_t fitted_on_ = 0;  // x_.size() when surrogate_ was fitted
+  Observations obs_{*p_.space};
+  std::pair<size_t, uint64_t> fitted_on_{0, 0};  // x_.size() and pending set at the fit
 };
 
 }  // namespace
