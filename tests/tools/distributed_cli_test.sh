@@ -17,6 +17,10 @@ expect "launch without a command" 1 "expected the command after --" -- "$NF" lau
 expect "launch refuses a command that does not run distributed" 1 "'search' does not run distributed" -- \
   "$NF" launch -n 2 -- search --space $V --strategy random --budget 2 --metric params=count \
   --objective params:min
+expect "a command that does not run distributed refuses to run as one rank of several" 1 \
+  "starts this process as rank 1 of 2" -- \
+  env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29999 "$NF" search --space $V \
+  --strategy random --budget 2 --metric params=count --objective params:min
 expect "launch refuses zero workers" 1 "-n: expected an integer in [1, 1024], got '0'" -- \
   "$NF" launch -n 0 -- train --space $V
 expect "launch refuses a master without a port" 1 "--master: expected ADDR:PORT" -- \

@@ -39,6 +39,9 @@ struct Command {
   std::vector<Flag> flags;
   std::function<int(const Command&, const Args&)> run;
   size_t max_positional = 0;  // bare arguments it takes (check FILE: 1); more are an error
+  // Joins the group its launcher describes (docs/distributed.md). Any other command is refused
+  // when the environment starts it as one rank of several: it would run that many times over.
+  bool distributed = false;
 };
 
 class Registry {

@@ -179,7 +179,7 @@ NF_CMD(kTrainGhn, "train-ghn",
          "also checkpoint this often within an epoch (default 10; 0: only at epoch ends)"},
         {"seed", true, "overrides the config's seed"},
         {"threads", true, "LibTorch threads (default: all cores)"}},
-       run_train_ghn)
+       run_train_ghn, /*max_positional=*/0, /*distributed=*/true)
 
 }  // namespace
 }  // namespace nasforge::cli

@@ -2,7 +2,6 @@
 // how every distributed-aware command joins its group.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -50,6 +49,15 @@ std::string ranks_note(const distributed::Group& group) {
   if (group.size() == 1) return "";
   return ", on " + std::to_string(group.size()) + " ranks (" +
          distributed::launcher_name(group.world().launcher) + ")";
+}
+
+std::string not_distributed(int ranks) {
+  std::string aware;
+  for (const auto& c : Registry::instance().all())
+    if (c.distributed) aware += (aware.empty() ? "" : ", ") + c.name;
+  return "does not run distributed (yet): as " + std::to_string(ranks) +
+         " ranks it would run that many times over; the distributed commands are " + aware +
+         " (docs/distributed.md)";
 }
 
 Status agree_on_start(distributed::Group& group, const std::string& digest) {
@@ -128,14 +136,9 @@ int run_launch(const Command& cmd, const Args& a) {
   }
   // A nasforge command runs this very binary; anything else is a program on PATH. Only the
   // commands that join a group may run under launch: any other would run K times over.
-  if (Registry::instance().find(command[0])) {
-    static const std::vector<std::string> kAware = {"train-supernet", "train", "train-ghn"};
-    if (std::find(kAware.begin(), kAware.end(), command[0]) == kAware.end())
-      return fail(cmd.name, "'" + command[0] +
-                                "' does not run distributed (yet): under launch it would run " +
-                                std::to_string(o.workers) +
-                                " times over; the distributed commands are train-supernet, "
-                                "train and train-ghn (docs/distributed.md)");
+  if (const Command* run = Registry::instance().find(command[0])) {
+    if (!run->distributed)
+      return fail(cmd.name, "'" + command[0] + "' " + not_distributed(o.workers));
     command.insert(command.begin(), self_path());
   }
   return distributed::launch_workers(o, command, std::cerr);

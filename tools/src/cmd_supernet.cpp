@@ -438,7 +438,7 @@ NF_CMD(kTrainSupernet, "train-supernet",
          "training images held out for validation (default 10000; eval and search use them)"},
         {"seed", true, "overrides the config's seed"},
         {"threads", true, "LibTorch threads (default: all cores)"}},
-       run_train_supernet)
+       run_train_supernet, /*max_positional=*/0, /*distributed=*/true)
 NF_CMD(kEval, "eval", "Evaluate an architecture with inherited supernet weights.",
        "--checkpoint DIR --arch STRING [--split valid|test] [--no-recalibrate] [--threads T]",
        {{"checkpoint", true, "a train-supernet run folder"},
@@ -467,7 +467,7 @@ NF_CMD(kTrain, "train", "Train one architecture from scratch: the stand-alone ba
         {"seed", true, "overrides the config's seed"},
         {"out", true, "keep the checkpoint in this folder"},
         {"threads", true, "LibTorch threads"}},
-       run_train)
+       run_train, /*max_positional=*/0, /*distributed=*/true)
 
 }  // namespace
 }  // namespace nasforge::cli

@@ -21,6 +21,9 @@ Status agree_on_start(distributed::Group& group, const std::string& digest);
 // ", on K ranks" for a distributed run's first status line; empty for a world of one.
 std::string ranks_note(const distributed::Group& group);
 
+// Why a command that is not distributed may not run as `ranks` ranks, naming those that are.
+std::string not_distributed(int ranks);
+
 // The world the environment describes (a world of one when it names none, or names it wrongly:
 // join_group reports that).
 distributed::World current_world();

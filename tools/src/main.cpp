@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "distributed_flags.h"
 #include "nasforge/hardware/allocator.h"
 #include "nasforge/searchspace/diagnostics.h"
 #include "nasforge/supernet/errors.h"
@@ -91,6 +92,12 @@ int main(int argc, char** argv) {
   }
   auto parsed = nasforge::cli::parse_args(*cmd, rest);
   if (!parsed) return 1;
+  if (const auto world = nasforge::cli::current_world(); world.distributed() && !cmd->distributed) {
+    std::cerr << "nasforge " << cmd->name << ": error: the environment starts this process as "
+              << world.describe() << ", but " << cmd->name << " "
+              << nasforge::cli::not_distributed(world.size) << "\n";
+    return 1;
+  }
   int rc = 1;
   try {
     rc = cmd->run(*cmd, *parsed);
