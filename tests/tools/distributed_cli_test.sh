@@ -21,6 +21,8 @@ expect "a command that does not run distributed refuses to run as one rank of se
   "starts this process as rank 1 of 2" -- \
   env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29999 "$NF" search --space $V \
   --strategy random --budget 2 --metric params=count --objective params:min
+expect "an sbatch script's Slurm variables do not stop a single-process command" 0 "15625" -- \
+  env SLURM_PROCID=0 SLURM_NTASKS=4 "$NF" size zoo/nb201.yaml
 expect "launch refuses zero workers" 1 "-n: expected an integer in [1, 1024], got '0'" -- \
   "$NF" launch -n 0 -- train --space $V
 expect "launch refuses a master without a port" 1 "--master: expected ADDR:PORT" -- \

@@ -92,7 +92,11 @@ int main(int argc, char** argv) {
   }
   auto parsed = nasforge::cli::parse_args(*cmd, rest);
   if (!parsed) return 1;
-  if (const auto world = nasforge::cli::current_world(); world.distributed() && !cmd->distributed) {
+  // Not under Slurm: an sbatch script's own shell carries SLURM_PROCID and SLURM_NTASKS of the
+  // whole allocation, and the commands it runs outside srun are single processes.
+  if (const auto world = nasforge::cli::current_world();
+      world.distributed() && !cmd->distributed &&
+      world.launcher != nasforge::distributed::Launcher::kSlurm) {
     std::cerr << "nasforge " << cmd->name << ": error: the environment starts this process as "
               << world.describe() << ", but " << cmd->name << " "
               << nasforge::cli::not_distributed(world.size) << "\n";
