@@ -6,10 +6,9 @@
 #include <cmath>
 #include <sstream>
 
-#include "nasforge/distributed/gradients.h"
 #include "nasforge/hypernets/arch_graph.h"
 #include "nasforge/searchspace/files.h"
-#include "nasforge/searchspace/hash.h"
+#include "nasforge/supernet/data_parallel.h"
 #include "nasforge/supernet/errors.h"
 #include "nasforge/supernet/graph_run.h"
 
@@ -73,11 +72,9 @@ void GhnTrainer::set_group(std::shared_ptr<distributed::Group> group) {
 }
 
 void GhnTrainer::start_epoch() {
-  data::Shard shard;
-  if (group_) shard = {group_->rank(), group_->size()};
-  loader_ = std::make_unique<data::BatchLoader>(data_.train, data_.mean, data_.std,
-                                                config_.batch_size, true, config_.augment,
-                                                supernet::epoch_seed(config_.seed, epoch_), shard);
+  loader_ = std::make_unique<data::BatchLoader>(
+      data_.train, data_.mean, data_.std, config_.batch_size, true, config_.augment,
+      supernet::epoch_seed(config_.seed, epoch_), supernet::shard_of(group_));
   step_in_epoch_ = 0;
 }
 
@@ -102,10 +99,9 @@ std::optional<supernet::StepStats> GhnTrainer::step() {
       config_, epoch_ + static_cast<double>(step_in_epoch_) / steps_per_epoch());
   supernet::set_lr(*optimizer_, stats.lr);
   optimizer_->zero_grad();
-  uint64_t key = static_cast<uint64_t>(global_step_);
+  std::vector<Architecture> sampled;
   for (int64_t k = 0; k < archs_per_step_; ++k) {
-    const Architecture a = space_->sample(rng_);
-    key = key * kFnvPrime + space_->canonical_hash(a);
+    const Architecture& a = sampled.emplace_back(space_->sample(rng_));
     const Graph g = lowered(a);
     const ArchGraph ag = make_arch_graph(g, ghn_->options().s_max, space_->encode_onehot(a));
     const Graph net = ghn_->predict(g, ag);
@@ -120,18 +116,12 @@ std::optional<supernet::StepStats> GhnTrainer::step() {
       stats.accuracy = logits.argmax(1).eq(batch.labels).to(torch::kFloat).mean().item<double>();
     }
   }
-  const int64_t local = batch.images.size(0);
-  if (group_ && group_->size() > 1) {  // data-parallel: as one process on the global batch
-    const double share = static_cast<double>(local) / static_cast<double>(batch.global_size);
-    distributed::average_gradients(*group_, ghn_->parameters(), share, key);
-    const auto global = distributed::weighted_sum(*group_, {stats.loss, stats.accuracy}, share);
-    stats.loss = global[0];
-    stats.accuracy = global[1];
-  }
+  // Data-parallel: as one process on the global batch.
+  supernet::reduce_step(group_, supernet::step_key(*space_, sampled, global_step_),
+                        ghn_->parameters(), batch, stats);
   if (config_.grad_clip > 0)
     torch::nn::utils::clip_grad_norm_(ghn_->parameters(), config_.grad_clip);
   optimizer_->step();
-  stats.images = group_ ? batch.global_size : local;
   stats.paths = archs_per_step_;
   ++step_in_epoch_;
   ++global_step_;

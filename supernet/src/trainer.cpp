@@ -9,9 +9,9 @@
 #include <sstream>
 
 #include "internal/checksums.h"
-#include "nasforge/distributed/gradients.h"
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/hash.h"
+#include "nasforge/supernet/data_parallel.h"
 #include "nasforge/supernet/elastic.h"
 #include "nasforge/supernet/errors.h"
 #include "nasforge/supernet/train.h"
@@ -138,11 +138,9 @@ void SupernetTrainer::set_group(std::shared_ptr<distributed::Group> group) {
 }
 
 void SupernetTrainer::start_epoch() {
-  data::Shard shard;
-  if (group_) shard = {group_->rank(), group_->size()};
   loader_ = std::make_unique<data::BatchLoader>(data_.train, data_.mean, data_.std,
                                                 config_.batch_size, true, config_.augment,
-                                                epoch_seed(config_.seed, epoch_), shard);
+                                                epoch_seed(config_.seed, epoch_), shard_of(group_));
   step_in_epoch_ = 0;
 }
 
@@ -178,7 +176,7 @@ std::optional<StepStats> SupernetTrainer::step() {
     stats.loss = loss.item<double>();
     stats.accuracy = logits.argmax(1).eq(batch.labels).to(torch::kFloat64).mean().item<double>();
     loss.backward();
-    return finish_step(stats, batch, 1, 0);
+    return finish_step(stats, batch, 1, step_key(net_->space(), {}, global_step_));
   }
   const auto paths =
       fixed_path_ ? std::vector<Architecture>{*fixed_path_} : sampler_.paths(rng_, epoch_);
@@ -202,27 +200,16 @@ std::optional<StepStats> SupernetTrainer::step() {
     }
     loss.backward();
   }
-  uint64_t key = 0;
-  for (const auto& p : paths) key = key * kFnvPrime + net_->space().canonical_hash(p);
-  return finish_step(stats, batch, static_cast<int64_t>(paths.size()), key);
+  return finish_step(stats, batch, static_cast<int64_t>(paths.size()),
+                     step_key(net_->space(), paths, global_step_));
 }
 
 StepStats SupernetTrainer::finish_step(StepStats stats, const data::Batch& batch, int64_t paths,
                                        uint64_t key) {
-  const int64_t local = batch.labels.size(0);
-  if (group_ && group_->size() > 1) {
-    // The mean loss over the global batch: each rank's mean, weighted by its share.
-    const double share = static_cast<double>(local) / static_cast<double>(batch.global_size);
-    distributed::average_gradients(*group_, net_->parameters(), share,
-                                   key ^ static_cast<uint64_t>(global_step_));
-    const auto global = distributed::weighted_sum(*group_, {stats.loss, stats.accuracy}, share);
-    stats.loss = global[0];
-    stats.accuracy = global[1];
-  }
+  reduce_step(group_, key, net_->parameters(), batch, stats);
   if (config_.grad_clip > 0)
     torch::nn::utils::clip_grad_norm_(net_->parameters(), config_.grad_clip);
   optimizer_->step();
-  stats.images = group_ ? batch.global_size : local;
   stats.paths = paths;
   ++step_in_epoch_;
   ++global_step_;
