@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -149,25 +150,28 @@ class Workers {
   }
 
  private:
-  // Collects the workers that have ended (only ours: other children of the caller are left
-  // alone); true when one had.
+  // Reaps the next worker to end, in the order they end, so that the first failure is the one
+  // named (a peer that then fails on its own must not take its place). Blocks until one ends or
+  // a signal arrives; once stopping, only looks. False when none was reaped. waitpid(-1) would
+  // also reap a caller's other children: the nasforge CLI and the tests that call this have
+  // none but the workers.
   bool reap() {
-    bool any = false;
-    for (int i = 0; i < o_.workers; ++i) {
-      int status = 0;
-      if (pids_[i] <= 0 || waitpid(pids_[i], &status, WNOHANG) != pids_[i]) continue;
-      any = true;
-      const pid_t pid = pids_[i];
-      pids_[i] = -1;
-      --running_;
-      if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || stopping_) continue;
-      log_ << "nasforge launch: rank " << o_.node_rank * o_.workers + i << " (pid " << pid << ") "
-           << how_it_ended(status);
-      if (running_ > 0) log_ << "; stopping the other " << running_ << " worker(s) on this host";
-      log_ << "\n";
-      stop(exit_code_of(status), SIGTERM);
-    }
-    return any;
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, stopping_ ? WNOHANG : 0);
+    if (pid < 0 && errno == ECHILD) running_ = 0;  // nothing left to wait for
+    if (pid <= 0) return false;
+    const auto it = std::find(pids_.begin(), pids_.end(), pid);
+    if (it == pids_.end()) return true;  // not a worker
+    const auto i = static_cast<int>(it - pids_.begin());
+    *it = -1;
+    --running_;
+    if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || stopping_) return true;
+    log_ << "nasforge launch: rank " << o_.node_rank * o_.workers + i << " (pid " << pid << ") "
+         << how_it_ended(status);
+    if (running_ > 0) log_ << "; stopping the other " << running_ << " worker(s) on this host";
+    log_ << "\n";
+    stop(exit_code_of(status), SIGTERM);
+    return true;
   }
 
   // The first failure decides the exit code and starts the grace period.
