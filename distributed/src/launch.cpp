@@ -15,6 +15,8 @@
 #include <cstring>
 #include <thread>
 
+#include "nasforge/distributed/process.h"
+
 namespace nasforge::distributed {
 
 namespace {
@@ -44,20 +46,6 @@ class SignalScope {
   struct sigaction old_int_ {
   }, old_term_{};
 };
-
-std::string how_it_ended(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status))
-    return std::string("was killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
-           strsignal(WTERMSIG(status)) + ")";
-  return "stopped";
-}
-
-int exit_code_of(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
-}
 
 [[noreturn]] void exec_worker(const LaunchOptions& o, int local, int port,
                               const std::vector<std::string>& command, pid_t launcher) {
@@ -163,11 +151,20 @@ class Workers {
     const auto it = std::find(pids_.begin(), pids_.end(), pid);
     if (it == pids_.end()) return true;  // not a worker
     const auto i = static_cast<int>(it - pids_.begin());
+    const int rank = o_.node_rank * o_.workers + i;
     *it = -1;
     --running_;
-    if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || stopping_) return true;
-    log_ << "nasforge launch: rank " << o_.node_rank * o_.workers + i << " (pid " << pid << ") "
-         << how_it_ended(status);
+    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (o_.rank0_leads && rank == 0 && ok) {
+      stop(0, 0);  // the driver is done: the others end on their own, or are killed after grace
+      return true;
+    }
+    if (ok || stopping_) return true;
+    log_ << "nasforge launch: rank " << rank << " (pid " << pid << ") " << how_it_ended(status);
+    if (o_.rank0_leads && rank != 0) {
+      log_ << "; rank 0 hands its work to the others\n";
+      return true;
+    }
     if (running_ > 0) log_ << "; stopping the other " << running_ << " worker(s) on this host";
     log_ << "\n";
     stop(exit_code_of(status), SIGTERM);

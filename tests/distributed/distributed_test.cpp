@@ -9,10 +9,13 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "../searchspace/test_util.h"
 #include "nasforge/distributed/group.h"
 #include "nasforge/distributed/launch.h"
+#include "nasforge/distributed/process.h"
+#include "nasforge/distributed/task_board.h"
 #include "nasforge/distributed/world.h"
 #include "nasforge/supernet/data.h"
 
@@ -317,6 +320,102 @@ TEST(Launch, ACommandThatCannotRunIsReported) {
   o.workers = 2;
   EXPECT_EQ(launch_workers(o, {"/nonexistent/nasforge-worker"}, log), 127);
   EXPECT_NE(log.str().find("exited with status 127"), std::string::npos) << log.str();
+}
+
+// The task board of the parallel search, with its workers as threads of this process: tasks
+// and replies in order, dismissal, a refused configuration, and a heartbeat that stops.
+TEST(TaskBoard, TasksRepliesAndDismissal) {
+  BoardOptions o;
+  o.timeout = std::chrono::seconds(10);
+  o.beat = std::chrono::milliseconds(20);
+  auto board = TaskBoard::serve(o, "seed: 0\n");
+  ASSERT_TRUE(board.ok()) << board.status().message();
+  o.port = (*board)->port();
+  ASSERT_GT(o.port, 0);
+  std::vector<std::string> seen;
+  std::thread worker([&] {
+    auto client = TaskClient::join(o, 7, "seed: 0\n");
+    ASSERT_TRUE(client.ok()) << client.status().message();
+    for (;;) {
+      auto t = (*client)->next();
+      ASSERT_TRUE(t.ok()) << t.status().message();
+      if (!*t) return;
+      seen.push_back((*t)->payload + "#" + std::to_string((*t)->ticket) + "/" +
+                     std::to_string((*t)->attempt));
+      ASSERT_TRUE((*client)->reply(**t, "done " + (*t)->payload).ok());
+    }
+  });
+  std::string why;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*board)->joined(7, &why) == TaskBoard::Join::kNotYet &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_EQ((*board)->joined(7, &why), TaskBoard::Join::kJoined) << why;
+  for (uint64_t ticket : {3, 9}) {
+    (*board)->assign(7, Task{ticket, ticket == 9 ? 2 : 1, "a" + std::to_string(ticket)});
+    std::optional<std::string> r;
+    while (!(r = (*board)->reply(7))) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(*r, "done a" + std::to_string(ticket));
+  }
+  EXPECT_LT((*board)->silence(7).count(), 1000);
+  (*board)->dismiss(7);
+  worker.join();
+  EXPECT_EQ(seen, (std::vector<std::string>{"a3#3/1", "a9#9/2"}));
+  EXPECT_TRUE((*board)->left(7));
+}
+
+TEST(TaskBoard, AWorkerWithAnotherConfigurationIsRefusedOnBothSides) {
+  BoardOptions o;
+  o.timeout = std::chrono::seconds(10);
+  auto board = TaskBoard::serve(o, "strategy: rea\nseed: 0\n");
+  ASSERT_TRUE(board.ok());
+  o.port = (*board)->port();
+  auto client = TaskClient::join(o, 1, "strategy: rea\nseed: 1\n");
+  ASSERT_FALSE(client.ok());
+  EXPECT_NE(client.status().message().find("driver 'seed: 0', worker 'seed: 1'"), std::string::npos)
+      << client.status().message();
+  std::string why;
+  EXPECT_EQ((*board)->joined(1, &why), TaskBoard::Join::kRefused);
+  EXPECT_NE(why.find("another configuration"), std::string::npos) << why;
+}
+
+TEST(TaskBoard, AHeartbeatThatStopsIsSeen) {
+  BoardOptions o;
+  o.timeout = std::chrono::seconds(10);
+  o.beat = std::chrono::milliseconds(10);
+  auto board = TaskBoard::serve(o, "x");
+  ASSERT_TRUE(board.ok());
+  o.port = (*board)->port();
+  {
+    auto client = TaskClient::join(o, 2, "x");
+    ASSERT_TRUE(client.ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    (*board)->silence(2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_LT((*board)->silence(2).count(), 80);  // still beating
+  }                                               // the client, and its heartbeat, are gone
+  (*board)->silence(2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_GE((*board)->silence(2).count(), 250);
+}
+
+TEST(ChildProcess, ExitAndSignalAreReported) {
+  auto ok = ChildProcess::spawn({"sh", "-c", "exit 3"}, {});
+  ASSERT_TRUE(ok.ok());
+  auto st = ok->wait_for(10000);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(how_it_ended(*st), "exited with status 3");
+  auto env = ChildProcess::spawn({"sh", "-c", "test \"$NF_X\" = yes"}, {{"NF_X", "yes"}});
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(exit_code_of(*env->wait_for(10000)), 0);
+  auto sleeper = ChildProcess::spawn({"sleep", "30"}, {});
+  ASSERT_TRUE(sleeper.ok());
+  EXPECT_FALSE(sleeper->poll().has_value());
+  sleeper->signal(9);
+  auto killed = sleeper->wait_for(10000);
+  ASSERT_TRUE(killed.has_value());
+  EXPECT_EQ(exit_code_of(*killed), 137);
+  EXPECT_NE(how_it_ended(*killed).find("killed by signal 9"), std::string::npos);
 }
 
 }  // namespace

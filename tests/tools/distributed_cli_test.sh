@@ -14,13 +14,12 @@ TRAIN=(train-supernet --space $V --data synthetic:256 --config "$TMP/c.yaml" --t
 
 expect "launch --help shows the one-letter flag" 0 "-n VALUE" -- "$NF" launch --help
 expect "launch without a command" 1 "expected the command after --" -- "$NF" launch -n 2
-expect "launch refuses a command that does not run distributed" 1 "'search' does not run distributed" -- \
-  "$NF" launch -n 2 -- search --space $V --strategy random --budget 2 --metric params=count \
-  --objective params:min
+expect "launch refuses a command that does not run distributed" 1 "'rank' does not run distributed" -- \
+  "$NF" launch -n 2 -- rank --space $V --signals count --reference count --archs 3
 expect "a command that does not run distributed refuses to run as one rank of several" 1 \
   "starts this process as rank 1 of 2" -- \
-  env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29999 "$NF" search --space $V \
-  --strategy random --budget 2 --metric params=count --objective params:min
+  env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29999 "$NF" rank --space $V \
+  --signals count --reference count --archs 3
 expect "an sbatch script's Slurm variables do not stop a single-process command" 0 "15625" -- \
   env SLURM_PROCID=0 SLURM_NTASKS=4 "$NF" size zoo/nb201.yaml
 expect "launch refuses zero workers" 1 "-n: expected an integer in [1, 1024], got '0'" -- \

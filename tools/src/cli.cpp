@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -43,6 +44,17 @@ const Command* Registry::find(const std::string& name) const {
   for (const auto& c : commands_)
     if (c.name == name) return &c;
   return nullptr;
+}
+
+std::string self_path() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "nasforge";
+}
+
+std::vector<std::string>& invocation() {
+  static std::vector<std::string> args;
+  return args;
 }
 
 std::optional<Args> parse_args(const Command& cmd, const std::vector<std::string>& argv) {

@@ -42,6 +42,9 @@ struct Command {
   // Joins the group its launcher describes (docs/distributed.md). Any other command is refused
   // when the environment starts it as one rank of several: it would run that many times over.
   bool distributed = false;
+  // Of those, rank 0 drives the others (search): under launch, a failed worker is rank 0's to
+  // handle, and does not stop the run.
+  bool driver_led = false;
 };
 
 class Registry {
@@ -70,6 +73,14 @@ std::optional<uint64_t> parse_count(const std::string& name, const std::string& 
 
 // --threads N (or every core) for LibTorch; false after printing an error. In cmd_supernet.cpp.
 bool set_threads(const Args& a);
+
+// The arguments this process was started with, after the program's name (set by main): what a
+// command that starts copies of itself (search --workers) passes on.
+std::vector<std::string>& invocation();
+
+// This executable's path, as the kernel knows it: what `launch -- train ...` and the workers of
+// `search --workers` run.
+std::string self_path();
 
 // Prints "nasforge CMD: error: MESSAGE" and returns 1.
 int fail(const std::string& cmd, const std::string& message);

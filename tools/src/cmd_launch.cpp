@@ -12,9 +12,6 @@
 
 namespace nasforge::cli {
 
-namespace {
-
-// The seconds in NASFORGE_DIST_TIMEOUT, or 300.
 StatusOr<std::chrono::milliseconds> dist_timeout() {
   const char* v = std::getenv("NASFORGE_DIST_TIMEOUT");
   if (!v || !*v) return std::chrono::milliseconds(std::chrono::seconds(300));
@@ -26,8 +23,6 @@ StatusOr<std::chrono::milliseconds> dist_timeout() {
         v + "'");
   return std::chrono::milliseconds(static_cast<int64_t>(*s * 1000));
 }
-
-}  // namespace
 
 distributed::World current_world() {
   auto w = distributed::detect_world(distributed::process_environment());
@@ -102,13 +97,6 @@ bool int_flag(const Args& a, const std::string& name, int lo, int hi, int& out) 
   return true;
 }
 
-// The path of this executable, so that `launch -- train-supernet ...` runs this nasforge.
-std::string self_path() {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "nasforge";
-}
-
 int run_launch(const Command& cmd, const Args& a) {
   std::vector<std::string> command = a.positional;
   if (command.empty())
@@ -139,6 +127,7 @@ int run_launch(const Command& cmd, const Args& a) {
   if (const Command* run = Registry::instance().find(command[0])) {
     if (!run->distributed)
       return fail(cmd.name, "'" + command[0] + "' " + not_distributed(o.workers));
+    o.rank0_leads = run->driver_led;
     command.insert(command.begin(), self_path());
   }
   return distributed::launch_workers(o, command, std::cerr);

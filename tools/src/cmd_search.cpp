@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "distributed_flags.h"
 #include "nasforge/evaluation/search.h"
 #include "nasforge/predictors/accuracy.h"
 #include "nasforge/searchspace/dsl.h"
@@ -13,6 +14,7 @@
 #include "nasforge/searchspace/yaml_ast.h"
 #include "progress.h"
 #include "search_common.h"
+#include "search_workers.h"
 
 namespace nasforge::cli {
 
@@ -183,6 +185,9 @@ std::optional<SearchConfig> search_config(const Command& cmd, const Args& a) {
 void print_search_result(const SearchConfig& cfg, const evaluation::SearchResult& r) {
   const evaluation::SearchResult* res = &r;
   if (!res->stopped.empty()) std::cerr << "note: " << res->stopped << "\n";
+  if (res->workers_lost > 0)
+    std::cerr << "note: " << res->workers_lost << " worker(s) lost; " << res->requeued
+              << " trial(s) evaluated again by another worker\n";
   size_t infeasible = 0, failed = 0;
   for (const auto& t : res->trials) {
     infeasible += t.status == "infeasible";
@@ -286,12 +291,19 @@ int run_search(const Command& cmd, const Args& given) {
   Args a = given;
   if (a.has("config") && !apply_config(a.get("config"), a)) return 1;
   if (!a.positional.empty() && !a.has("space")) a.options["space"] = a.positional[0];
-  if (is_differentiable(a.get("strategy"))) return run_differentiable_search(cmd, a);
+  if (is_differentiable(a.get("strategy"))) {
+    if (a.has("workers") || current_world().distributed())
+      return fail(cmd.name,
+                  "the differentiable strategies train one supernet in one process; "
+                  "--workers and launchers are for the discrete strategies");
+    return run_differentiable_search(cmd, a);
+  }
   for (const char* need : {"space", "budget"})
     if (!a.has(need))
       return fail(cmd.name, std::string("expected --") + need + "\n" + command_help(cmd));
   auto c = search_config(cmd, a);
-  if (!c) return 1;
+  if (!c || !configure_workers(cmd, a, *c)) return 1;
+  if (auto rc = serve_if_worker(cmd, a, *c)) return *rc;
   return execute_search(cmd, *c, a.get("space"), a.has("json"));
 }
 
@@ -353,7 +365,8 @@ int run_explain(const Command& cmd, const Args& a) {
 NF_CMD(kSearch, "search", "Search a space under hard constraints; print the Pareto front.",
        "--space FILE --budget N [--strategy NAME] --metric NAME=SOURCE ... [--report NAME=SOURCE "
        "...] [--objective NAME:max|min ...] [--constraint EXPR ...] [--seed S] [--out DIR] "
-       "[--json] | --config FILE | --strategy darts|gdas|sharpdarts|gold|hardcore|proxyless "
+       "[--workers K] [--json] | --config FILE | --strategy "
+       "darts|gdas|sharpdarts|gold|hardcore|proxyless "
        "--data D --epochs E [--max-steps N] [--train-config T.yaml] --out DIR ...",
        {{"space", true, "the search space (YAML)"},
         {"config", true, "read these settings from a YAML file; flags given here win"},
@@ -382,9 +395,13 @@ NF_CMD(kSearch, "search", "Search a space under hard constraints; print the Pare
         {"max-steps", true, "differentiable strategies: stop after this many weight steps"},
         {"train-config", true,
          "differentiable strategies: the weights' training config YAML (docs/supernet.md)"},
-        {"threads", true, "LibTorch threads (default: all cores)"},
+        {"threads", true, "LibTorch threads (default: all cores; with --workers, per worker)"},
+        {"workers", true,
+         "evaluate in K worker processes, trials asked for while others run (docs/distributed.md)"},
+        {"worker-timeout", true,
+         "seconds without a worker's heartbeat before its trial goes to another (default 60)"},
         {"json", false, "print the result as JSON"}},
-       run_search, 1)
+       run_search, 1, /*distributed=*/true, /*driver_led=*/true)
 NF_CMD(kExplain, "explain",
        "Fit the WL-kernel GP on a search run and print the subtree motifs that most raise or "
        "lower the metric (NAS-BOWL).",

@@ -2,6 +2,7 @@
 // (nasforge launch, torchrun, Slurm, MPI; a plain process is a world of one), joined over c10d.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,10 @@ namespace nasforge::cli {
 // rendezvous and of every collective is NASFORGE_DIST_TIMEOUT seconds (default 300; nasforge
 // launch --timeout sets it). Errors name the variable or the rendezvous that failed.
 StatusOr<std::shared_ptr<distributed::Group>> join_group();
+
+// The seconds in NASFORGE_DIST_TIMEOUT (nasforge launch --timeout sets it), or 300: how long a
+// rendezvous, a collective, or a search worker's connection to its driver may wait.
+StatusOr<std::chrono::milliseconds> dist_timeout();
 
 // Every rank must start from the same state: an allgather of `digest` (the trainer's
 // state_digest after any resume). An error names the ranks that differ from rank 0.

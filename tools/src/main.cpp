@@ -50,6 +50,7 @@ bool output_written(const std::string& command) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  nasforge::cli::invocation() = args;
   // The allocator policy (nasforge/hardware/allocator.h): freed memory stays in the heap unless
   // `--allocator glibc` comes before the command. It cut one inherited-accuracy evaluation of a
   // mobilenet path on 1,000 images from 11.8 s to 3.6 s (docs/benchmarks.md, "Allocator").

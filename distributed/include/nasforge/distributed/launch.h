@@ -18,6 +18,10 @@ struct LaunchOptions {
   int master_port = 0;  // 0: a free port of this host (one host only)
   // After a worker fails, how long the others have to stop before SIGKILL.
   std::chrono::milliseconds grace{std::chrono::seconds(10)};
+  // Rank 0 drives the others (a parallel search): a failed worker of another rank is reported
+  // and the rest go on, since the driver hands its work to another; rank 0's exit code is the
+  // run's, and when it ends the others have the grace period to end on their own.
+  bool rank0_leads = false;
 };
 
 // Runs `command` (argv[0] found on PATH, as execvp does) once per local worker and waits for

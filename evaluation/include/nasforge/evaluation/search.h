@@ -3,6 +3,7 @@
 // for, resume by replay, and the Pareto front of what was found.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -33,6 +34,26 @@ struct ObjectiveSpec {
   static StatusOr<ObjectiveSpec> parse(const std::string& text);
 };
 
+// Parallel evaluation: this process keeps the strategy and the store, and worker processes
+// evaluate the trials, each asked for while others are still out (docs/distributed.md).
+struct WorkerOptions {
+  // Workers this process starts and restarts, each by running `command` (the same search with
+  // the same flags) with NASFORGE_SEARCH_WORKER=ID@HOST:PORT added to its environment.
+  int count = 0;
+  std::vector<std::string> command;
+  // Workers that a launcher started (ranks 1..external of `nasforge launch` or torchrun), with
+  // ids 1..external, joining the board this process serves at host:port.
+  int external = 0;
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: a free port
+  // A worker whose heartbeat stops this long is taken for dead; one that has not joined this
+  // long after it was started is too.
+  std::chrono::milliseconds silence{std::chrono::seconds(60)};
+  std::chrono::milliseconds join{std::chrono::seconds(300)};
+  // Where worker deaths, restarts and requeued trials are reported, one line each.
+  std::function<void(const std::string&)> log;
+};
+
 struct SearchConfig {
   std::shared_ptr<const SearchSpace> space;
   std::string strategy = "random";
@@ -47,6 +68,7 @@ struct SearchConfig {
   std::string out_dir;                           // empty: keep trials in memory only
   std::optional<std::vector<double>> reference;  // hypervolume reference, per objective
   std::string data;                              // for train: sources
+  WorkerOptions workers;                         // none: every trial evaluated in this process
 };
 
 // One constraint's verdict before the search.
@@ -75,6 +97,8 @@ struct SearchResult {
   uint64_t evaluated = 0, reused = 0, repeats = 0, proposals = 0;
   FeasibilityReport feasibility;
   std::string stopped;  // why the loop ended early, if it did
+  // A parallel search's: trials evaluated again because their worker died, and workers lost.
+  uint64_t requeued = 0, workers_lost = 0;
 };
 
 class Search {
@@ -105,6 +129,12 @@ class Search {
 // Indices of the feasible (status ok), non-dominated trials, best first on the first objective.
 std::vector<size_t> feasible_front(const std::vector<TrialRecord>& trials,
                                    const std::vector<ObjectiveSpec>& objectives);
+
+// A parallel search's worker: evaluates the trials the driver at `endpoint` ("ID@HOST:PORT", as
+// NASFORGE_SEARCH_WORKER gives it) hands out, with the sources `config` names, until the driver
+// dismisses it. Never opens the driver's store. Errors name the worker and what failed.
+inline constexpr const char* kSearchWorkerEnv = "NASFORGE_SEARCH_WORKER";
+Status serve_trials(SearchConfig config, const std::string& endpoint);
 
 // A search folder (`--out DIR`) read back: what `nasforge export --run DIR --rank K` needs.
 struct StoredSearch {
