@@ -371,7 +371,7 @@ StatusOr<SearchResult> Driver::loop() {
     NF_RETURN_IF_ERROR(collect(&changed));
     NF_RETURN_IF_ERROR(propose(&changed));
     dispatch(&changed);
-    if (!changed) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (!changed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   shutdown();
   return run_.finish();

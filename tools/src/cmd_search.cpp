@@ -304,6 +304,7 @@ int run_search(const Command& cmd, const Args& given) {
   auto c = search_config(cmd, a);
   if (!c || !configure_workers(cmd, a, *c)) return 1;
   if (auto rc = serve_if_worker(cmd, a, *c)) return *rc;
+  if (!set_threads(a)) return 1;  // the driver's own: its cheap sources and feasibility checks
   return execute_search(cmd, *c, a.get("space"), a.has("json"));
 }
 
