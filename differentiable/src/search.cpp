@@ -166,12 +166,15 @@ Status DifferentiableSearch::run(const std::string& dir,
   Impl& s = *impl_;
   const std::string ckpt = dir + "/checkpoint.pt";
   if (std::filesystem::exists(ckpt)) NF_RETURN_IF_ERROR(s.load(ckpt));
+  NF_RETURN_IF_ERROR(s.agree_on_state());
+  // Only rank 0 writes the folder; the others step with it.
+  auto save = [&]() { return s.lead() ? s.save(ckpt) : Status::Ok(); };
   const auto every = static_cast<int64_t>(s.opt.knobs.number("checkpoint_every"));
   const int64_t warmup = static_cast<int64_t>(s.opt.knobs.number("arch_warmup"));
   auto write_history = [&]() {
     std::string csv = EpochReport::csv_header() + "\n";
     for (const auto& r : s.history) csv += r.csv_row() + "\n";
-    return write_atomically(dir + "/diagnostics.csv", csv, "diagnostics");
+    return s.lead() ? write_atomically(dir + "/diagnostics.csv", csv, "diagnostics") : Status::Ok();
   };
   while (s.trainer.epoch() < s.opt.train.epochs) {
     if (s.opt.max_steps && s.trainer.global_step() >= *s.opt.max_steps) break;
@@ -185,7 +188,7 @@ Status DifferentiableSearch::run(const std::string& dir,
     auto stats = s.trainer.step();
     if (!stats) {  // the epoch ended
       s.history.push_back(s.end_epoch());
-      NF_RETURN_IF_ERROR(s.save(ckpt));
+      NF_RETURN_IF_ERROR(save());
       NF_RETURN_IF_ERROR(write_history());
       if (on_epoch) on_epoch(s.history.back());
       continue;
@@ -209,9 +212,9 @@ Status DifferentiableSearch::run(const std::string& dir,
       }
       on_step(info);
     }
-    if (s.trainer.global_step() % every == 0) NF_RETURN_IF_ERROR(s.save(ckpt));
+    if (s.trainer.global_step() % every == 0) NF_RETURN_IF_ERROR(save());
   }
-  return s.save(ckpt);
+  return save();
 }
 
 std::vector<Architecture> DifferentiableSearch::derived() const {

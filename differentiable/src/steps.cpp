@@ -9,6 +9,7 @@
 #include "nasforge/differentiable/gradients.h"
 #include "nasforge/differentiable/hardcore.h"
 #include "nasforge/searchspace/hash.h"
+#include "nasforge/supernet/data_parallel.h"
 
 namespace nasforge::differentiable {
 
@@ -85,7 +86,7 @@ data::Batch DifferentiableSearch::Impl::next_batch(std::unique_ptr<data::BatchLo
   if (!loader)
     loader = std::make_unique<data::BatchLoader>(
         split, data.mean, data.std, opt.train.batch_size, true, data::AugmentOptions{},
-        fnv1a64(std::to_string(opt.train.seed) + "/" + tag));
+        fnv1a64(std::to_string(opt.train.seed) + "/" + tag), supernet::shard_of(group));
   data::Batch b;
   while (true) {
     ++calls;
@@ -101,8 +102,10 @@ void DifferentiableSearch::Impl::arch_step() {
   auto& theta = dist.theta();
   if (opt.method == Method::kHardCore) {
     at::Tensor ce = cross_entropy(net->forward(vb.images, weights(tau, true)), vb.labels);
-    valid_loss += ce.item<double>();
+    double ce_value = ce.item<double>();
     auto g = torch::autograd::grad({ce}, theta, {}, false, false, true);
+    reduce_arch(g, vb, ce_value);
+    valid_loss += ce_value;
     std::vector<std::vector<double>> grads;
     for (size_t d = 0; d < g.size(); ++d) {
       auto gd = g[d].defined() ? g[d].to(torch::kFloat64).contiguous()
@@ -137,6 +140,7 @@ void DifferentiableSearch::Impl::arch_step() {
     at::Tensor loss = loss_on(vb, &ce_value)();
     g = torch::autograd::grad({loss}, theta, {}, false, false, true);
   }
+  reduce_arch(g, vb, ce_value);
   valid_loss += ce_value;
   for (size_t d = 0; d < theta.size(); ++d)
     theta[d].mutable_grad() = g[d].defined() ? g[d].detach() : torch::zeros_like(theta[d]);

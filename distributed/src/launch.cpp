@@ -162,7 +162,7 @@ class Workers {
     if (ok || stopping_) return true;
     log_ << "nasforge launch: rank " << rank << " (pid " << pid << ") " << how_it_ended(status);
     if (o_.rank0_leads && rank != 0) {
-      log_ << "; rank 0 hands its work to the others\n";
+      log_ << "; rank 0 carries on, and decides when the run ends\n";
       return true;
     }
     if (running_ > 0) log_ << "; stopping the other " << running_ << " worker(s) on this host";

@@ -25,7 +25,7 @@ expect "--workers 0 is refused" 1 "--workers: expected an integer in [1, 256], g
   "$NF" "${COUNT[@]}" --workers 0
 expect "--worker-timeout must be positive" 1 "--worker-timeout: expected seconds" -- \
   "$NF" "${COUNT[@]}" --workers 2 --worker-timeout 0
-expect "the differentiable strategies do not take --workers" 1 "for the discrete strategies" -- \
+expect "the differentiable strategies do not take --workers" 1 "run them data-parallel with nasforge launch" -- \
   "$NF" search --space tests/data/diff_tiny.yaml --strategy darts --data synthetic --workers 2 \
   --out "$TMP/d"
 expect "a worker started with a bad endpoint says what it expected" 1 "expected ID@HOST:PORT" -- \

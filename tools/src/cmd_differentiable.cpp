@@ -10,6 +10,7 @@
 #include <functional>
 #include <iostream>
 
+#include "distributed_flags.h"
 #include "nasforge/differentiable/cost_model.h"
 #include "nasforge/differentiable/search.h"
 #include "nasforge/searchspace/files.h"
@@ -146,10 +147,17 @@ std::string step_status(const differentiable::StepInfo& s, const std::string& co
 // `prepare` first), with a progress bar and a line per epoch. Returns the exit code.
 int train_search(const Command& cmd, differentiable::DifferentiableSearch& search,
                  const differentiable::SearchOptions& opts, const fs::path& run_dir,
-                 const std::function<Status()>& prepare, const std::string& name, bool json) {
-  auto lock = FolderLock::acquire(run_dir.string(), "nasforge search --strategy " + name);
-  if (!lock.ok()) return fail(cmd.name, lock.status().message());
-  if (Status st = prepare(); !st.ok()) return fail(cmd.name, st.message());
+                 const std::function<Status()>& prepare, const std::string& name, bool json,
+                 bool lead) {
+  // Rank 0 alone holds the folder and writes it; the other ranks step with it, quietly.
+  std::optional<FolderLock> lock;
+  if (lead) {
+    auto l = FolderLock::acquire(run_dir.string(), "nasforge search --strategy " + name);
+    if (!l.ok()) return fail(cmd.name, l.status().message());
+    lock = std::move(*l);
+    if (Status st = prepare(); !st.ok()) return fail(cmd.name, st.message());
+  }
+  json = json || !lead;
   const std::string cost_metric = opts.cost ? opts.cost->metric : "";
   std::unique_ptr<ProgressBar> bar;
   const int64_t kill_at = kill_after_step();
@@ -224,6 +232,9 @@ int run_differentiable_search(const Command& cmd, const Args& given) {
                               " trains for --epochs and evaluates what it derives; it takes no "
                               "budget");
   if (!set_threads(a)) return 1;
+  auto group = join_group();  // a world of one, unless a launcher started several ranks
+  if (!group.ok()) return fail(cmd.name, group.status().message());
+  const bool lead = (*group)->rank() == 0;
   a.options["budget"] = "1";  // replaced by the number of derived architectures
   auto c = search_config(cmd, a);
   if (!c) return 1;
@@ -236,7 +247,7 @@ int run_differentiable_search(const Command& cmd, const Args& given) {
   if (!max_steps) return 1;
 
   std::optional<Architecture> witness;
-  if (int rc = check_constraints(cmd, *c, json, witness)) return rc;
+  if (int rc = check_constraints(cmd, *c, json || !lead, witness)) return rc;
   auto cost = choose_cost(*c, method);
   if (!cost.ok()) return fail(cmd.name, cost.status().message());
 
@@ -253,7 +264,9 @@ int run_differentiable_search(const Command& cmd, const Args& given) {
   opts.feasible = witness;
   auto search = differentiable::DifferentiableSearch::create(c->space, *data, opts);
   if (!search.ok()) return fail(cmd.name, search.status().message());
-  if (!json)
+  if ((*group)->size() > 1)
+    if (Status st = (*search)->set_group(*group); !st.ok()) return fail(cmd.name, st.message());
+  if (!json && lead)
     std::cerr << name << " on " << c->space->name() << " (" << c->space->size().str()
               << " architectures), " << data->train.size() << " train and " << data->valid.size()
               << " validation images"
@@ -261,7 +274,8 @@ int run_differentiable_search(const Command& cmd, const Args& given) {
   auto prepare = [&]() {
     return prepare_run_folder(run_dir, a.get("space"), *train, c->data, valid_size);
   };
-  if (int rc = train_search(cmd, **search, opts, run_dir, prepare, name, json)) return rc;
+  if (int rc = train_search(cmd, **search, opts, run_dir, prepare, name, json, lead)) return rc;
+  if (!lead) return 0;
   return evaluate_derived(cmd, *c, (*search)->derived(), run_dir, a.get("space"), json);
 }
 

@@ -292,10 +292,10 @@ int run_search(const Command& cmd, const Args& given) {
   if (a.has("config") && !apply_config(a.get("config"), a)) return 1;
   if (!a.positional.empty() && !a.has("space")) a.options["space"] = a.positional[0];
   if (is_differentiable(a.get("strategy"))) {
-    if (a.has("workers") || current_world().distributed())
+    if (a.has("workers"))
       return fail(cmd.name,
-                  "the differentiable strategies train one supernet in one process; "
-                  "--workers and launchers are for the discrete strategies");
+                  "--workers: the differentiable strategies train one supernet; run them "
+                  "data-parallel with nasforge launch -n K -- search ... (docs/distributed.md)");
     return run_differentiable_search(cmd, a);
   }
   for (const char* need : {"space", "budget"})

@@ -38,6 +38,15 @@ struct DifferentiableSearch::Impl {
   int64_t since_prune = 0;
   std::vector<Architecture> series;  // GOLD's derived architectures, in order
   std::vector<EpochReport> history;
+  std::shared_ptr<distributed::Group> group;  // data-parallel ranks; none: one process
+
+  // --- data_parallel.cpp ---
+  bool lead() const;  // writes the folder: rank 0, or the only process
+  // Averages an architecture step's logit gradients `g` and its cross-entropy `ce` over the
+  // ranks, each weighted by its share of the batch `b`. Nothing without a group.
+  void reduce_arch(std::vector<at::Tensor>& g, const data::Batch& b, double& ce);
+  // Ranks that start from another state (checkpoint, config, seed) than rank 0 are refused.
+  Status agree_on_state() const;
 
   // --- steps.cpp ---
   double progress() const;  // in [0, 1] over the whole run

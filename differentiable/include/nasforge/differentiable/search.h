@@ -18,6 +18,10 @@
 #include "nasforge/differentiable/method.h"
 #include "nasforge/supernet/train.h"
 
+namespace nasforge::distributed {
+class Group;
+}
+
 namespace nasforge::differentiable {
 
 // The cost the search sees: a metric that adds over units, and its bound when one is given.
@@ -67,6 +71,13 @@ class DifferentiableSearch {
   static StatusOr<std::unique_ptr<DifferentiableSearch>> create(
       std::shared_ptr<const SearchSpace> space, const data::Splits& data, SearchOptions options);
   ~DifferentiableSearch();
+
+  // Data-parallel (docs/distributed.md): each rank takes its shard of every weight batch and
+  // architecture batch, and the weights' and the architecture's gradients are averaged, so the
+  // ranks step as one process would on the whole batch (batch norm keeps per-rank statistics).
+  // Only rank 0 writes the folder. Before run(). Second-order DARTS and GOLD-NAS are refused
+  // (Unimplemented): their virtual step and their one-level logits are not reduced.
+  Status set_group(std::shared_ptr<distributed::Group> group);
 
   // Trains to the end (options.train.epochs, or max_steps), resuming from dir/checkpoint.pt
   // when it exists and checkpointing there every checkpoint_every steps and each epoch.
