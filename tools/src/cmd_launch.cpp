@@ -128,6 +128,10 @@ int run_launch(const Command& cmd, const Args& a) {
     if (!run->distributed)
       return fail(cmd.name, "'" + command[0] + "' " + not_distributed(o.workers));
     o.rank0_leads = run->driver_led;
+    // The workers keep this process's allocator policy (nasforge --allocator glibc launch ...).
+    const auto& self = invocation();
+    if (self.size() >= 2 && self[0] == "--allocator")
+      command.insert(command.begin(), {self[0], self[1]});
     command.insert(command.begin(), self_path());
   }
   return distributed::launch_workers(o, command, std::cerr);
