@@ -78,7 +78,7 @@ class Driver {
   const SearchConfig& c_;
   const WorkerOptions& w_;
   distributed::TaskBoard& board_;
-  std::vector<Worker> workers_;
+  std::deque<Worker> workers_;  // a deque: starting a worker leaves references to the others valid
   int next_id_ = 1, restarts_ = 0;
   std::map<uint64_t, Ticket> tickets_;                 // out or queued, by ticket
   std::unordered_map<std::string, uint64_t> by_hash_;  // the same, by architecture
