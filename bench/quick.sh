@@ -72,6 +72,8 @@ bash bench/distributed_train.sh "$BUILD" 40 1 >> "$LOG" 2>&1
 # Parallel search: 2 and 4 workers against 1 and against one process, alternating.
 bash bench/search_workers.sh "$BUILD" 8 1 >> "$LOG" 2>&1
 echo "SKIPPED: ghn.mobilenet figures: bench/ghn_rank_mobilenet.sh trains a supernet, two hypernetworks and 30 networks alone (several hours); run it alone" >> "$LOG"
+# The checks that need a GPU (SKIPPED here: Debian's LibTorch is CPU-only).
+bash bench/gpu_check.sh >> "$LOG" 2>&1
 echo "SKIPPED: ghn.unseen figure: bench/ghn_transfer.sh trains GHN-2 on mobilenet for 400 steps and evaluates 12 networks of three spaces against their initialisation (about an hour); run it alone" >> "$LOG"
 echo "SKIPPED: build_times: bench/build_times.sh clones and builds twice (about 10 minutes); run it alone" >> "$LOG"
 echo "SKIPPED: ranking at full size: bench/ranking_bench trains 20 networks (40 minutes); the quick run recomputes docs/ranking_run.txt" >> "$LOG"
