@@ -8,6 +8,7 @@
 
 #include "nasforge/hypernets/arch_graph.h"
 #include "nasforge/searchspace/files.h"
+#include "nasforge/supernet/checksums.h"
 #include "nasforge/supernet/data_parallel.h"
 #include "nasforge/supernet/errors.h"
 #include "nasforge/supernet/graph_run.h"
@@ -290,6 +291,12 @@ void GhnTrainer::load_position(torch::serialize::InputArchive& archive,
   data::Batch skip;
   for (int64_t i = 0; i < done; ++i) loader_->next(skip);
   step_in_epoch_ = done;
+}
+
+std::string GhnTrainer::state_digest() const {
+  return supernet::internal::state_digest(supernet::internal::module_crc(*ghn_),
+                                          supernet::internal::optimizer_crc(*optimizer_),
+                                          rng_.state(), epoch_, step_in_epoch_, global_step_);
 }
 
 }  // namespace nasforge::hypernets

@@ -1,4 +1,4 @@
-#include "internal/checksums.h"
+#include "nasforge/supernet/checksums.h"
 
 #include <zlib.h>
 

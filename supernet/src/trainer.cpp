@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "internal/checksums.h"
+#include "nasforge/supernet/checksums.h"
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/hash.h"
 #include "nasforge/supernet/data_parallel.h"

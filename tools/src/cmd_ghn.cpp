@@ -7,12 +7,10 @@
 
 #include "cli.h"
 #include "distributed_flags.h"
-#include "nasforge/distributed/gradients.h"
 #include "nasforge/hypernets/run.h"
 #include "nasforge/hypernets/trainer.h"
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/folder_lock.h"
-#include "nasforge/searchspace/hash.h"
 #include "train_flags.h"
 #include "train_loop.h"
 
@@ -135,9 +133,8 @@ int run_train_ghn(const Command& cmd, const Args& a) {
       std::cerr << "resuming " << checkpoint.string() << " at epoch " << trainer.epoch() + 1
                 << ", step " << trainer.global_step() << "\n";
   }
-  const auto start = hex64(distributed::tensors_hash(trainer.ghn()->parameters())) + "/" +
-                     std::to_string(trainer.global_step());
-  if (Status st = agree_on_start(**group, start); !st.ok()) return fail(cmd.name, st.message());
+  if (Status st = agree_on_start(**group, trainer.state_digest()); !st.ok())
+    return fail(cmd.name, st.message());
   if (lead)
     std::cerr << "training a " << hypernets::ghn_kind_name(options->kind) << " hypernetwork for "
               << space->name() << " on " << data->name << ": " << archs

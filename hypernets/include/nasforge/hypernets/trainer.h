@@ -53,6 +53,11 @@ class GhnTrainer {
   // alone, to predict for this trainer's space: GHN-1 and GHN-2 read only op types and shapes,
   // so they may have been trained on another space; SMASH reads its space's encoding and may not.
   enum class LoadScope { kResume, kWeights };
+  // Everything a resumed run continues from, as 8 hex digits (supernet/checksums.h): the
+  // hypernetwork's weights, the optimizer, the sampler's RNG and the position. Ranks of a
+  // data-parallel run compare it before the first step.
+  std::string state_digest() const;
+
   Status save(const std::string& path) const;
   Status load(const std::string& path, LoadScope scope = LoadScope::kResume);
 

@@ -1,5 +1,6 @@
 // Checksums of a trainer's state, kept in checkpoints and checked on load: LibTorch's reader
 // does not verify the zip records' CRCs, so damaged tensor bytes would otherwise load silently.
+// Every trainer's state digest (the supernet's, the hypernetworks') is built from them.
 #pragma once
 
 #include <torch/torch.h>
