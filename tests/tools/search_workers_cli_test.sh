@@ -89,8 +89,9 @@ expect "kill -9 of a worker: 8 trials, each once" 0 "8|8" -- rows "$TMP/x"
 "$NF" "${SLOW[@]}" --budget 8 --workers 2 --worker-timeout 2 --out "$TMP/s" > /dev/null \
   2> "$TMP/s.err" &
 driver=$!
-for _ in $(seq 1 900); do
-  [[ -f "$TMP/s/trials.sqlite" ]] && [[ $(sqlite3 "$TMP/s/trials.sqlite" "select count(*) from trials" 2> /dev/null) -ge 2 ]] && break
+for _ in $(seq 1 900); do  # three trials done: both workers have joined (a worker that never
+  # joined has no heartbeat to stop)
+  [[ -f "$TMP/s/trials.sqlite" ]] && [[ $(sqlite3 "$TMP/s/trials.sqlite" "select count(*) from trials" 2> /dev/null) -ge 3 ]] && break
   sleep 0.1
 done
 kill -STOP "$(pgrep -P $driver | head -1)" 2> /dev/null
