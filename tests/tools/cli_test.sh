@@ -444,5 +444,35 @@ for Z in fbnet nasbench_macro proxyless spos resnet; do
     node tools/ort/verify.js "$ZD/model.onnx"
 done
 
+# Shell completion and the man page come from the command table: they name every command and
+# every flag that --help prints, the completion script is valid bash that completes commands and
+# flags, and the page renders without a warning.
+"$NF" completion bash > "$TMP/completion.bash"
+expect "completion bash is valid bash" 0 "" -- bash -n "$TMP/completion.bash"
+complete_words() {  # the completions bash offers for the words given
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _nasforge; echo "${COMPREPLY[*]}"' \
+    _ "$TMP/completion.bash" "$@"
+}
+expect "completion of a command name" 0 "search" -- complete_words nasforge sea
+expect "completion of a command's flags" 0 "--workers --worker-timeout" -- \
+  complete_words nasforge search --wor
+expect "completion after --allocator" 0 "glibc" -- complete_words nasforge --allocator gl
+expect "completion names an unknown shell" 1 "expected the shell" -- "$NF" completion zsh
+"$NF" man > "$TMP/nasforge.1"
+expect "the man page renders without warnings" 0 "" -- \
+  bash -c "groff -man -Tutf8 -ww -z '$TMP/nasforge.1' 2>&1 | head -3"
+drift=""
+for c in $("$NF" list commands | tail -n +2); do
+  help_flags=$("$NF" "$c" --help | grep -oE '^  --?[a-z0-9-]+' | tr -d ' ' | sort | tr '\n' ' ')
+  comp_flags=$(grep -E "^    $c\)" "$TMP/completion.bash" | sed "s/.*flags='//; s/'.*//" |
+    tr ' ' '\n' | grep -v '^--help$' | grep . | sort | tr '\n' ' ')
+  man_flags=$(sed 's/\\-/-/g' "$TMP/nasforge.1" |
+    awk -v c="$c" '/^\.SS / { on = ($2 == "\"" c "\"") } on && /^\.B -/ { print $2 }' |
+    sort | tr '\n' ' ')
+  [[ "$help_flags" == "$comp_flags" && "$help_flags" == "$man_flags" ]] || drift+="$c "
+done
+expect "--help, the completion and the man page list the same flags for every command" 0 "none" -- \
+  echo "${drift:-none}"
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
