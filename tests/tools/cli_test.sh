@@ -459,8 +459,12 @@ expect "completion of a command's flags" 0 "--workers --worker-timeout" -- \
 expect "completion after --allocator" 0 "glibc" -- complete_words nasforge --allocator gl
 expect "completion names an unknown shell" 1 "expected the shell" -- "$NF" completion zsh
 "$NF" man > "$TMP/nasforge.1"
-expect "the man page renders without warnings" 0 "" -- \
-  bash -c "groff -man -Tutf8 -ww -z '$TMP/nasforge.1' 2>&1 | head -3"
+if command -v groff > /dev/null; then
+  expect "the man page renders without warnings" 0 "" -- \
+    bash -c "groff -man -Tutf8 -ww -z '$TMP/nasforge.1' 2>&1 | head -3"
+else
+  echo "SKIPPED: the man page's rendering: groff is not installed"
+fi
 drift=""
 for c in $("$NF" list commands | tail -n +2); do
   help_flags=$("$NF" "$c" --help | grep -oE '^  --?[a-z0-9-]+' | tr -d ' ' | sort | tr '\n' ' ')
