@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# nasforge as a library others install: `cmake --install` into a fresh prefix, then this folder's
+# project configures with find_package(nasforge), builds, loads a zoo space and samples an
+# architecture, which must be the one `nasforge sample` prints for the same seed; the same
+# program also builds with pkg-config's flags for nasforge-searchspace.
+# usage: consumer_test.sh BUILD_DIR REPO_ROOT
+set -euo pipefail
+BUILD=$(realpath "$1")
+ROOT=$(realpath "$2")
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+P="$TMP/prefix"
+cmake --install "$BUILD" --prefix "$P" > "$TMP/install.log"
+for f in bin/nasforge include/nasforge/searchspace/dsl.h; do
+  [[ -e "$P/$f" ]] || { echo "FAIL: the install has no $f"; exit 1; }
+done
+config=$(find "$P" -name nasforgeConfig.cmake | head -1)
+[[ -n "$config" ]] || { echo "FAIL: the install has no nasforgeConfig.cmake"; exit 1; }
+echo "installed: $(find "$P" -type f | wc -l) files under the prefix"
+
+SPACE="$ROOT/zoo/nb201.yaml"
+want="$("$P/bin/nasforge" sample "$SPACE" -n 1 --seed 7)"
+cmake -S "$ROOT/tests/consumer" -B "$TMP/build" -DCMAKE_PREFIX_PATH="$P" > "$TMP/configure.log" ||
+  { cat "$TMP/configure.log"; echo "FAIL: find_package(nasforge)"; exit 1; }
+cmake --build "$TMP/build" > "$TMP/build.log" 2>&1 ||
+  { tail -30 "$TMP/build.log"; echo "FAIL: building against nasforge::searchspace"; exit 1; }
+got=$("$TMP/build/consumer" "$SPACE" 7)
+[[ "$got" == "nb201 15625 $want" ]] ||
+  { echo "FAIL: the consumer printed '$got', expected 'nb201 15625 $want'"; exit 1; }
+echo "find_package(nasforge): $got"
+
+pc=$(dirname "$(find "$P" -name nasforge-searchspace.pc | head -1)")
+flags=$(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs nasforge-searchspace)
+g++ -std=c++17 "$ROOT/tests/consumer/main.cpp" -o "$TMP/pc_consumer" $flags ||
+  { echo "FAIL: building with pkg-config's flags: $flags"; exit 1; }
+got=$("$TMP/pc_consumer" "$SPACE" 7)
+[[ "$got" == "nb201 15625 $want" ]] ||
+  { echo "FAIL: the pkg-config build printed '$got'"; exit 1; }
+echo "pkg-config nasforge-searchspace: $flags"
+echo "consumer test passed"
