@@ -47,6 +47,8 @@ expect "launch -n 3: rank 0 drives two workers" 0 "Pareto front" -- \
   "$NF" launch -n 3 -- "${COUNT[@]}" --out "$TMP/launch"
 expect "launched workers record the trials one process records" 0 "" -- \
   diff <(trials "$TMP/one") <(trials "$TMP/launch")
+expect "an sbatch script's Slurm variables leave search a single process" 0 "Pareto front" -- \
+  env SLURM_PROCID=0 SLURM_NTASKS=4 timeout 60 "$NF" "${COUNT[@]}"
 expect "--workers under a launcher is refused" 1 "give one or the other" -- \
   "$NF" launch -n 2 -- "${COUNT[@]}" --workers 2
 

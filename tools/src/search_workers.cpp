@@ -12,6 +12,17 @@ namespace nasforge::cli {
 
 namespace {
 
+// The world a search runs in. An sbatch script's own shell carries its allocation's
+// SLURM_PROCID and SLURM_NTASKS; only a task that srun started (SLURM_STEP_ID set) is one rank of
+// several. Elsewhere the launcher's world as it is.
+distributed::World search_world() {
+  distributed::World w = current_world();
+  if (w.launcher == distributed::Launcher::kSlurm && !std::getenv("SLURM_STEP_ID") &&
+      !std::getenv("SLURM_STEPID"))
+    return distributed::World{};
+  return w;
+}
+
 // The driver's own arguments without the flags that only the driver reads (--workers, its
 // timeout, --json) and with each worker's share of the cores as --threads.
 std::vector<std::string> worker_command(int threads) {
@@ -40,7 +51,7 @@ std::vector<std::string> worker_command(int threads) {
 
 bool configure_workers(const Command& cmd, const Args& a, evaluation::SearchConfig& c) {
   auto& w = c.workers;
-  const distributed::World world = current_world();
+  const distributed::World world = search_world();
   if (a.has("worker-timeout")) {
     auto s = parse_number(a.get("worker-timeout"));
     if (!s || !(*s > 0) || *s > 86400) {
@@ -99,7 +110,7 @@ std::optional<int> serve_if_worker(const Command& cmd, const Args& a,
   if (const char* e = std::getenv(evaluation::kSearchWorkerEnv); e && *e) {
     endpoint = e;
   } else {
-    const distributed::World world = current_world();
+    const distributed::World world = search_world();
     if (!world.distributed() || world.rank == 0) return std::nullopt;
     endpoint = std::to_string(world.rank) + "@" + world.master_addr + ":" +
                std::to_string(world.master_port);
