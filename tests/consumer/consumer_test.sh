@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # nasforge as a library others install: `cmake --install` into a fresh prefix, then this folder's
 # project configures with find_package(nasforge), builds, loads a zoo space and samples an
-# architecture, which must be the one `nasforge sample` prints for the same seed; the same
+# architecture, which must be the one `nasforge sample` prints for the same seed, and runs rea
+# with its own metric through nasforge::strategies (the LibTorch side of the package); the first
 # program also builds with pkg-config's flags for nasforge-searchspace.
 # usage: consumer_test.sh BUILD_DIR REPO_ROOT
 set -euo pipefail
@@ -28,6 +29,12 @@ got=$("$TMP/build/consumer" "$SPACE" 7)
 [[ "$got" == "nb201 15625 $want" ]] ||
   { echo "FAIL: the consumer printed '$got', expected 'nb201 15625 $want'"; exit 1; }
 echo "find_package(nasforge): $got"
+# rea with the caller's metric (3x3 convolutions in a cell, at most 6): after 100 trials it
+# must have found a cell with at least 5, where a random cell has 1.2 on average.
+got=$("$TMP/build/consumer_strategy" "$SPACE" 1)
+[[ "${got%% *}" -ge 5 ]] ||
+  { echo "FAIL: rea with the caller's metric found '$got', expected a score of 5 or 6"; exit 1; }
+echo "nasforge::strategies with a C++ metric: $got"
 
 pc=$(dirname "$(find "$P" -name nasforge-searchspace.pc | head -1)")
 flags=$(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs nasforge-searchspace)
