@@ -2,6 +2,7 @@
 #include "nasforge/distributed/group.h"
 
 #include <torch/torch.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -123,11 +124,16 @@ StatusOr<std::shared_ptr<Group>> connect(const World& world, const ConnectOption
   try {
     c10d::TCPStoreOptions o;
     o.port = static_cast<std::uint16_t>(world.master_port);
-    o.isServer = world.rank == 0;
+    o.isServer = world.rank == 0 && !world.agent_store;  // torchrun's agent may serve it already
     o.numWorkers = world.size;
-    o.waitWorkers = true;
+    o.waitWorkers = !world.agent_store;
     o.timeout = options.timeout;
     store = c10::make_intrusive<c10d::TCPStore>(world.master_addr, o);
+    if (world.agent_store) {  // a store shared with the agent and with earlier restarts
+      const char* attempt = std::getenv("TORCHELASTIC_RESTART_COUNT");
+      store = c10::make_intrusive<c10d::PrefixStore>(
+          std::string("nasforge/attempt_") + (attempt ? attempt : "0"), store);
+    }
   } catch (const std::exception& e) {
     const std::string why(e.what());
     return FailedPrecondition(

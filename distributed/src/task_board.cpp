@@ -18,7 +18,13 @@ using Bytes = std::vector<uint8_t>;
 Bytes bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 std::string text(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
-std::string key(const char* what, int w) { return std::string(what) + "/" + std::to_string(w); }
+// Every key under one prefix, apart from whatever else shares the store (torchrun's agent).
+constexpr const char* kPrefix = "nasforge.search/";
+constexpr const char* kAgreement = "nasforge.search/agreement";
+
+std::string key(const char* what, int w) {
+  return kPrefix + std::string(what) + "/" + std::to_string(w);
+}
 std::string key(const char* what, int w, uint64_t n) {
   return key(what, w) + "/" + std::to_string(n);
 }
@@ -47,7 +53,7 @@ std::string first_difference(const std::string& driver, const std::string& worke
 c10::intrusive_ptr<c10d::TCPStore> connect_store(const BoardOptions& o, bool server) {
   c10d::TCPStoreOptions so;
   so.port = static_cast<std::uint16_t>(o.port);
-  so.isServer = server;
+  so.isServer = server && !o.existing_store;
   so.waitWorkers = false;
   so.timeout = o.timeout;
   return c10::make_intrusive<c10d::TCPStore>(o.host, so);
@@ -74,7 +80,7 @@ StatusOr<std::unique_ptr<TaskBoard>> TaskBoard::serve(const BoardOptions& o,
   auto impl = std::make_unique<Impl>();
   try {
     impl->store = connect_store(o, true);
-    impl->store->set("agreement", bytes(agreement));
+    impl->store->set(kAgreement, bytes(agreement));
   } catch (const std::exception& e) {
     return FailedPrecondition("cannot serve the task board at " + o.host + ":" +
                               std::to_string(o.port) + " (" + first_line(e.what()) + ")");
@@ -172,7 +178,7 @@ StatusOr<std::unique_ptr<TaskClient>> TaskClient::join(const BoardOptions& o, in
   const std::string where = o.host + ":" + std::to_string(o.port);
   try {
     impl->store = connect_store(o, false);
-    const std::string theirs = text(impl->store->get("agreement"));
+    const std::string theirs = text(impl->store->get(kAgreement));
     if (theirs != agreement) {
       const std::string why = "worker " + std::to_string(w) +
                               " was started with another configuration than the driver's: " +

@@ -131,6 +131,10 @@ StatusOr<World> detect_world(const Environment& env) {
         "environment variable MASTER_PORT: expected the rendezvous port that "
         "torchrun sets with RANK, got none");
   }
+  if (family->launcher == Launcher::kTorchrun) {
+    const auto agent = env("TORCHELASTIC_USE_AGENT_STORE");
+    w.agent_store = agent && (*agent == "True" || *agent == "true" || *agent == "1");
+  }
   return w;
 }
 

@@ -384,6 +384,7 @@ StatusOr<SearchResult> run_parallel(SearchRun& run) {
   distributed::BoardOptions o;
   o.host = c.workers.host;
   o.port = c.workers.port;
+  o.existing_store = c.workers.existing_store;
   o.timeout = c.workers.join;
   auto board = distributed::TaskBoard::serve(o, worker_agreement(c));
   if (!board.ok()) return board.status();

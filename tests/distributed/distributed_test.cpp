@@ -3,6 +3,7 @@
 // against one process, ranks that disagree, a dead worker, and a rendezvous nobody joins.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -57,6 +58,14 @@ TEST(World, TorchrunContract) {
   EXPECT_EQ(w->master_addr, "10.0.0.5");
   EXPECT_EQ(w->master_port, 29401);
   EXPECT_NE(w->describe().find("rank 3 of 4"), std::string::npos);
+  EXPECT_FALSE(w->agent_store);
+  auto agent = detect_world(env_of({{"RANK", "0"},
+                                    {"WORLD_SIZE", "2"},
+                                    {"MASTER_ADDR", "127.0.0.1"},
+                                    {"MASTER_PORT", "29401"},
+                                    {"TORCHELASTIC_USE_AGENT_STORE", "True"}}));
+  ASSERT_TRUE(agent.ok()) << agent.status().message();
+  EXPECT_TRUE(agent->agent_store);
 }
 
 TEST(World, SlurmUsesTheLaunchNodeAndTasksPerNode) {
@@ -211,6 +220,22 @@ TEST(Group, CollectivesSumOverTwoAndThreeProcesses) {
     ASSERT_EQ(r.ranks.size(), static_cast<size_t>(k));
     for (auto& [rank, result] : r.ranks) EXPECT_EQ(result.first, 0) << rank << result.second;
   }
+}
+
+// Under torchrun, its agent serves the TCPStore at MASTER_PORT (TORCHELASTIC_USE_AGENT_STORE):
+// rank 0 must join it as a client, not try to serve the same port.
+TEST(Group, RanksJoinTorchrunsAgentStore) {
+  c10d::TCPStoreOptions so;
+  so.port = 0;
+  so.isServer = true;
+  so.waitWorkers = false;
+  auto agent = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
+  LaunchOptions o;
+  o.master_port = agent->getPort();
+  auto r = run_workers(2, {"sums"}, {{"TORCHELASTIC_USE_AGENT_STORE", "True"}}, o);
+  EXPECT_EQ(r.rc, 0) << r.log;
+  ASSERT_EQ(r.ranks.size(), 2u);
+  for (auto& [rank, result] : r.ranks) EXPECT_EQ(result.first, 0) << rank << result.second;
 }
 
 std::vector<at::Tensor> load_weights(const std::string& path) {
@@ -377,6 +402,31 @@ TEST(TaskBoard, AWorkerWithAnotherConfigurationIsRefusedOnBothSides) {
   std::string why;
   EXPECT_EQ((*board)->joined(1, &why), TaskBoard::Join::kRefused);
   EXPECT_NE(why.find("another configuration"), std::string::npos) << why;
+}
+
+TEST(TaskBoard, ADriverJoinsAStoreThatIsServedAlready) {
+  c10d::TCPStoreOptions so;
+  so.port = 0;
+  so.isServer = true;
+  so.waitWorkers = false;
+  auto agent = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);  // torchrun's agent
+  BoardOptions o;
+  o.timeout = std::chrono::seconds(10);
+  o.port = agent->getPort();
+  o.existing_store = true;
+  auto board = TaskBoard::serve(o, "a");
+  ASSERT_TRUE(board.ok()) << board.status().message();
+  EXPECT_EQ((*board)->port(), o.port);
+  auto client = TaskClient::join(o, 1, "a");
+  ASSERT_TRUE(client.ok()) << client.status().message();
+  // A store's set does not wait for the server: another connection sees it a moment later.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*board)->joined(1, nullptr) == TaskBoard::Join::kNotYet &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ((*board)->joined(1, nullptr), TaskBoard::Join::kJoined);
+  EXPECT_FALSE(agent->check({"agreement"}));  // the board's keys keep to their prefix
+  EXPECT_TRUE(agent->check({"nasforge.search/agreement"}));
 }
 
 TEST(TaskBoard, AHeartbeatThatStopsIsSeen) {

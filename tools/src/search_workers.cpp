@@ -76,7 +76,9 @@ bool configure_workers(const Command& cmd, const Args& a, evaluation::SearchConf
       return false;
     }
     w.external = world.size - 1;
+    w.host = world.master_addr;
     w.port = world.master_port;
+    w.existing_store = world.agent_store;
     return true;
   }
   if (!a.has("workers")) return true;

@@ -2,7 +2,8 @@
 // their replies; workers beat a heartbeat from a thread of their own, so a driver tells a worker
 // that is busy from one that is gone. The parallel search (evaluation/parallel.h) runs on it.
 //
-// Keys, per worker id W (unique for the driver's lifetime; a restarted worker gets a new one):
+// Keys, under "nasforge.search/", per worker id W (unique for the driver's lifetime; a restarted
+// worker gets a new one):
 //   agreement           what every worker must match (the driver's search configuration)
 //   hello/W             "ok" once W has joined, or "refused: WHY"
 //   task/W/N, reply/W/N W's N-th task and its reply (removed once read)
@@ -25,6 +26,8 @@ namespace nasforge::distributed {
 struct BoardOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // the driver's: 0 picks a free one (read it back with port())
+  // The store is served already (torchrun's agent store): the driver joins it as a client.
+  bool existing_store = false;
   // How long one store operation, and a worker's connection, may take.
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds beat{std::chrono::milliseconds(500)};  // heartbeat period

@@ -22,6 +22,9 @@ struct World {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   Launcher launcher = Launcher::kNone;  // kNone: a plain process, a world of one
+  // torchrun's agent already serves the TCPStore at master_addr:master_port
+  // (TORCHELASTIC_USE_AGENT_STORE=True): every rank, rank 0 too, joins it as a client.
+  bool agent_store = false;
   bool distributed() const { return size > 1; }
   // "rank 1 of 4 (torchrun, local 1 of 2), rendezvous 10.0.0.1:29500"
   std::string describe() const;

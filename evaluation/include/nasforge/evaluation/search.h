@@ -45,7 +45,8 @@ struct WorkerOptions {
   // ids 1..external, joining the board this process serves at host:port.
   int external = 0;
   std::string host = "127.0.0.1";
-  int port = 0;  // 0: a free port
+  int port = 0;                 // 0: a free port
+  bool existing_store = false;  // a store is served there already (torchrun's agent store)
   // A worker whose heartbeat stops this long is taken for dead; one that has not joined this
   // long after it was started is too.
   std::chrono::milliseconds silence{std::chrono::seconds(60)};
