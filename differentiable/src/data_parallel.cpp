@@ -31,19 +31,17 @@ bool DifferentiableSearch::Impl::lead() const { return !group || group->rank() =
 void DifferentiableSearch::Impl::reduce_arch(std::vector<at::Tensor>& g, const data::Batch& b,
                                              double& ce) {
   if (!group || group->size() == 1) return;
-  const auto& theta = dist.theta();
-  const double share = static_cast<double>(b.labels.size(0)) / static_cast<double>(b.global_size);
-  std::vector<at::Tensor> flat;
+  // The logits' gradients travel as the weights' do (distributed::average_gradients): held in
+  // .grad for the call, every logit touched, the step checked against the other ranks'.
+  auto& theta = dist.theta();
   for (size_t d = 0; d < theta.size(); ++d)
-    flat.push_back(g[d].defined() ? g[d].detach().reshape({-1}).to(torch::kFloat64)
-                                  : torch::zeros({theta[d].numel()}, torch::kFloat64));
-  std::vector<at::Tensor> sum{torch::cat(flat).mul_(share)};
-  group->allreduce_sum(sum);
-  int64_t offset = 0;
+    theta[d].mutable_grad() = g[d].defined() ? g[d].detach().clone() : torch::zeros_like(theta[d]);
+  const double share = static_cast<double>(b.labels.size(0)) / static_cast<double>(b.global_size);
+  distributed::average_gradients(*group, theta, share,
+                                 supernet::step_key(*space, {}, trainer.global_step()));
   for (size_t d = 0; d < theta.size(); ++d) {
-    const int64_t n = theta[d].numel();
-    g[d] = sum[0].narrow(0, offset, n).view_as(theta[d]).to(theta[d].scalar_type());
-    offset += n;
+    g[d] = theta[d].grad();
+    theta[d].mutable_grad() = at::Tensor();
   }
   ce = distributed::weighted_sum(*group, {ce}, share)[0];
 }

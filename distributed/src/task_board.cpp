@@ -120,8 +120,8 @@ std::chrono::milliseconds TaskBoard::silence(int w) {
   const int64_t v = impl_->store->add(key("beat", w), 0);
   auto& b = impl_->beats[w];
   const auto now = Clock::now();
-  if (v != b.value || b.value < 0) {
-    if (v != b.value) b.changed = now;
+  if (v != b.value) {
+    b.changed = now;
     b.value = v;
   }
   if (v == 0) return std::chrono::milliseconds(0);

@@ -61,7 +61,8 @@ class Driver {
  private:
   Status spawn();
   Status watch_workers(bool* changed);
-  Status watch_one(Worker& w, bool* changed);
+  // A worker's end, its joining, and (when `beats`) its heartbeat.
+  Status watch_one(Worker& w, bool beats, bool* changed);
   void lost(Worker& w, const std::string& how);
   Status collect(bool* changed);
   Status settle(uint64_t id, TrialRecord r);
@@ -118,6 +119,7 @@ void Driver::lost(Worker& w, const std::string& how) {
   std::string line = how;
   if (w.ticket) {
     const uint64_t id = *w.ticket;
+    w.ticket.reset();
     Ticket& t = tickets_.at(id);
     t.deaths += (t.deaths.empty() ? "" : "; ") + how;
     if (t.attempt == 1) {
@@ -133,10 +135,8 @@ void Driver::lost(Worker& w, const std::string& how) {
       r.status = "failed";
       r.error = "two workers died evaluating it: " + t.deaths;
       line += "; its trial " + std::to_string(id) + " was already a retry: recorded as failed";
-      w.ticket.reset();
       if (Status st = settle(id, r); !st.ok()) line += " (" + st.message() + ")";
     }
-    w.ticket.reset();
   }
   if (w.proc && restarts_ < w_.count) {
     ++restarts_;
@@ -148,7 +148,7 @@ void Driver::lost(Worker& w, const std::string& how) {
   log("nasforge search: " + line);
 }
 
-Status Driver::watch_one(Worker& w, bool* changed) {
+Status Driver::watch_one(Worker& w, bool beats, bool* changed) {
   if (w.proc) {
     if (auto st = w.proc->poll()) {
       *changed = true;
@@ -184,6 +184,7 @@ Status Driver::watch_one(Worker& w, bool* changed) {
     }
     return Status::Ok();
   }
+  if (!beats) return Status::Ok();
   if (const auto quiet = board_.silence(w.id); quiet > w_.silence) {
     if (w.proc) {
       w.proc->signal(SIGKILL);
@@ -199,12 +200,8 @@ Status Driver::watch_workers(bool* changed) {
   const bool beats = Clock::now() - last_beat_check_ > std::chrono::milliseconds(250);
   if (beats) last_beat_check_ = Clock::now();
   // lost() may start a worker, which grows workers_: index, and skip the new ones this round.
-  for (size_t i = 0, n = workers_.size(); i < n; ++i) {
-    Worker& w = workers_[i];
-    if (w.gone || (w.joined && !beats && !w.proc)) continue;
-    if (w.joined && !beats && w.proc && !w.proc->poll()) continue;
-    NF_RETURN_IF_ERROR(watch_one(w, changed));
-  }
+  for (size_t i = 0, n = workers_.size(); i < n; ++i)
+    if (!workers_[i].gone) NF_RETURN_IF_ERROR(watch_one(workers_[i], beats, changed));
   for (const auto& w : workers_)
     if (!w.gone) return Status::Ok();
   return FailedPrecondition("no worker is left to evaluate the trials: the last, " + last_loss_);
