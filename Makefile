@@ -10,7 +10,7 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config zlib1g-dev \
   libyaml-cpp-dev libboost-graph-dev libgtest-dev libgmock-dev \
   libtorch-dev libopenblas0-openmp dataset-fashion-mnist \
   ocl-icd-opencl-dev libdnnl-dev libtbb-dev libsqlite3-dev \
-  libonnx-dev libprotobuf-dev python3-onnx libgloo-dev
+  libonnx-dev libprotobuf-dev python3-onnx libgloo-dev chromium
 # What only the benches add, installed by `make bench-deps`: the Python PyTorch peer of
 # bench/python_comparison.sh (about 300 MB, so `make test` does not pull it in).
 BENCH_DEB_PACKAGES := python3-torch

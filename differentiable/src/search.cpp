@@ -204,6 +204,8 @@ Status DifferentiableSearch::run(const std::string& dir,
       info.steps_per_epoch = s.trainer.steps_per_epoch();
       info.global_step = s.trainer.global_step();
       info.train_loss = stats->loss;
+      info.train_accuracy = stats->accuracy;
+      info.lr = stats->lr;
       info.valid_loss = s.valid_steps ? s.valid_loss / static_cast<double>(s.valid_steps) : 0;
       info.temperature = tau;
       if (s.opt.cost) {

@@ -216,12 +216,33 @@ StatusOr<StoredSearch> load_search(const std::string& dir) {
   } else {  // a store written before metric_sources: space-separated NAME=SOURCE words
     for (std::string word; metrics >> word;) add_source(word);
   }
+  // "latency_ms@cpu <= 12.5; 1 <= params <= 2e+06; " as ConstraintSpec::str() wrote them.
+  const std::string& constraints = (*config)["constraints"];
+  for (size_t at = 0; at < constraints.size();) {
+    size_t end = constraints.find(';', at);
+    if (end == std::string::npos) end = constraints.size();
+    std::string text = constraints.substr(at, end - at);
+    at = end + 1;
+    text.erase(0, text.find_first_not_of(' '));
+    if (text.empty()) continue;
+    const size_t first = text.find("<="), second = text.rfind("<=");
+    StatusOr<ConstraintSpec> c = ConstraintSpec::parse(text);
+    if (first != second) {  // two-sided: "MIN <= METRIC <= MAX"
+      c = ConstraintSpec::parse(text.substr(first + 2));
+      auto lower = parse_number(text.substr(0, text.find(' ')));
+      if (c.ok() && lower) c->min = *lower;
+    }
+    if (!c.ok())
+      return InvalidArgument(dir + "/trials.sqlite: constraints: " + c.status().message());
+    out.constraints.push_back(*c);
+  }
   for (const auto& t : out.trials)
     for (const auto& o : out.objectives)
       if (t.status == "ok" && !t.metrics.count(o.metric.name))
         return InvalidArgument(dir + "/trials.sqlite: trial " + std::to_string(t.id) +
                                " has no value for objective " + o.metric.name);
   out.pareto = feasible_front(out.trials, out.objectives);
+  out.config = std::move(*config);
   return out;
 }
 

@@ -186,10 +186,13 @@ StatusOr<std::shared_ptr<MetricSource>> SourceFactory::make(const MetricSpec& sp
     return std::shared_ptr<MetricSource>(std::make_shared<PredictorSource>(std::move(*p), src));
   }
   if (src.rfind("measure:", 0) == 0) {
-    if (!kind_is(MetricKind::kLatencyMs))
-      return InvalidArgument(where + "measure: gives latency_ms@DEVICE, not " + name);
+    // A typed latency_ms@DEVICE, or a plain name (a --report such as measured_ms beside a
+    // predicted latency_ms@DEVICE, which the report's predictor-quality chart pairs with it).
+    if (spec.metric.typed && !kind_is(MetricKind::kLatencyMs))
+      return InvalidArgument(where + "measure: gives latency_ms@DEVICE or a plain name, not " +
+                             name);
     const std::string device = src.substr(8);
-    if (spec.metric.typed->device != device)
+    if (spec.metric.typed && spec.metric.typed->device != device)
       return InvalidArgument(where + "the metric names device " + spec.metric.typed->device +
                              " but the source measures " + device);
     return make_measure_source(spec, ctx_, device);

@@ -59,6 +59,21 @@ StatusOr<FolderLock> FolderLock::acquire(const std::string& dir, const std::stri
   return lock;
 }
 
+std::optional<std::string> FolderLock::holder(const std::string& dir) {
+  const std::string path = (std::filesystem::path(dir) / ".nasforge.lock").string();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return std::nullopt;
+  std::optional<std::string> out;
+  // A shared lock is refused exactly while a writer holds its exclusive one.
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) out = holder_of(fd);
+  } else {
+    ::flock(fd, LOCK_UN);
+  }
+  ::close(fd);
+  return out;
+}
+
 FolderLock& FolderLock::operator=(FolderLock&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) ::close(fd_);

@@ -16,6 +16,7 @@
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/folder_lock.h"
 #include "nasforge/supernet/run.h"
+#include "nasforge/supernet/train_log.h"
 #include "progress.h"
 #include "search_common.h"
 #include "train_flags.h"
@@ -161,9 +162,29 @@ int train_search(const Command& cmd, differentiable::DifferentiableSearch& searc
   const std::string cost_metric = opts.cost ? opts.cost->metric : "";
   std::unique_ptr<ProgressBar> bar;
   const int64_t kill_at = kill_after_step();
+  // The curves for `nasforge report`, opened at the first step (global_step - 1 is the step the
+  // checkpoint held, so a resumed run drops the rows a killed one wrote past it).
+  std::optional<supernet::TrainLog> log;
+  Status log_error;
   Status st = search.run(
       run_dir.string(),
       [&](const differentiable::StepInfo& s) {
+        if (lead && !log && log_error.ok()) {
+          auto opened = supernet::TrainLog::open(run_dir.string(), s.global_step - 1);
+          if (opened.ok())
+            log = std::move(*opened);
+          else
+            log_error = opened.status();
+        }
+        if (log) {
+          log->add(s.global_step, s.epoch, supernet::Series::kLoss, s.train_loss);
+          log->add(s.global_step, s.epoch, supernet::Series::kAccuracy, s.train_accuracy);
+          log->add(s.global_step, s.epoch, supernet::Series::kLearningRate, s.lr);
+          log->add(s.global_step, s.epoch, supernet::Series::kValidLoss, s.valid_loss);
+          log->add(s.global_step, s.epoch, supernet::Series::kTemperature, s.temperature);
+          if (!cost_metric.empty())
+            log->add(s.global_step, s.epoch, supernet::Series::kExpectedCost, s.expected_cost);
+        }
         if (!bar)
           bar = std::make_unique<ProgressBar>(
               name, opts.max_steps.value_or(s.steps_per_epoch * opts.train.epochs));
@@ -182,6 +203,7 @@ int train_search(const Command& cmd, differentiable::DifferentiableSearch& searc
         std::cerr << "\n  argmax " << r.argmax << "\n";
       });
   if (!st.ok()) return fail(cmd.name, st.message());
+  if (!log_error.ok()) return fail(cmd.name, log_error.message());
   if (bar && !json) bar->finish("done");
   return 0;
 }
@@ -210,7 +232,7 @@ int evaluate_derived(const Command& cmd, const SearchConfig& c,
     auto spec = MetricSpec::parse("accuracy=supernet:" + run_dir.string());
     if (spec.ok()) f.metrics.push_back(*spec);
   }
-  return execute_search(cmd, f, space_file, json);
+  return execute_search(cmd, f, space_file, json, {run_dir.string()});
 }
 
 }  // namespace

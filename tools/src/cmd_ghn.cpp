@@ -11,6 +11,7 @@
 #include "nasforge/hypernets/trainer.h"
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/folder_lock.h"
+#include "run_report.h"
 #include "train_flags.h"
 #include "train_loop.h"
 
@@ -153,6 +154,8 @@ int run_train_ghn(const Command& cmd, const Args& a) {
   std::cout << "checkpoint: " << checkpoint.string() << " (epoch " << trainer.epoch() << ", step "
             << trainer.global_step() << "); a sampled architecture with predicted weights: valid "
             << "accuracy " << percent(r.accuracy) << "\n";
+  lock.reset();  // the run is over: the report shows it finished
+  write_run_report({dir.string()}, (dir / "report.html").string());
   return 0;
 }
 

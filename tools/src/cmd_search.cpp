@@ -13,6 +13,7 @@
 #include "nasforge/searchspace/files.h"
 #include "nasforge/searchspace/yaml_ast.h"
 #include "progress.h"
+#include "run_report.h"
 #include "search_common.h"
 #include "search_workers.h"
 
@@ -241,10 +242,10 @@ void print_bound_checks(const evaluation::FeasibilityReport& feas) {
 }
 
 int execute_search(const Command& cmd, const SearchConfig& c, const std::string& space_file,
-                   bool json) {
+                   bool json, const std::vector<std::string>& report_also) {
   auto search = evaluation::Search::create(c);
   if (!search.ok()) return fail(cmd.name, search.status().message());
-  const SearchConfig& cfg = (*search)->config();
+  const SearchConfig cfg = (*search)->config();
 
   auto feas = (*search)->check_feasibility();
   if (!json) print_bound_checks(feas);
@@ -274,6 +275,12 @@ int execute_search(const Command& cmd, const SearchConfig& c, const std::string&
     return fail(cmd.name, "all " + std::to_string(res->trials.size()) +
                               " trials failed; the first, " + res->trials[0].arch + ": " +
                               res->trials[0].error);
+  if (!c.out_dir.empty()) {
+    search->reset();  // releases the folder, so that the report shows the run as finished
+    std::vector<std::string> dirs = {c.out_dir};
+    dirs.insert(dirs.end(), report_also.begin(), report_also.end());
+    write_run_report(dirs, (fs::path(c.out_dir) / "report.html").string());
+  }
   if (json) {
     std::cout << evaluation::result_json(cfg, *res) << "\n";
     if (!std::isfinite(res->hypervolume))

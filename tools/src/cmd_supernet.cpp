@@ -23,6 +23,7 @@
 #include "nasforge/supernet/run.h"
 #include "nasforge/supernet/train.h"
 #include "progress.h"
+#include "run_report.h"
 #include "train_flags.h"
 #include "train_loop.h"
 
@@ -192,9 +193,11 @@ int train_loop(const std::string& cmd, SupernetTrainer& trainer, const data::Spl
   o->epochs = trainer.config().epochs;
   o->checkpoint = checkpoint;
   if (report_paths)
-    o->after_epoch = [&](int64_t epoch) {
+    o->after_epoch = [&](int64_t epoch, supernet::TrainLog& log) {
       auto big = trainer.evaluate(trainer.sampler().largest(), data.valid);
       auto small = trainer.evaluate(trainer.sampler().smallest(), data.valid);
+      log.add(trainer.global_step(), epoch, supernet::Series::kValidAccuracy, big.accuracy);
+      log.add(trainer.global_step(), epoch, supernet::Series::kValidSmallest, small.accuracy);
       std::cerr << "epoch " << epoch + 1 << ": valid accuracy largest " << percent(big.accuracy)
                 << ", smallest " << percent(small.accuracy) << "\n";
     };
@@ -286,6 +289,8 @@ int run_train_supernet(const Command& cmd, const Args& a) {
   if (!lead) return 0;
   std::cout << "checkpoint: " << checkpoint.string() << " (epoch " << trainer.epoch() << ", step "
             << trainer.global_step() << ", state " << trainer.state_digest() << ")\n";
+  lock.reset();  // the run is over: the report shows it finished
+  write_run_report({dir.string()}, (dir / "report.html").string());
   return 0;
 }
 

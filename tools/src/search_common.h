@@ -14,9 +14,12 @@ std::string fmt(double v);
 // The search configuration that the flags of `a` describe; nullopt after printing what is wrong.
 std::optional<evaluation::SearchConfig> search_config(const Command& cmd, const Args& a);
 // Creates the search, checks its constraints (exit 2 when one cannot be met), runs it with a
-// progress bar and prints the answer (as JSON with `json`). Returns the exit code.
+// progress bar and prints the answer (as JSON with `json`). With an --out folder, it then
+// writes OUT/report.html of that folder and of `report_also` (a differentiable search's
+// training folder). Returns the exit code.
 int execute_search(const Command& cmd, const evaluation::SearchConfig& c,
-                   const std::string& space_file, bool json);
+                   const std::string& space_file, bool json,
+                   const std::vector<std::string>& report_also = {});
 // One line per constraint of the pre-search check, to stderr.
 void print_bound_checks(const evaluation::FeasibilityReport& feas);
 void print_search_result(const evaluation::SearchConfig& cfg, const evaluation::SearchResult& r);

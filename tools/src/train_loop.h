@@ -1,7 +1,9 @@
 // The epoch loop train-supernet, train and train-ghn share: a progress bar per epoch with loss,
 // accuracy, throughput and learning rate; a checkpoint at every epoch's end, at --max-steps and
 // every --checkpoint-minutes within an epoch (so a killed process loses at most that much of a
-// long epoch); a diverged run stops without overwriting the last good checkpoint.
+// long epoch); a diverged run stops without overwriting the last good checkpoint. Each step's
+// loss, accuracy and learning rate go to the checkpoint folder's train_log.csv (train_log.h),
+// which `nasforge report` draws.
 #pragma once
 
 #include <chrono>
@@ -16,6 +18,7 @@
 
 #include "cli.h"
 #include "nasforge/supernet/train.h"
+#include "nasforge/supernet/train_log.h"
 #include "progress.h"
 #include "train_flags.h"
 
@@ -27,7 +30,8 @@ struct LoopOptions {
   double checkpoint_seconds = 600;  // within an epoch; 0: only at epoch ends and the limit
   std::string unit = "paths";       // what StepStats::paths counts, for the status line
   std::filesystem::path checkpoint;
-  std::function<void(int64_t epoch)> after_epoch;  // after an epoch's checkpoint (0-based)
+  // After an epoch's checkpoint (0-based); what it measures may go to the training log.
+  std::function<void(int64_t epoch, supernet::TrainLog& log)> after_epoch;
   // False on every rank of a distributed run but rank 0: no progress, no checkpoints, no
   // after_epoch. The decisions (epoch ends, --max-steps, divergence) are the same on every
   // rank, since the step statistics are global.
@@ -49,6 +53,13 @@ int run_epochs(const std::string& cmd, Trainer& trainer, const LoopOptions& o) {
     if (Status st = trainer.save(o.checkpoint.string()); !st.ok()) return fail(cmd, st.message());
     return 0;
   };
+  supernet::TrainLog log;  // stays closed on the ranks that do not lead
+  if (o.lead) {
+    auto opened =
+        supernet::TrainLog::open(o.checkpoint.parent_path().string(), trainer.global_step());
+    if (!opened.ok()) return fail(cmd, opened.status().message());
+    log = std::move(*opened);
+  }
   while (trainer.epoch() < o.epochs) {
     if (o.max_steps > 0 && trainer.global_step() >= o.max_steps) break;
     const int64_t epoch = trainer.epoch();
@@ -87,6 +98,9 @@ int run_epochs(const std::string& cmd, Trainer& trainer, const LoopOptions& o) {
                                   : std::string("no checkpoint was written")));
       }
       if (bar) bar->update(steps, status);
+      log.add(trainer.global_step(), epoch, supernet::Series::kLoss, s->loss);
+      log.add(trainer.global_step(), epoch, supernet::Series::kAccuracy, s->accuracy);
+      log.add(trainer.global_step(), epoch, supernet::Series::kLearningRate, s->lr);
       if (trainer.global_step() == kill_at) ::raise(SIGKILL);
       if (o.max_steps > 0 && trainer.global_step() >= o.max_steps) break;
       if (o.checkpoint_seconds > 0 &&
@@ -96,12 +110,15 @@ int run_epochs(const std::string& cmd, Trainer& trainer, const LoopOptions& o) {
       }
     }
     const bool epoch_done = trainer.epoch() != epoch;
+    if (steps > 0)
+      log.add(trainer.global_step(), epoch, supernet::Series::kThroughput,
+              images / std::max(std::chrono::duration<double>(Clock::now() - start).count(), 1e-9));
     if (bar && epoch_done)
       bar->finish(status);
     else if (bar)
       std::cerr << "\nstopped at --max-steps " << o.max_steps << "\n";
     if (int rc = save()) return rc;
-    if (epoch_done && o.after_epoch && o.lead) o.after_epoch(epoch);
+    if (epoch_done && o.after_epoch && o.lead) o.after_epoch(epoch, log);
   }
   return 0;
 }

@@ -62,6 +62,7 @@ struct EpochReport {
 struct StepInfo {
   int64_t epoch = 0, step = 0, steps_per_epoch = 0, global_step = 0;
   double train_loss = 0, valid_loss = 0, temperature = 1, expected_cost = 0;
+  double train_accuracy = 0, lr = 0;  // the weight step's accuracy and learning rate
 };
 
 class DifferentiableSearch {

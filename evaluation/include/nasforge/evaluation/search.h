@@ -144,6 +144,8 @@ struct StoredSearch {
   std::map<std::string, std::string> sources;  // metric name -> source, e.g. supernet:runs/x
   std::vector<TrialRecord> trials;
   std::vector<size_t> pareto;  // feasible_front(trials, objectives)
+  std::vector<ConstraintSpec> constraints;
+  std::map<std::string, std::string> config;  // the store's configuration lines (strategy, ...)
 };
 // Errors name the folder and the missing file or the unreadable setting.
 StatusOr<StoredSearch> load_search(const std::string& dir);

@@ -4,6 +4,7 @@
 // stays, but nothing holds it. Readers (explain, export --run) do not take it.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "nasforge/searchspace/status.h"
@@ -15,6 +16,11 @@ class FolderLock {
   // Locks `dir` (created if missing) for `what` (for example "nasforge search"). When another
   // process holds it, the error names the folder, that process's PID and its command.
   static StatusOr<FolderLock> acquire(const std::string& dir, const std::string& what);
+
+  // Whether a live process holds `dir`'s lock now, without taking it: its "PID COMMAND" when one
+  // does, nullopt when none does (or the folder has no lock file). For readers that show a run
+  // as still going (report).
+  static std::optional<std::string> holder(const std::string& dir);
 
   FolderLock() = default;
   FolderLock(FolderLock&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)) { o.fd_ = -1; }
