@@ -6,6 +6,7 @@
 #   7. verify the ONNX file in ONNX Runtime, and with ONNX's Python checker
 #   8. measure the exported network's latency against the limit and the prediction
 #   9. retrain it from scratch for a few steps, against its inherited accuracy
+#  10. the report: runs/demo/report.html (one offline page: front, curves, trials, diagrams)
 # Everything lands in runs/demo/. Steps that find their output there resume or reuse it.
 set -euo pipefail
 NASFORGE=${1:-build/bin/nasforge}
@@ -30,10 +31,12 @@ LIMIT=$(sed -n 's/.* p50 \([0-9.]*\) ms.*/\1/p' "$OUT/latency_quantiles.txt")
 echo "constraint: latency_ms@cpu <= $LIMIT (the median over 2000 sampled architectures)"
 
 step "4. nasforge search: nsga2 for accuracy (inherited weights) and CPU latency, latency_ms@cpu <= $LIMIT"
+# Each trial's latency is also measured (a --report the strategy never sees), so that the report
+# can show the predictor against the measurements.
 "$NASFORGE" search --space "$SPACE" --strategy nsga2 --budget 60 --seed 0 \
   --metric "accuracy=supernet:$OUT/supernet" --metric "latency_ms@cpu=predictor:$OUT/cpu_latency.json" \
   --objective accuracy:max --objective latency_ms@cpu:min --constraint "latency_ms@cpu<=$LIMIT" \
-  --out "$OUT/search"
+  --report "measured_ms=measure:cpu" --out "$OUT/search"
 
 step "5-6. nasforge export: the front's most accurate network, with its inherited weights"
 "$NASFORGE" export --run "$OUT/search" --rank 1 --format onnx --out "$OUT/export/model.onnx" \
@@ -70,4 +73,17 @@ step "9. inherited test accuracy, then the same network trained alone (a short f
 "$NASFORGE" eval --checkpoint "$OUT/supernet" --arch "$ARCH" --split test
 "$NASFORGE" train --space "$SPACE" --arch "$ARCH" --data fashion-mnist --config configs/demo_supernet.yaml \
   --epochs 1 --max-steps 300
-step "done: everything is in $OUT/"
+step "10. nasforge report: the search and the supernet's training, as one offline HTML page"
+"$NASFORGE" report "$OUT/search" "$OUT/supernet" --out "$OUT/report.html" \
+  --title "nasforge demo: $SPACE on Fashion-MNIST"
+CHROME=$(command -v chromium || command -v chromium-browser || true)
+if [[ -n "$CHROME" ]]; then
+  PROFILE=$(mktemp -d)
+  "$CHROME" --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$PROFILE" \
+    --virtual-time-budget=10000 --window-size=1280,1700 --screenshot="$OUT/report.png" \
+    "file://$(realpath "$OUT/report.html")" > /dev/null 2>&1 && echo "screenshot: $OUT/report.png"
+  rm -rf "$PROFILE"
+else
+  echo "SKIPPED: the report's screenshot (no chromium; make deps installs it)"
+fi
+step "done: everything is in $OUT/; open $OUT/report.html in a browser"

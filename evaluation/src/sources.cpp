@@ -119,6 +119,26 @@ class CountSource : public MetricSource {
   Counting counting_;
 };
 
+class CallbackSource : public MetricSource {
+ public:
+  CallbackSource(std::string name, SourceFactory::Callback f, bool cheap)
+      : name_(std::move(name)), f_(std::move(f)), cheap_(cheap) {}
+  std::string describe() const override { return "callback:" + name_ + " (a C++ function)"; }
+  bool cheap() const override { return cheap_; }
+  StatusOr<double> evaluate(const Architecture& a) override {
+    try {
+      return f_(a);
+    } catch (const std::exception& e) {
+      return FailedPrecondition("callback:" + name_ + " threw: " + e.what());
+    }
+  }
+
+ private:
+  std::string name_;
+  SourceFactory::Callback f_;
+  bool cheap_;
+};
+
 class PredictorSource : public MetricSource {
  public:
   PredictorSource(std::unique_ptr<predictors::Predictor> p, std::string desc)
@@ -139,6 +159,10 @@ class PredictorSource : public MetricSource {
 
 SourceFactory::SourceFactory(SourceContext ctx) : ctx_(std::move(ctx)), shared_(new Shared) {}
 SourceFactory::~SourceFactory() = default;
+
+void SourceFactory::add_callback(const std::string& name, Callback f, bool cheap) {
+  shared_->callbacks[name] = {std::move(f), cheap};
+}
 
 StatusOr<std::shared_ptr<MetricSource>> SourceFactory::make(const MetricSpec& spec) {
   const std::string& src = spec.source;
@@ -198,6 +222,15 @@ StatusOr<std::shared_ptr<MetricSource>> SourceFactory::make(const MetricSpec& sp
     return make_measure_source(spec, ctx_, device);
   }
   if (src.rfind("proxy:", 0) == 0) return make_proxy_source(spec, ctx_, *shared_, src.substr(6));
+  if (src.rfind("callback:", 0) == 0) {
+    auto it = shared_->callbacks.find(src.substr(9));
+    if (it == shared_->callbacks.end())
+      return InvalidArgument(where + "no C++ function is registered as " + src.substr(9) +
+                             " (callback: sources are for library use: "
+                             "SourceFactory::add_callback, docs/library.md)");
+    return std::shared_ptr<MetricSource>(
+        std::make_shared<CallbackSource>(it->first, it->second.first, it->second.second));
+  }
   const bool test = src.size() > 5 && src.compare(src.size() - 5, 5, ":test") == 0;
   const std::string body = test ? src.substr(0, src.size() - 5) : src;
   if (body.rfind("supernet:", 0) == 0)
@@ -219,8 +252,8 @@ StatusOr<std::shared_ptr<MetricSource>> SourceFactory::make(const MetricSpec& sp
   return InvalidArgument(
       where +
       "expected a source: table:CSV:COLUMN, count, predictor:FILE, "
-      "measure:DEVICE, supernet:DIR[:test], ghn:DIR[:test], train:EPOCHS[:test] or "
-      "proxy:NAME");
+      "measure:DEVICE, supernet:DIR[:test], ghn:DIR[:test], train:EPOCHS[:test], "
+      "proxy:NAME or callback:NAME");
 }
 
 }  // namespace nasforge::evaluation

@@ -102,7 +102,10 @@ StatusOr<std::shared_ptr<MetricSource>> make_measure_source(const MetricSpec& sp
                                                             const SourceContext& ctx,
                                                             const std::string& device) {
   hardware::DeviceOptions o;
-  o.threads = ctx.threads;
+  // One intra-op thread, whatever the search's own --threads: latency_ms@DEVICE means what
+  // `profile` and `latency --measure` measure by default, so that a measured value, a profile's
+  // table and a predictor fitted on it agree on what they are.
+  o.threads = 1;
   o.seed = ctx.seed;
   auto d = hardware::make_device(device, o);
   if (!d.ok()) return d.status().WithContext("--metric " + spec.metric.name + "=" + spec.source);

@@ -59,6 +59,13 @@ std::vector<std::string> distinct_names(const std::vector<std::string>& dirs) {
   return names;
 }
 
+std::string title_of(const std::vector<std::string>& names, const ReportOptions& options) {
+  if (!options.title.empty()) return options.title;
+  std::string title;
+  for (size_t i = 0; i < names.size(); ++i) title += (i ? ", " : "nasforge report: ") + names[i];
+  return title;
+}
+
 std::string objectives_key(const SearchRun& r) {
   std::string k;
   for (const auto& o : r.stored.objectives)
@@ -110,10 +117,7 @@ StatusOr<std::string> report_model(const std::vector<std::string>& dirs,
   std::map<std::string, std::vector<double>> references;
   for (const auto& [key, runs] : groups) references[key] = shared_reference(runs);
 
-  std::string title = options.title;
-  if (title.empty())
-    for (size_t i = 0; i < names.size(); ++i) title += (i ? ", " : "nasforge report: ") + names[i];
-  std::string s = "{\"title\": " + json_quote(title) + ", \"runs\": [";
+  std::string s = "{\"title\": " + json_quote(title_of(names, options)) + ", \"runs\": [";
   for (size_t i = 0; i < dirs.size(); ++i) {
     s += i ? ", " : "";
     if (searches[i]) {
@@ -131,10 +135,7 @@ StatusOr<std::string> render_report(const std::vector<std::string>& dirs,
                                     const ReportOptions& options) {
   auto model = report_model(dirs, options);
   if (!model.ok()) return model.status();
-  std::string title = options.title;
-  if (title.empty())
-    for (size_t i = 0; i < dirs.size(); ++i)
-      title += (i ? ", " : "nasforge report: ") + run_name(dirs[i]);
+  const std::string title = title_of(distinct_names(dirs), options);
   std::string page = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   page += "<title>" + html_escape(title) + "</title>\n<style>\n";

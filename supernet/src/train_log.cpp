@@ -1,7 +1,9 @@
 // DIR/train_log.csv: the curves of a training run (see train_log.h).
 #include "nasforge/supernet/train_log.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -142,8 +144,12 @@ TrainLog::~TrainLog() {
 void TrainLog::add(int64_t step, int64_t epoch, Series s, double value) {
   if (!f_) return;
   const std::string line = row_text({step, epoch, s, value}) + "\n";
-  std::fwrite(line.data(), 1, line.size(), f_);
-  std::fflush(f_);
+  if (std::fwrite(line.data(), 1, line.size(), f_) != line.size() || std::fflush(f_) != 0) {
+    std::fprintf(stderr, "\nwarning: cannot append to %s (%s); training goes on without it\n",
+                 path_.c_str(), std::strerror(errno));
+    std::fclose(f_);
+    f_ = nullptr;
+  }
 }
 
 StatusOr<std::vector<LogRow>> read_train_log(const std::string& dir) {

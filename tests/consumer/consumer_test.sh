@@ -36,6 +36,30 @@ got=$("$TMP/build/consumer_strategy" "$SPACE" 1)
   { echo "FAIL: rea with the caller's metric found '$got', expected a score of 5 or 6"; exit 1; }
 echo "nasforge::strategies with a C++ metric: $got"
 
+# The tour: a supernet's logits (batch x classes), rea with a callback metric under params <= 1M
+# (NB201's all-conv3x3 cell breaks it), and the store read back with the same best.
+got=$("$TMP/build/consumer_tour" "$SPACE" "$TMP/tour")
+echo "$got"
+[[ "$got" == *"supernet: logits 2x10"* ]] || { echo "FAIL: the supernet's logits"; exit 1; }
+best=$(sed -n 's/^search: best convs \([0-9]*\) params \([0-9.e+]*\) .*/\1 \2/p' <<< "$got")
+read -r convs params <<< "$best"
+[[ -n "$convs" && "$convs" -ge 3 ]] || { echo "FAIL: the callback search's best: '$best'"; exit 1; }
+awk -v p="$params" 'BEGIN { exit !(p <= 1000000) }' || { echo "FAIL: params $params > 1M"; exit 1; }
+[[ "$got" == *"store: 100 trials of rea, best convs $convs"* ]] ||
+  { echo "FAIL: the store read back does not hold the search's 100 trials and best"; exit 1; }
+# docs/library.md quotes the tour's regions verbatim (dedented): they compiled just now, so the
+# doc's code is code that compiles.
+python3 - "$ROOT/tests/consumer/tour.cpp" "$ROOT/docs/library.md" <<'PY' || exit 1
+import re, sys, textwrap
+code, doc = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+regions = re.findall(r"// \[tour: (\w+)\]\n(.*?)\n\s*// \[/tour\]", code, re.S)
+missing = [name for name, body in regions if textwrap.dedent(body) not in doc]
+if not regions or missing:
+    print("FAIL: docs/library.md does not quote the tour's regions %s verbatim" % (missing or "(none found)"))
+    sys.exit(1)
+print("docs/library.md quotes the tour's %d regions verbatim" % len(regions))
+PY
+
 pc=$(dirname "$(find "$P" -name nasforge-searchspace.pc | head -1)")
 flags=$(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs nasforge-searchspace)
 g++ -std=c++17 "$ROOT/tests/consumer/main.cpp" -o "$TMP/pc_consumer" $flags ||

@@ -262,3 +262,49 @@ TEST(Results, ParetoFrontAndHypervolumeOfTwoObjectives) {
 
 }  // namespace
 }  // namespace nasforge::testing
+
+namespace nasforge::testing {
+namespace {
+
+// A C++ function as a metric source (the library's callback: sources).
+TEST(CallbackSource, YourOwnFunctionIsAMetricAndItsErrorsFailOnlyTheirTrial) {
+  auto space = tiny_space();
+  auto factory = std::make_shared<evaluation::SourceFactory>(evaluation::SourceContext{space});
+  int calls = 0;
+  factory->add_callback("score", [&](const Architecture& a) -> StatusOr<double> {
+    ++calls;
+    const double v = tiny_score(*space, a);
+    if (v == 0) throw std::runtime_error("no op that scores");
+    return v;
+  });
+  evaluation::SearchConfig c;
+  c.space = space;
+  c.strategy = "rea";
+  c.metrics = {*evaluation::MetricSpec::parse("mine=callback:score")};
+  c.objectives = {*evaluation::ObjectiveSpec::parse("mine:max")};
+  c.budget = 60;
+  auto s = evaluation::Search::create(c, factory);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  auto r = (*s)->run();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(static_cast<uint64_t>(calls), r->evaluated);  // canonical twins reuse a value
+  ASSERT_TRUE(r->best.has_value());
+  EXPECT_GE(r->trials[*r->best].metrics.at("mine"), 8);  // 9 is the optimum, random's mean ~3
+  size_t failed = 0;
+  for (const auto& t : r->trials)
+    if (t.status == "failed") {
+      ++failed;
+      EXPECT_NE(t.error.find("callback:score threw: no op that scores"), std::string::npos);
+    }
+  EXPECT_LT(failed, 60u);
+  // A name nobody registered is refused before the search, saying where callbacks come from.
+  c.metrics = {*evaluation::MetricSpec::parse("mine=callback:other")};
+  auto missing = evaluation::Search::create(c, factory);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("no C++ function is registered as other"),
+            std::string::npos)
+      << missing.status().message();
+}
+
+}  // namespace
+}  // namespace nasforge::testing

@@ -105,6 +105,24 @@ expect "resume may extend --epochs" 0 "extending $RUN from 1 to 2 epochs (record
   "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$RUN" --epochs 2 --max-steps 6 --threads 2
 if grep -qx 'epochs: 2' "$RUN/train.yaml"; then passed=$((passed + 1)); else
   failed=$((failed + 1)); echo "FAIL: the extended epochs are not in train.yaml"; fi
+# The curves a report draws: a run killed after logging step 5 (its checkpoint holds step 3)
+# resumes without drawing steps 4 and 5 twice.
+LOGRUN="$TMP/logrun"
+"$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$LOGRUN" \
+  --config "$TMP/small.yaml" --max-steps 3 --threads 2 > /dev/null 2>&1
+NASFORGE_TEST_KILL_AFTER_STEP=5 "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml \
+  --data synthetic --out "$LOGRUN" --max-steps 6 --threads 2 > /dev/null 2>&1
+expect "train-supernet leaves report.html after a resumed kill" 0 "report: $LOGRUN/report.html" -- \
+  "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$LOGRUN" --max-steps 6 --threads 2
+loss_steps=$(awk -F, '$3 == "loss" { print $1 }' "$LOGRUN/train_log.csv" | tr '\n' ' ')
+expect "train_log.csv has each step's loss once, across a resume and a kill" 0 "steps: 1 2 3 4 5 6 " -- \
+  echo "steps: $loss_steps"
+expect "report refuses a folder that is no run" 1 "expected a search folder (trials.sqlite) or a training folder" -- \
+  "$NF" report "$TMP"
+expect "report refuses a missing folder" 1 "$TMP/nope: expected a run folder" -- "$NF" report "$TMP/nope"
+expect "report of several runs needs --out" 1 "expected --out FILE for a report of several runs" -- \
+  "$NF" report "$LOGRUN" "$LOGRUN"
+expect "report --json gives the model" 0 '"kind": "training"' -- "$NF" report "$LOGRUN" --json
 expect "resume refuses fewer --epochs" 1 "--epochs 1: $RUN is set for 2 epochs; --epochs may extend a run, not shorten it" -- \
   "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$RUN" --epochs 1 --max-steps 6
 # One writer per run folder, for train-supernet too; the lock dies with a kill -9.

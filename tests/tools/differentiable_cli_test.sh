@@ -72,6 +72,12 @@ expect "resumed and straight runs derive the same" 0 "" -- \
   cmp "$TMP/straight/derived.txt" "$TMP/killed/derived.txt"
 expect "resumed and straight runs have the same diagnostics" 0 "" -- \
   cmp "$TMP/straight/supernet/diagnostics.csv" "$TMP/killed/supernet/diagnostics.csv"
+expect "resumed and straight runs log the same curves, each step once" 0 "" -- \
+  cmp "$TMP/straight/supernet/train_log.csv" "$TMP/killed/supernet/train_log.csv"
+expect "the search's report.html shows its training too" 0 '"hessian_eigenvalue"' -- \
+  grep -o '"hessian_eigenvalue"' "$TMP/killed/report.html"
+expect "the report has the derived trial and the per-step curves" 0 '"kind": "search"' -- \
+  "$NF" report "$TMP/killed" "$TMP/killed/supernet" --json
 expect "another configuration on the folder is refused" 1 "holds a search with another configuration" -- \
   "$NF" search "${COMMON[@]}" --strategy gdas --epochs 2 --option tau_max=5 --out "$TMP/killed"
 

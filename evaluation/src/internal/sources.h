@@ -18,6 +18,8 @@ struct SourceFactory::Shared {
   std::map<std::string, std::shared_ptr<void>> runs;
   // proxy: data by --data spec (opaque: data::Splits, owned by proxy_source.cpp).
   std::map<std::string, std::shared_ptr<void>> datasets;
+  // callback: functions by name, and whether each is cheap.
+  std::map<std::string, std::pair<SourceFactory::Callback, bool>> callbacks;
 };
 
 StatusOr<std::shared_ptr<MetricSource>> make_measure_source(const MetricSpec& spec,

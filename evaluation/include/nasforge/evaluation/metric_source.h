@@ -11,7 +11,11 @@
 //   train:EPOCHS[:test]  accuracy after training from scratch on --data
 //   proxy:NAME[:NxB]     a zero-cost proxy of the network with fresh weights (nasforge/proxies),
 //                        on N batches of B images of --data (default 1x64)
+//   callback:NAME        a C++ function the caller registered with SourceFactory::add_callback
+//                        (library use; the CLI has none)
 #pragma once
+
+#include <functional>
 
 #include <map>
 #include <memory>
@@ -76,6 +80,13 @@ class SourceFactory {
   ~SourceFactory();
   StatusOr<std::shared_ptr<MetricSource>> make(const MetricSpec& spec);
   const SourceContext& context() const { return ctx_; }
+
+  // Your own metric, in C++: `callback:NAME` sources call `f`. An error it returns, or an
+  // exception it throws, fails that trial with the message. `cheap`: fast and deterministic
+  // enough for constraints to be checked before an architecture is proposed. A search runs
+  // sources in its own process only (no --workers: a function cannot travel to a worker).
+  using Callback = std::function<StatusOr<double>(const Architecture&)>;
+  void add_callback(const std::string& name, Callback f, bool cheap = false);
 
   struct Shared;
 

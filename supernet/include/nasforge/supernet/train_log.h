@@ -53,6 +53,7 @@ class TrainLog {
   ~TrainLog();
 
   // Appends one row and flushes it. Non-finite values are written as nan and read back as NaN.
+  // A write that fails (a full disk) is said once on stderr; training goes on without its log.
   void add(int64_t step, int64_t epoch, Series s, double value);
   bool is_open() const { return f_ != nullptr; }
   static constexpr const char* kFile = "train_log.csv";
