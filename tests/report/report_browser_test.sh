@@ -16,6 +16,14 @@ if ! command -v python3 > /dev/null; then
   echo "SKIPPED: report_browser_test: no python3 to read the DOM Chromium leaves"
   exit 77
 fi
+# Chromium that is installed but cannot start here (no /dev/shm in a container, say) is said,
+# with its own first error, and skipped; one that starts must then pass every check.
+probe=$(timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu --no-first-run \
+  --user-data-dir="$TMP/probe" --dump-dom 'data:text/html,<p id=x>alive</p>' 2> "$TMP/probe.err")
+if [[ "$probe" != *alive* ]]; then
+  echo "SKIPPED: report_browser_test: $CHROME did not start: $(grep -v dbus "$TMP/probe.err" | head -2)"
+  exit 77
+fi
 CHECK="python3 tests/report/dom_check.py"
 ACC=data/nasbench201/nb201_cifar10.csv.gz
 LAT=data/nasbench201/nb201_latency_ms.csv.gz
