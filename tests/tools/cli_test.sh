@@ -110,8 +110,8 @@ if grep -qx 'epochs: 2' "$RUN/train.yaml"; then passed=$((passed + 1)); else
 LOGRUN="$TMP/logrun"
 "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$LOGRUN" \
   --config "$TMP/small.yaml" --max-steps 3 --threads 2 > /dev/null 2>&1
-NASFORGE_TEST_KILL_AFTER_STEP=5 "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml \
-  --data synthetic --out "$LOGRUN" --max-steps 6 --threads 2 > /dev/null 2>&1
+{ NASFORGE_TEST_KILL_AFTER_STEP=5 "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml \
+  --data synthetic --out "$LOGRUN" --max-steps 6 --threads 2 > /dev/null; } 2> /dev/null
 expect "train-supernet leaves report.html after a resumed kill" 0 "report: $LOGRUN/report.html" -- \
   "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$LOGRUN" --max-steps 6 --threads 2
 loss_steps=$(awk -F, '$3 == "loss" { print $1 }' "$LOGRUN/train_log.csv" | tr '\n' ' ')
@@ -383,12 +383,17 @@ expect "explain needs a run folder" 1 "expected a search folder (nasforge search
 # report), measured CPU latency, and training from scratch.
 "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic --out "$TMP/srun" \
   --config "$TMP/small.yaml" --epochs 1 --max-steps 2 > /dev/null 2>&1
+# Measured latency (one thread) under a loaded parallel ctest can pass the space's 2 ms bound;
+# these checks are about the sources, so they search a copy of the space with a loose bound (the
+# supernet, trained on the original, serves it: constraints are not part of its identity).
+LOOSE="$TMP/mobile_tiny_loose.yaml"
+sed 's/latency_ms@cpu: {max: 2.0}/latency_ms@cpu: {max: 50.0}/' tests/data/design_mobile_tiny.yaml > "$LOOSE"
 expect "search with supernet, measure and report sources" 0 '"report": {"test_acc": ' -- \
-  "$NF" search --space tests/data/design_mobile_tiny.yaml --strategy rea \
+  "$NF" search --space "$LOOSE" --strategy rea \
   --metric accuracy=supernet:$TMP/srun --report test_acc=supernet:$TMP/srun:test \
   --metric latency_ms@cpu=measure:cpu --objective accuracy:max --budget 2 --json --out "$TMP/ssearch"
 expect "search with a train: source" 0 '"trials": 1' -- \
-  "$NF" search --space tests/data/design_mobile_tiny.yaml --metric accuracy=train:1 \
+  "$NF" search --space "$LOOSE" --metric accuracy=train:1 \
   --metric latency_ms@cpu=measure:cpu --data synthetic --objective accuracy:max --budget 1 --json
 
 # Export: ONNX with test vectors, verified in ONNX Runtime and by python3-onnx's checker;
@@ -410,7 +415,7 @@ expect "export the search's best by rank" 0 "from $TMP/ssearch rank 1 of 1" -- \
 # A supernet path with a space survives the search folder's configuration.
 cp -r "$TMP/srun" "$TMP/s run"
 rm -f "$TMP/s run/.nasforge.lock"
-"$NF" search --space tests/data/design_mobile_tiny.yaml --metric "accuracy=supernet:$TMP/s run" \
+"$NF" search --space "$LOOSE" --metric "accuracy=supernet:$TMP/s run" \
   --metric latency_ms@cpu=measure:cpu --objective accuracy:max --budget 1 --out "$TMP/spaced" > /dev/null 2>&1
 expect "export --run finds a supernet whose path holds a space" 0 "from $TMP/spaced rank 1 of 1" -- \
   "$NF" export --run "$TMP/spaced" --rank 1 --out "$TMP/spaced/model.onnx"
