@@ -440,32 +440,7 @@ head -c 500 "$TMP/x/model.onnx" > "$TMP/x/cut.onnx"
 expect "onnx runtime refuses a truncated model" 2 "ONNX Runtime cannot load it" -- \
   node tools/ort/verify.js "$TMP/x/cut.onnx"
 
-# The layer-choice zoo spaces end to end: check, a two-step supernet, rea with inherited
-# accuracy, a cpu latency table for nsga2, and the best exported to ONNX and run in ONNX Runtime.
-for Z in fbnet nasbench_macro proxyless spos resnet; do
-  ZD="$TMP/zoo_$Z"
-  expect "$Z checks" 0 "architectures" -- "$NF" check "zoo/$Z.yaml"
-  expect "$Z trains" 0 "checkpoint: $ZD/run/checkpoint.pt (epoch 0, step 2" -- \
-    "$NF" train-supernet --space "zoo/$Z.yaml" --data synthetic:128 --out "$ZD/run" \
-    --config "$TMP/small.yaml" --max-steps 2 --threads 2
-  expect "$Z searches with rea on the supernet" 0 '"trials": 3' -- \
-    "$NF" search --space "zoo/$Z.yaml" --strategy rea --metric "accuracy=supernet:$ZD/run" \
-    --objective accuracy:max --budget 3 --json --out "$ZD/rea"
-  expect "$Z profiles a latency table" 0 "wrote $ZD/cpu.json" -- \
-    "$NF" profile --space "zoo/$Z.yaml" --device cpu --out "$ZD/cpu.json" --calibrate 0 \
-    --time-limit 0.01 --rel-ci 0.5
-  expect "$Z saves the lut" 0 "saved the predictor to $ZD/lut.json" -- \
-    "$NF" latency --space "zoo/$Z.yaml" --arch "$("$NF" sample "zoo/$Z.yaml" --n 1 --seed 1)" \
-    --profile "$ZD/cpu.json" --predictor lut --save "$ZD/lut.json"
-  expect "$Z searches with nsga2 on the lut" 0 '"trials": 4' -- \
-    "$NF" search --space "zoo/$Z.yaml" --strategy nsga2 \
-    --metric "latency_ms@cpu=predictor:$ZD/lut.json" --objective latency_ms@cpu:min \
-    --objective params:max --budget 4 --json
-  expect "$Z exports its best to ONNX" 0 "passes onnx::checker" -- \
-    "$NF" export --run "$ZD/rea" --rank 1 --out "$ZD/model.onnx" --test-vector
-  expect "$Z runs in ONNX Runtime as in LibTorch" 0 "2/2 test sets within 0.0001" -- \
-    node tools/ort/verify.js "$ZD/model.onnx"
-done
+# The layer-choice zoo spaces end to end are zoo_cli_test.sh, which ctest runs beside this one.
 
 # Shell completion and the man page come from the command table: they name every command and
 # every flag that --help prints, the completion script is valid bash that completes commands and
