@@ -216,6 +216,10 @@ StatusOr<StoredSearch> load_search(const std::string& dir) {
   } else {  // a store written before metric_sources: space-separated NAME=SOURCE words
     for (std::string word; metrics >> word;) add_source(word);
   }
+  std::istringstream reports((*config)["reports"]);  // space-separated NAME=SOURCE words
+  for (std::string word; reports >> word;)
+    if (const auto eq = word.find('='); eq != std::string::npos)
+      out.report_sources[word.substr(0, eq)] = word.substr(eq + 1);
   // "latency_ms@cpu <= 12.5; 1 <= params <= 2e+06; " as ConstraintSpec::str() wrote them.
   const std::string& constraints = (*config)["constraints"];
   for (size_t at = 0; at < constraints.size();) {

@@ -9,27 +9,24 @@
 
 namespace nasforge::predictors {
 
-namespace {
-
 std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
+  std::vector<std::string> out(1);
   bool quoted = false;
-  for (char c : line) {
-    if (c == '"') {
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+      out.back() += '"';
+      ++i;
+    } else if (c == '"') {
       quoted = !quoted;
     } else if (c == ',' && !quoted) {
-      out.push_back(cur);
-      cur.clear();
+      out.emplace_back();
     } else if (c != '\r') {
-      cur += c;
+      out.back() += c;
     }
   }
-  out.push_back(cur);
   return out;
 }
-
-}  // namespace
 
 StatusOr<ArchTable> ArchTable::load(const std::string& path, const SearchSpace& space) {
   auto text = read_text_file(path);

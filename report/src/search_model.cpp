@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <sstream>
 
 #include "diagram.h"
 #include "model.h"
@@ -26,17 +25,11 @@ double sign_of(const evaluation::ObjectiveSpec& o) {
 
 bool feasible(const TrialRecord& t) { return t.status == "ok"; }
 
-std::string metrics_object(const std::map<std::string, double>& m) {
-  std::string s = "{";
-  for (const auto& [k, v] : m)
-    s += (s.size() > 1 ? ", " : "") + json_quote(k) + ": " + json_number(v);
-  return s + "}";
-}
-
 std::string trial_json(const TrialRecord& t) {
   return "{\"id\": " + std::to_string(t.id) + ", \"arch\": " + json_quote(t.arch) +
-         ", \"status\": " + json_quote(t.status) + ", \"metrics\": " + metrics_object(t.metrics) +
-         ", \"report\": " + metrics_object(t.report) +
+         ", \"status\": " + json_quote(t.status) +
+         ", \"metrics\": " + evaluation::metrics_json(t.metrics) +
+         ", \"report\": " + evaluation::metrics_json(t.report) +
          ", \"violation\": " + json_number(t.violation) +
          ", \"seconds\": " + json_number(t.seconds) +
          (t.error.empty() ? "" : ", \"error\": " + json_quote(t.error)) + "}";
@@ -99,22 +92,11 @@ std::vector<double> hypervolume_curve(const SearchRun& r, const std::vector<doub
   return out;
 }
 
-// Name -> source of the run's metrics and --report metrics.
-std::map<std::string, std::string> all_sources(const SearchRun& r) {
-  std::map<std::string, std::string> out = r.stored.sources;
-  auto it = r.stored.config.find("reports");
-  if (it != r.stored.config.end()) {
-    std::istringstream words(it->second);
-    for (std::string w; words >> w;)
-      if (auto eq = w.find('='); eq != std::string::npos) out[w.substr(0, eq)] = w.substr(eq + 1);
-  }
-  return out;
-}
-
 // Each latency metric a predictor gave, against a metric or report the run measured on the
 // same device (measure:DEVICE): the points, Kendall's tau, Spearman and the mean relative error.
 std::string predictor_json(const SearchRun& r) {
-  const auto sources = all_sources(r);
+  auto sources = r.stored.sources;
+  sources.insert(r.stored.report_sources.begin(), r.stored.report_sources.end());
   std::string s = "[";
   for (const auto& [pname, psrc] : sources) {
     if (psrc.rfind("predictor:", 0) != 0) continue;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "model.h"
+#include "nasforge/predictors/table.h"
 #include "nasforge/searchspace/folder_lock.h"
 #include "nasforge/searchspace/json.h"
 #include "nasforge/supernet/train_log.h"
@@ -40,33 +41,13 @@ std::vector<Point> binned(const std::vector<Point>& in) {
   return out;
 }
 
-// Splits one CSV line; a quoted field may hold commas ("" is a quote).
-std::vector<std::string> csv_fields(const std::string& line) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-      out.back() += '"';
-      ++i;
-    } else if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
-
 // diagnostics.csv as {"columns": [...], "rows": [[...], ...]}: numbers where a field is one,
 // strings otherwise (the argmax architecture).
 StatusOr<std::string> diagnostics_json(const std::string& path) {
   std::ifstream in(path);
   std::string line;
   if (!std::getline(in, line)) return InvalidArgument(path + ":1: expected a header, got nothing");
-  const auto columns = csv_fields(line);
+  const auto columns = predictors::split_csv(line);
   std::string s = "{\"columns\": [";
   for (size_t i = 0; i < columns.size(); ++i) s += (i ? ", " : "") + json_quote(columns[i]);
   s += "], \"rows\": [";
@@ -75,7 +56,7 @@ StatusOr<std::string> diagnostics_json(const std::string& path) {
   while (std::getline(in, line)) {
     ++lineno;
     if (line.empty()) continue;
-    const auto fields = csv_fields(line);
+    const auto fields = predictors::split_csv(line);
     if (fields.size() != columns.size())
       return InvalidArgument(path + ":" + std::to_string(lineno) + ": expected " +
                              std::to_string(columns.size()) + " fields, got " +

@@ -141,7 +141,8 @@ Status serve_trials(SearchConfig config, const std::string& endpoint);
 struct StoredSearch {
   std::shared_ptr<const SearchSpace> space;
   std::vector<ObjectiveSpec> objectives;
-  std::map<std::string, std::string> sources;  // metric name -> source, e.g. supernet:runs/x
+  std::map<std::string, std::string> sources;         // metric name -> source, e.g. supernet:runs/x
+  std::map<std::string, std::string> report_sources;  // the same for the --report metrics
   std::vector<TrialRecord> trials;
   std::vector<size_t> pareto;  // feasible_front(trials, objectives)
   std::vector<ConstraintSpec> constraints;

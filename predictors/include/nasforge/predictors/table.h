@@ -10,6 +10,10 @@
 
 namespace nasforge::predictors {
 
+// The fields of one CSV line: a quoted field may hold commas, "" inside quotes is one quote, and
+// a trailing carriage return (a CRLF file) is dropped.
+std::vector<std::string> split_csv(const std::string& line);
+
 struct ArchTable {
   std::string file;
   std::vector<std::string> columns;                // numeric columns, in file order
