@@ -191,7 +191,7 @@ StatusOr<StoredSearch> load_search(const std::string& dir) {
   if (!snapshot.ok()) return snapshot.status();
   auto* config = &snapshot->config;
   out.trials = std::move(snapshot->trials);
-  std::istringstream objectives((*config)["objectives"]), metrics((*config)["metrics"]);
+  std::istringstream objectives((*config)["objectives"]);
   for (std::string word; objectives >> word;) {
     auto o = ObjectiveSpec::parse(word);
     if (!o.ok())
@@ -202,24 +202,29 @@ StatusOr<StoredSearch> load_search(const std::string& dir) {
     return InvalidArgument(dir +
                            "/trials.sqlite: expected the search's objectives in its "
                            "configuration, got none");
-  auto add_source = [&](const std::string& spec) {
-    const auto eq = spec.find('=');
-    if (eq != std::string::npos) out.sources[spec.substr(0, eq)] = spec.substr(eq + 1);
+  // NAME=SOURCE pairs from the JSON list under `list_key`, or from the space-separated words
+  // under `words_key` that stores written before the lists hold.
+  auto read_sources = [&](const char* list_key, const char* words_key,
+                          std::map<std::string, std::string>& into) -> Status {
+    auto add = [&](const std::string& spec) {
+      const auto eq = spec.find('=');
+      if (eq != std::string::npos) into[spec.substr(0, eq)] = spec.substr(eq + 1);
+    };
+    if (auto it = config->find(list_key); it != config->end()) {
+      Diagnostics d;
+      auto list = parse_yaml(it->second, dir + "/trials.sqlite (" + list_key + ")", d);
+      if (!list || !list->is_sequence())
+        return InvalidArgument(dir + "/trials.sqlite: " + list_key +
+                               ": expected a JSON list, got '" + it->second + "'");
+      for (const auto& item : list->items) add(item.scalar);
+      return Status::Ok();
+    }
+    std::istringstream words((*config)[words_key]);
+    for (std::string word; words >> word;) add(word);
+    return Status::Ok();
   };
-  if (auto it = config->find("metric_sources"); it != config->end()) {
-    Diagnostics d;
-    auto list = parse_yaml(it->second, dir + "/trials.sqlite (metric_sources)", d);
-    if (!list || !list->is_sequence())
-      return InvalidArgument(dir + "/trials.sqlite: metric_sources: expected a JSON list, got '" +
-                             it->second + "'");
-    for (const auto& item : list->items) add_source(item.scalar);
-  } else {  // a store written before metric_sources: space-separated NAME=SOURCE words
-    for (std::string word; metrics >> word;) add_source(word);
-  }
-  std::istringstream reports((*config)["reports"]);  // space-separated NAME=SOURCE words
-  for (std::string word; reports >> word;)
-    if (const auto eq = word.find('='); eq != std::string::npos)
-      out.report_sources[word.substr(0, eq)] = word.substr(eq + 1);
+  NF_RETURN_IF_ERROR(read_sources("metric_sources", "metrics", out.sources));
+  NF_RETURN_IF_ERROR(read_sources("report_sources", "reports", out.report_sources));
   // "latency_ms@cpu <= 12.5; 1 <= params <= 2e+06; " as ConstraintSpec::str() wrote them.
   const std::string& constraints = (*config)["constraints"];
   for (size_t at = 0; at < constraints.size();) {

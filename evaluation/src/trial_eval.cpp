@@ -53,13 +53,17 @@ std::vector<std::pair<std::string, std::string>> config_lines(const SearchConfig
   for (const auto& x : c.objectives)
     o += x.metric.name + (x.direction == Direction::kMaximize ? ":max " : ":min ");
   for (const auto& x : c.constraints) k += x.str() + "; ";
+  // Each also as a JSON list, which a source path with spaces survives; readers prefer it.
+  auto json_list = [](const std::vector<MetricSpec>& specs) {
+    std::string list = "[";
+    for (const auto& x : specs)
+      list += (list.size() > 1 ? ", " : "") + json_quote(x.metric.name + "=" + x.source);
+    return list + "]";
+  };
   out.emplace_back("metrics", m);
-  // The same as a JSON list, which a source path with spaces survives; readers prefer it.
-  std::string sources = "[";
-  for (const auto& x : c.metrics)
-    sources += (sources.size() > 1 ? ", " : "") + json_quote(x.metric.name + "=" + x.source);
-  out.emplace_back("metric_sources", sources + "]");
+  out.emplace_back("metric_sources", json_list(c.metrics));
   out.emplace_back("reports", r);
+  out.emplace_back("report_sources", json_list(c.reports));
   out.emplace_back("objectives", o);
   out.emplace_back("constraints", k);
   out.emplace_back("budget", std::to_string(c.budget));

@@ -306,5 +306,39 @@ TEST(CallbackSource, YourOwnFunctionIsAMetricAndItsErrorsFailOnlyTheirTrial) {
       << missing.status().message();
 }
 
+// A finished search's folder read back: its objectives and the sources of its metrics and of
+// its --report columns, exactly, even where a source's path holds spaces.
+TEST(StoredSearch, SourcesWithSpacesInTheirPathsReadBackWhole) {
+  auto space = tiny_space();
+  const std::filesystem::path dir = temp_path("stored search");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string csv = (dir / "a table.csv").string();
+  std::filesystem::copy_file(write_tiny_table(*space, "stored_search"), csv);
+  evaluation::SearchConfig c;
+  c.space = space;
+  c.strategy = "random";
+  c.metrics = {*evaluation::MetricSpec::parse("score=table:" + csv + ":score")};
+  c.reports = {*evaluation::MetricSpec::parse("cost=table:" + csv + ":cost")};
+  c.objectives = {*evaluation::ObjectiveSpec::parse("score:max")};
+  c.budget = 5;
+  c.out_dir = (dir / "run").string();
+  std::filesystem::create_directories(c.out_dir);
+  std::ofstream(dir / "run" / "space.yaml") << kTinyCell;
+  auto s = evaluation::Search::create(c);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_TRUE((*s)->run().ok());
+  auto stored = evaluation::load_search(c.out_dir);
+  ASSERT_TRUE(stored.ok()) << stored.status().message();
+  ASSERT_EQ(stored->objectives.size(), 1u);
+  EXPECT_EQ(stored->objectives[0].metric.name, "score");
+  EXPECT_EQ(stored->sources,
+            (std::map<std::string, std::string>{{"score", "table:" + csv + ":score"}}));
+  EXPECT_EQ(stored->report_sources,
+            (std::map<std::string, std::string>{{"cost", "table:" + csv + ":cost"}}));
+  EXPECT_EQ(stored->trials.size(), 5u);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace nasforge::testing
