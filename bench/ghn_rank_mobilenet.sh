@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Figures 2 and 3 of issue 16 on Fashion-MNIST and zoo/mobilenet.yaml.
 #   2. nasforge rank of supernet:, ghn: (GHN-2 and SMASH), proxy:synflow, proxy:nwot and count
-#      against train:EPOCHS on ARCHS architectures, with intervals. Equal training cost: the
+#      against train:ALONE on ARCHS architectures, with intervals. Equal training cost: the
 #      supernet trains E epochs of one path per batch; each hypernetwork trains E / K epochs of
 #      K architectures per batch, so both run the same number of forward and backward passes.
 #   3. rea with ghn: against rea with supernet: under the same latency bound (a lut predictor
 #      profiled here), each returning its best; both answers then trained alone (ALONE epochs).
-# Several hours on 2 cores at the defaults; the reference is kept in a store, so a rerun
-# resumes. usage: bench/ghn_rank_mobilenet.sh [BUILD_DIR] [ARCHS=30] [E=4] [K=4] [ALONE=2] [OUT]
+# The reference (stand-alone training of every ranked architecture, the expensive part: about
+# 13 min per architecture per core at ALONE=1) runs in two workers of one thread each: the first
+# half of the architectures beside the supernet, hypernetworks and figure 3, the second half after
+# them. Both commit to one store, from which the final rank reads every value back; a rerun
+# resumes where it stopped. Several hours on 2 cores at the defaults.
+# usage: bench/ghn_rank_mobilenet.sh [BUILD_DIR] [ARCHS=30] [E=4] [K=4] [ALONE=2] [OUT]
 set -euo pipefail
 NF=${1:-build}/bin/nasforge
 ARCHS=${2:-30}
@@ -18,19 +22,27 @@ OUT=${6:-runs/bench_ghn}
 SP=zoo/mobilenet.yaml
 mkdir -p "$OUT"
 GE=$(( (E + K - 1) / K ))
+REF=(--space $SP --reference "train:$ALONE" --data fashion-mnist --store "$OUT/reference.sqlite")
+
+# The ranked architectures (rank's own sample), split into two halves for the two workers.
+"$NF" rank --space $SP --signals count --reference count --archs "$ARCHS" --json 2> /dev/null |
+  grep -o '"architectures": \[[^]]*\]' | sed 's/^"architectures": \["//; s/"\]$//; s/", "/\n/g' \
+  > "$OUT/archs.txt"
+half=$(( ($(wc -l < "$OUT/archs.txt") + 1) / 2 ))
+for part in a b; do
+  case $part in a) rows=(head -n "$half") ;; *) rows=(tail -n +"$((half + 1))") ;; esac
+  { echo arch; "${rows[@]}" "$OUT/archs.txt" | sed 's/.*/"&"/'; } > "$OUT/archs_$part.csv"
+done
+"$NF" rank "${REF[@]}" --archs-from "$OUT/archs_a.csv" --signals count --threads 1 \
+  > "$OUT/reference_a.txt" 2> "$OUT/reference_a.err" &
+WORKER_A=$!
+
 "$NF" train-supernet --space $SP --data fashion-mnist --config configs/spos.yaml --epochs "$E" \
-  --out "$OUT/supernet" --threads 2 2> /dev/null | tail -1
+  --out "$OUT/supernet" --threads 1 2> /dev/null | tail -1
 for h in ghn2 smash; do
   "$NF" train-ghn --space $SP --data fashion-mnist --epochs "$GE" --archs-per-step "$K" \
-    --hypernet $h --out "$OUT/$h" --threads 2 2> /dev/null | tail -1
+    --hypernet $h --out "$OUT/$h" --threads 1 2> /dev/null | tail -1
 done
-echo "nasforge rank --space $SP --signals supernet:$OUT/supernet,ghn:$OUT/ghn2,ghn:$OUT/smash,proxy:synflow,proxy:nwot,count --reference train:$ALONE --archs $ARCHS --data fashion-mnist --store $OUT/reference.sqlite"
-"$NF" rank --space $SP \
-  --signals "supernet:$OUT/supernet,ghn:$OUT/ghn2,ghn:$OUT/smash,proxy:synflow,proxy:nwot,count" \
-  --reference "train:$ALONE" --archs "$ARCHS" --data fashion-mnist --store "$OUT/reference.sqlite" \
-  --threads 2 2> /dev/null | tee "$OUT/rank.txt"
-awk '$1 ~ /=/ { printf "FIGURE ghn.mobilenet_kendall_%s: %s %s %s (n = '"$ARCHS"'; no target)\n", $1, $2, $3, $4 }' \
-  "$OUT/rank.txt" | sed 's|accuracy=||; s|:'"$OUT"'/|_|'
 
 # Figure 3: the same latency bound for both searches.
 "$NF" profile --space $SP --device cpu --out "$OUT/cpu.json" --calibrate 50 2> /dev/null | tail -1
@@ -38,12 +50,26 @@ awk '$1 ~ /=/ { printf "FIGURE ghn.mobilenet_kendall_%s: %s %s %s (n = '"$ARCHS"
   --save "$OUT/lut.json" 2> /dev/null | tail -1
 for src in supernet ghn2; do
   case $src in supernet) acc="supernet:$OUT/supernet" ;; *) acc="ghn:$OUT/$src" ;; esac
-  "$NF" search --space $SP --strategy rea --budget 100 --metric "accuracy=$acc" \
-    --metric "latency_ms@cpu=predictor:$OUT/lut.json" --constraint 'latency_ms@cpu<=2' \
-    --objective accuracy:max --out "$OUT/rea_$src" --threads 2 --json 2> /dev/null \
-    > "$OUT/rea_$src.json" || true
+  [ -s "$OUT/rea_$src.json" ] ||
+    "$NF" search --space $SP --strategy rea --budget 100 --metric "accuracy=$acc" \
+      --metric "latency_ms@cpu=predictor:$OUT/lut.json" --constraint 'latency_ms@cpu<=2' \
+      --objective accuracy:max --out "$OUT/rea_$src" --threads 1 --json 2> /dev/null \
+      > "$OUT/rea_$src.json" || true
   best=$(grep -o '"best": {"arch": "[^"]*"' "$OUT/rea_$src.json" | sed 's/.*"arch": "//; s/"$//')
-  alone=$("$NF" train --space $SP --arch "$best" --data fashion-mnist --epochs "$ALONE" \
-    --threads 2 2> /dev/null | grep -o 'valid accuracy [0-9.]*' | sed 's/valid accuracy //')
+  [ -s "$OUT/alone_$src.txt" ] ||
+    "$NF" train --space $SP --arch "$best" --data fashion-mnist --epochs "$ALONE" --threads 1 \
+      2> /dev/null > "$OUT/alone_$src.txt" || true
+  alone=$(grep -o 'valid accuracy [0-9.]*' "$OUT/alone_$src.txt" | sed 's/valid accuracy //')
   echo "FIGURE ghn.rea_${src}_alone_valid_accuracy: ${alone:-none} ($best; no target)"
 done
+
+# Figure 2: the second half of the reference, then every signal against it.
+"$NF" rank "${REF[@]}" --archs-from "$OUT/archs_b.csv" --signals count --threads 1 \
+  > "$OUT/reference_b.txt" 2> "$OUT/reference_b.err"
+wait "$WORKER_A" || { echo "the reference failed: see $OUT/reference_a.err" >&2; exit 1; }
+echo "nasforge rank ${REF[*]} --archs $ARCHS --signals supernet:$OUT/supernet,ghn:$OUT/ghn2,ghn:$OUT/smash,proxy:synflow,proxy:nwot,count"
+"$NF" rank "${REF[@]}" --archs "$ARCHS" \
+  --signals "supernet:$OUT/supernet,ghn:$OUT/ghn2,ghn:$OUT/smash,proxy:synflow,proxy:nwot,count" \
+  --threads 2 2> /dev/null | tee "$OUT/rank.txt"
+awk '$1 ~ /=/ { printf "FIGURE ghn.mobilenet_kendall_%s: %s %s %s (n = '"$ARCHS"'; no target)\n", $1, $2, $3, $4 }' \
+  "$OUT/rank.txt" | sed 's|accuracy=||; s|:'"$OUT"'/|_|'
