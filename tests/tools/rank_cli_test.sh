@@ -44,8 +44,9 @@ expect "a longer ranking resumes from the store" 0 "3 read back from the store" 
 expect "the store refuses another reference" 1 "reference" -- \
   "$NF" rank --space $TINY --signals count --reference train:2 --archs 3 \
   --data synthetic:64 --store "$TMP/ref.sqlite" --threads 2
-# Two processes share the reference's work: each trains half of the architectures into one
-# store at the same time; a ranking of them all then reads every value back.
+# Two processes share the reference's work: each evaluates half of the architectures into one
+# store at the same time; a ranking of them all then reads every value back. (train:0, the
+# network at initialisation, stands in for the hours of a real reference.)
 "$NF" rank --space $TINY --signals count --reference count --archs 6 --json > "$TMP/six.json"
 node -e '
   const fs = require("fs");
@@ -54,14 +55,14 @@ node -e '
   fs.writeFileSync(process.argv[2], csv(a.slice(0, 3)));
   fs.writeFileSync(process.argv[3], csv(a.slice(3)));' "$TMP/six.json" "$TMP/half_a.csv" "$TMP/half_b.csv"
 for half in a b; do
-  "$NF" rank --space $TINY --signals count --reference train:1 --archs-from "$TMP/half_$half.csv" \
+  "$NF" rank --space $TINY --signals count --reference train:0 --archs-from "$TMP/half_$half.csv" \
     --data synthetic:64 --store "$TMP/shared.sqlite" --threads 1 > "$TMP/half_$half.out" 2>&1 &
 done
 wait
 expect "two processes committed their halves into one store at once" 0 "both done" -- \
   bash -c "grep -q '3 architectures' '$TMP/half_a.out' && grep -q '3 architectures' '$TMP/half_b.out' && echo both done || cat '$TMP'/half_?.out"
 expect "... from which a ranking of all reads every value back" 0 "6 read back from the store" -- \
-  "$NF" rank --space $TINY --signals count --reference train:1 --archs 6 \
+  "$NF" rank --space $TINY --signals count --reference train:0 --archs 6 \
   --data synthetic:64 --store "$TMP/shared.sqlite" --threads 2
 echo "not a database" > "$TMP/bad.sqlite"
 expect "a damaged store is named" 1 "bad.sqlite" -- \
