@@ -63,11 +63,12 @@ for src in supernet ghn2; do
       --metric "latency_ms@cpu=predictor:$OUT/lut.json" --constraint "latency_ms@cpu<=$BOUND" \
       --objective accuracy:max --out "$OUT/rea_$src" --threads 1 --json 2> /dev/null \
       > "$OUT/rea_$src.json" || true
-  best=$(grep -o '"best": {"arch": "[^"]*"' "$OUT/rea_$src.json" | sed 's/.*"arch": "//; s/"$//')
+  best=$(grep -o '"best": {"arch": "[^"]*"' "$OUT/rea_$src.json" | sed 's/.*"arch": "//; s/"$//' ||
+    true)  # none when the search found nothing feasible: the figure says so and the script goes on
   [ -s "$OUT/alone_$src.txt" ] ||
     "$NF" train --space $SP --arch "$best" --data fashion-mnist --epochs "$ALONE" --threads 1 \
       2> /dev/null > "$OUT/alone_$src.txt" || true
-  alone=$(grep -o 'valid accuracy [0-9.]*' "$OUT/alone_$src.txt" | sed 's/valid accuracy //')
+  alone=$(grep -o 'valid accuracy [0-9.]*' "$OUT/alone_$src.txt" | sed 's/valid accuracy //' || true)
   echo "FIGURE ghn.rea_${src}_alone_valid_accuracy: ${alone:-none} ($best; no target)"
 done
 
