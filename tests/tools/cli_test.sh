@@ -117,6 +117,17 @@ expect "train-supernet leaves report.html after a resumed kill" 0 "report: $LOGR
 loss_steps=$(awk -F, '$3 == "loss" { print $1 }' "$LOGRUN/train_log.csv" | tr '\n' ' ')
 expect "train_log.csv has each step's loss once, across a resume and a kill" 0 "steps: 1 2 3 4 5 6 " -- \
   echo "steps: $loss_steps"
+# An epoch's validation rows reach the log before its checkpoint: a run killed right after the
+# checkpoint that ends epoch 1 (synthetic:64 at batch 32 is 2 steps an epoch) resumes with each
+# epoch's rows once.
+EPRUN="$TMP/eprun"
+{ NASFORGE_TEST_KILL_AFTER_CHECKPOINT=2 "$NF" train-supernet --space tests/data/design_mobile_tiny.yaml \
+  --data synthetic:64 --out "$EPRUN" --config "$TMP/small.yaml" --epochs 2 --threads 2 > /dev/null 2>&1; rc=$?; } 2> /dev/null
+"$NF" train-supernet --space tests/data/design_mobile_tiny.yaml --data synthetic:64 --out "$EPRUN" \
+  --epochs 2 --threads 2 > /dev/null 2>&1
+valid_epochs=$(awk -F, '$3 == "valid_accuracy" { print $1 "@" $2 }' "$EPRUN/train_log.csv" | tr '\n' ' ')
+expect "a kill after an epoch's checkpoint keeps its validation row, once" 0 "killed: 137, valid: 2@0 4@1 " -- \
+  echo "killed: $rc, valid: $valid_epochs"
 expect "report refuses a folder that is no run" 1 "expected a search folder (trials.sqlite) or a training folder" -- \
   "$NF" report "$TMP"
 expect "report refuses a missing folder" 1 "$TMP/nope: expected a run folder" -- "$NF" report "$TMP/nope"

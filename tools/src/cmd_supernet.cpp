@@ -127,6 +127,11 @@ int64_t kill_after_step() {
   return v && *v ? std::atoll(v) : -1;
 }
 
+int64_t kill_after_checkpoint() {
+  const char* v = std::getenv("NASFORGE_TEST_KILL_AFTER_CHECKPOINT");
+  return v && *v ? std::atoll(v) : -1;
+}
+
 // The first line on which two configs (TrainConfig::str()) differ, other than the schedule's
 // length: "key: stored, now: given". Empty when they agree.
 std::string config_difference(const supernet::TrainConfig& stored,

@@ -26,6 +26,9 @@ std::string read_file(const std::filesystem::path& p);
 std::string percent(double x);  // 0.8123 -> "81.23%"
 // For tests: NASFORGE_TEST_KILL_AFTER_STEP=N kills the process right after global step N.
 int64_t kill_after_step();
+// For tests: NASFORGE_TEST_KILL_AFTER_CHECKPOINT=N kills it right after the checkpoint of global
+// step N is written, before anything else happens.
+int64_t kill_after_checkpoint();
 // A resumed run must be the same run: the same data and training config (seed included); a
 // larger --epochs extends it (recorded in train.yaml). Non-zero after printing what differs.
 int check_resume_identity(const Command& cmd, const Args& a, const std::filesystem::path& dir,

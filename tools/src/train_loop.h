@@ -30,7 +30,8 @@ struct LoopOptions {
   double checkpoint_seconds = 600;  // within an epoch; 0: only at epoch ends and the limit
   std::string unit = "paths";       // what StepStats::paths counts, for the status line
   std::filesystem::path checkpoint;
-  // After an epoch's checkpoint (0-based); what it measures may go to the training log.
+  // At an epoch's end (0-based), before its checkpoint; what it measures may go to the training
+  // log. It must leave the trainer's state as it found it.
   std::function<void(int64_t epoch, supernet::TrainLog& log)> after_epoch;
   // False on every rank of a distributed run but rank 0: no progress, no checkpoints, no
   // after_epoch. The decisions (epoch ends, --max-steps, divergence) are the same on every
@@ -47,10 +48,11 @@ std::optional<LoopOptions> loop_options_of(const Args& a);
 template <class Trainer>
 int run_epochs(const std::string& cmd, Trainer& trainer, const LoopOptions& o) {
   using Clock = std::chrono::steady_clock;
-  const int64_t kill_at = kill_after_step();
+  const int64_t kill_at = kill_after_step(), kill_saved_at = kill_after_checkpoint();
   auto save = [&]() -> int {
     if (!o.lead) return 0;
     if (Status st = trainer.save(o.checkpoint.string()); !st.ok()) return fail(cmd, st.message());
+    if (trainer.global_step() == kill_saved_at) ::raise(SIGKILL);
     return 0;
   };
   supernet::TrainLog log;  // stays closed on the ranks that do not lead
@@ -117,8 +119,11 @@ int run_epochs(const std::string& cmd, Trainer& trainer, const LoopOptions& o) {
       bar->finish(status);
     else if (bar)
       std::cerr << "\nstopped at --max-steps " << o.max_steps << "\n";
-    if (int rc = save()) return rc;
+    // The epoch's measurement comes before its checkpoint, so that a checkpoint at an epoch's
+    // end always has the epoch's rows in the log. A run killed between the two resumes from the
+    // checkpoint before, drops the rows written past it, and measures the epoch again.
     if (epoch_done && o.after_epoch && o.lead) o.after_epoch(epoch, log);
+    if (int rc = save()) return rc;
   }
   return 0;
 }
