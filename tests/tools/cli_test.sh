@@ -405,7 +405,7 @@ expect "search with supernet, measure and report sources" 0 '"report": {"test_ac
   --metric latency_ms@cpu=measure:cpu --objective accuracy:max --budget 2 --json --out "$TMP/ssearch"
 expect "search with a train: source" 0 '"trials": 1' -- \
   "$NF" search --space "$LOOSE" --metric accuracy=train:1 \
-  --metric latency_ms@cpu=measure:cpu --data synthetic --objective accuracy:max --budget 1 --json
+  --metric latency_ms@cpu=measure:cpu --data synthetic:128 --objective accuracy:max --budget 1 --json
 
 # Export: ONNX with test vectors, verified in ONNX Runtime and by python3-onnx's checker;
 # TorchScript; the frozen YAML; a search folder's front by rank; and the errors.
