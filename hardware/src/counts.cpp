@@ -98,7 +98,8 @@ Cost unit_cost(const Unit& u) {
     case UnitKind::kResBlock:
       c += conv_bn(u.in, u.out, u.kernel, px);
       c += conv_bn(u.out, u.out, u.kernel, px);
-      if (u.projection) c += conv_bn(u.in, u.out, 1, px);
+      if (u.projection)  // order: pre pools a strided shortcut and leaves out its BN
+        c += u.preact && u.stride > 1 ? conv(u.in, u.out, 1, px) : conv_bn(u.in, u.out, 1, px);
       return c;
     case UnitKind::kCellOp:
       return cell_op(u);
@@ -120,6 +121,7 @@ Cost unit_cost(const Unit& u) {
     case UnitKind::kLayerNorm:
       return {2 * u.in, 0};
     case UnitKind::kHead: {
+      if (u.norm) c.params += 2 * u.in;  // BN's scale and shift, as conv_bn counts them
       int64_t features = u.global == GlobalPool::kFlatten ? u.in * u.terms : u.in;
       if (u.hidden > 0) {
         c += linear(features, u.hidden);

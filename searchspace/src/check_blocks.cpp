@@ -24,6 +24,14 @@ Activation to_activation(const std::string& s) {
 
 }  // namespace
 
+std::optional<Activation> SpaceBuilder::act_of(const AstNode& map, const std::string& path,
+                                               Activation fallback) {
+  const AstNode* a = map.is_mapping() ? map.find("act") : nullptr;
+  if (!a) return fallback;
+  auto s = get_enum(*a, path + ".act", kActivations);
+  return s ? std::optional<Activation>(to_activation(*s)) : std::nullopt;
+}
+
 std::optional<Block> SpaceBuilder::check_block(const AstNode& item, const std::string& path,
                                                const std::string& label, std::optional<Gate> gate,
                                                bool in_stage, std::vector<int>* group) {
@@ -95,11 +103,7 @@ std::optional<SpaceBuilder::ConvLike> SpaceBuilder::conv_like(const BlockOptions
     if (kernel) c.kernel = *kernel;
   }
   auto stride = fixed_int(o.v, "stride", o.path, kStrideRule, 1);
-  std::optional<Activation> act = default_act;
-  if (const AstNode* a = o.v.find("act")) {
-    auto s = get_enum(*a, o.path + ".act", kActivations);
-    act = s ? std::optional<Activation>(to_activation(*s)) : std::nullopt;
-  }
+  std::optional<Activation> act = act_of(o.v, o.path, default_act);
   if (!ok || !stride || !act) return std::nullopt;
   c.stride = static_cast<int>(*stride);
   c.act = *act;
@@ -141,7 +145,7 @@ std::optional<Block> SpaceBuilder::check_mbconv(const BlockOptions& o) {
 }
 
 std::optional<Block> SpaceBuilder::check_resblock(const BlockOptions& o) {
-  std::vector<std::string> keys = {"kernel", "shortcut"};
+  std::vector<std::string> keys = {"kernel", "shortcut", "order"};
   if (!o.in_stage) keys.insert(keys.begin(), {"out", "stride"});
   if (!check_keys(o.v, o.path, keys,
                   o.in_stage ? std::vector<std::string>{} : std::vector<std::string>{"out"}))
@@ -160,7 +164,11 @@ std::optional<Block> SpaceBuilder::check_resblock(const BlockOptions& o) {
   std::optional<std::string> shortcut = std::string("auto");
   if (const AstNode* sc = o.v.find("shortcut"))
     shortcut = get_enum(*sc, o.path + ".shortcut", {"auto", "identity"});
-  if (!ok || !stride || !kernel || !shortcut) return std::nullopt;
+  std::optional<std::string> order = std::string("post");
+  if (const AstNode* od = o.v.find("order"))
+    order = get_enum(*od, o.path + ".order", {"post", "pre"});
+  if (!ok || !stride || !kernel || !shortcut || !order) return std::nullopt;
+  b.order = *order == "pre" ? ResOrder::kPre : ResOrder::kPost;
   b.stride = static_cast<int>(*stride);
   b.kernel = static_cast<int>(*kernel);
   b.shortcut = *shortcut == "identity" ? Shortcut::kIdentity : Shortcut::kAuto;
@@ -239,6 +247,17 @@ void SpaceBuilder::apply_block(Block& block, const AstNode& at, const std::strin
         out = b.out;
       },
       block);
+  if (const auto* rb = std::get_if<ResBlock>(&block);
+      rb && rb->order == ResOrder::kPre && stride > 1 &&
+      (in.height % stride != 0 || in.width % stride != 0)) {
+    error(at, path + ".order",
+          "expected an input size divisible by the stride for order: pre (its shortcut "
+          "average-pools " +
+              std::to_string(stride) + "x" + std::to_string(stride) + "), got " +
+              std::to_string(in.height) + "x" + std::to_string(in.width));
+    flow.ok = false;
+    return;
+  }
   if (!apply_stride(stride, at, path, flow.cur)) {
     flow.ok = false;
     return;

@@ -443,8 +443,8 @@ void SpaceBuilder::check_encoder(const AstNode& v, const std::string& p, Flow& f
 
 void SpaceBuilder::check_head(const AstNode& v, const std::string& p, Flow& flow,
                               const SourceLoc& loc) {
-  if (!v.is_null() && (!expect_mapping(v, p, "{pool, dropout, classifier}") ||
-                       !check_keys(v, p, {"pool", "dropout", "classifier"}, {})))
+  if (!v.is_null() && (!expect_mapping(v, p, "{norm, act, pool, dropout, classifier}") ||
+                       !check_keys(v, p, {"norm", "act", "pool", "dropout", "classifier"}, {})))
     return;
   Layer layer;
   layer.loc = loc;
@@ -459,6 +459,20 @@ void SpaceBuilder::check_head(const AstNode& v, const std::string& p, Flow& flow
                 : *s == "flatten"  ? GlobalPool::kFlatten
                                    : GlobalPool::kAvg;
   }
+  if (const AstNode* nn = v.is_mapping() ? v.find("norm") : nullptr) {
+    auto s = get_enum(*nn, p + ".norm", {"batch", "none"});
+    if (!s) return;
+    head.norm = *s == "batch" ? HeadNorm::kBatch : HeadNorm::kNone;
+    if (head.norm == HeadNorm::kBatch && flow.cur.tokens) {
+      error(*nn, p + ".norm",
+            "expected an image input for norm: batch, got tokens (an encoder's layers end in "
+            "their own layer norm)");
+      return;
+    }
+  }
+  auto act = act_of(v, p, Activation::kNone);
+  if (!act) return;
+  head.act = *act;
   auto dropout = dropout_of(v, p);
   if (!dropout) return;
   head.dropout = *dropout;

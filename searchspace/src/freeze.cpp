@@ -128,7 +128,8 @@ class Freezer {
       const auto& r = std::get<ResBlock>(b);
       out_ << "  - resblock: {out: " << v(r.out) << ", stride: " << r.stride
            << ", kernel: " << r.kernel
-           << ", shortcut: " << (r.shortcut == Shortcut::kAuto ? "auto" : "identity") << "}\n";
+           << ", shortcut: " << (r.shortcut == Shortcut::kAuto ? "auto" : "identity")
+           << (r.order == ResOrder::kPre ? ", order: pre" : "") << "}\n";
     }
   }
 
@@ -160,7 +161,10 @@ class Freezer {
     out_ << "], dropout: " << number(e.dropout) << "}\n";
   }
   void layer(const Layer&, const HeadLayer& h) {
-    out_ << "  - head: {pool: "
+    out_ << "  - head: {";
+    if (h.norm == HeadNorm::kBatch) out_ << "norm: batch, ";
+    if (h.act != Activation::kNone) out_ << "act: " << activation_name(h.act) << ", ";
+    out_ << "pool: "
          << (h.pool == GlobalPool::kAvg   ? "global_avg"
              : h.pool == GlobalPool::kMax ? "global_max"
                                           : "flatten")

@@ -86,7 +86,8 @@ std::string Unit::key() const {
         << " act=" << activation_name(act);
       break;
     case UnitKind::kResBlock:
-      o << " k=" << kernel << " s=" << stride << (projection ? " proj" : "");
+      o << " k=" << kernel << " s=" << stride << (projection ? " proj" : "")
+        << (preact ? " pre" : "");  // only when set, so the keys of earlier profiles stay valid
       break;
     case UnitKind::kCellOp:
     case UnitKind::kCellPre:
@@ -109,6 +110,8 @@ std::string Unit::key() const {
             : global == GlobalPool::kMax ? "max"
                                          : "flatten")
         << " hidden=" << hidden << " classes=" << classes << (tokens ? " tokens" : "");
+      if (norm) o << " bn";  // only when set, so the keys of earlier profiles stay valid
+      if (act != Activation::kNone) o << " act=" << activation_name(act);
       break;
   }
   return o.str();
@@ -126,7 +129,7 @@ uint64_t Unit::id() const {
                     static_cast<int64_t>(pool), static_cast<int64_t>(global)})
     mix(static_cast<uint64_t>(v));
   mix((residual ? 1u : 0u) | (expand_conv ? 2u : 0u) | (projection ? 4u : 0u) | (tokens ? 8u : 0u) |
-      (max_pool ? 16u : 0u) | (xception ? 32u : 0u));
+      (max_pool ? 16u : 0u) | (xception ? 32u : 0u) | (norm ? 64u : 0u) | (preact ? 128u : 0u));
   return h;
 }
 
@@ -171,6 +174,7 @@ std::optional<Unit> plain_unit(const SearchSpace& space, const Architecture& a, 
     u.kernel = block.kernel;
     u.stride = block.stride;
     u.projection = block.shortcut != Shortcut::kIdentity && (block.stride != 1 || u.in != u.out);
+    u.preact = block.order == ResOrder::kPre;
   } else if constexpr (std::is_same_v<T, ShuffleBlock>) {
     u.kind = UnitKind::kShuffle;
     u.out = space.value(a, block.out);
@@ -271,6 +275,8 @@ Unit head_unit(const SearchSpace& space, const Architecture& a, const HeadLayer&
   u.height = in.height;
   u.width = in.width;
   u.global = h.pool;
+  u.norm = h.norm == HeadNorm::kBatch;
+  u.act = h.act;
   u.hidden = space.value(a, h.hidden);
   u.classes = h.classes;
   u.out = h.classes;

@@ -197,15 +197,30 @@ class StaticResBlock : public StaticLayer {
  public:
   torch::nn::Conv2d conv_a{nullptr}, conv_b{nullptr}, shortcut{nullptr};
   torch::nn::BatchNorm2d bn_a{nullptr}, bn_b{nullptr}, shortcut_bn{nullptr};
+  bool pre = false;  // ResOrder::kPre
+  int64_t pool = 1;  // > 1: the shortcut average-pools pool x pool first (order: pre, strided)
 
   at::Tensor run(const at::Tensor& x, const at::Tensor&) override {
-    auto h = bn_b(conv_b(torch::relu(bn_a(conv_a(x)))));
-    return torch::relu(h + (shortcut.is_empty() ? x : shortcut_bn(shortcut(x))));
+    if (!pre) {
+      auto h = bn_b(conv_b(torch::relu(bn_a(conv_a(x)))));
+      return torch::relu(h + (shortcut.is_empty() ? x : shortcut_bn(shortcut(x))));
+    }
+    auto h = bn_b(conv_b(torch::relu(bn_a(conv_a(torch::relu(x))))));
+    if (shortcut.is_empty()) return h + x;
+    if (pool > 1) return h + shortcut(torch::avg_pool2d(x, pool, pool));
+    return h + shortcut_bn(shortcut(torch::relu(x)));
   }
   int lower(GraphBuilder& g, int x, int) const override {
-    int h = g.conv_bn(g.act(g.conv_bn(x, conv_a, bn_a), ActKind::kRelu), conv_b, bn_b);
-    return g.act(g.add(h, shortcut.is_empty() ? x : g.conv_bn(x, shortcut, shortcut_bn)),
-                 ActKind::kRelu);
+    if (!pre) {
+      int h = g.conv_bn(g.act(g.conv_bn(x, conv_a, bn_a), ActKind::kRelu), conv_b, bn_b);
+      return g.act(g.add(h, shortcut.is_empty() ? x : g.conv_bn(x, shortcut, shortcut_bn)),
+                   ActKind::kRelu);
+    }
+    const int r = g.act(x, ActKind::kRelu);
+    int h = g.conv_bn(g.act(g.conv_bn(r, conv_a, bn_a), ActKind::kRelu), conv_b, bn_b);
+    if (shortcut.is_empty()) return g.add(h, x);
+    if (pool > 1) return g.add(h, g.conv(g.pool(x, false, pool, pool, 0), shortcut));
+    return g.add(h, g.conv_bn(r, shortcut, shortcut_bn));
   }
 };
 
@@ -213,15 +228,17 @@ class ResBlockModule : public BlockModule {
  public:
   ResBlockModule(const SearchSpace& space, const ResBlock& spec, int64_t max_in,
                  const SupernetOptions& o)
-      : spec_(spec) {
+      : spec_(spec), pre_(spec.order == ResOrder::kPre), pooled_(pre_ && spec.stride > 1) {
     const int64_t max_out = max_value(space, spec.out);
     conv_a_ = register_module("conv_a", ElasticConv2d(max_in, max_out, spec.kernel, spec.stride));
     bn_a_ = register_module("bn_a", ElasticBatchNorm2d(max_out, o.bn_momentum()));
     conv_b_ = register_module("conv_b", ElasticConv2d(max_out, max_out, spec.kernel, 1));
     bn_b_ = register_module("bn_b", ElasticBatchNorm2d(max_out, o.bn_momentum()));
     if (spec.shortcut != Shortcut::kIdentity) {
-      shortcut_ = register_module("shortcut", ElasticConv2d(max_in, max_out, 1, spec.stride));
-      shortcut_bn_ = register_module("shortcut_bn", ElasticBatchNorm2d(max_out, o.bn_momentum()));
+      shortcut_ =
+          register_module("shortcut", ElasticConv2d(max_in, max_out, 1, pooled_ ? 1 : spec.stride));
+      if (!pooled_)
+        shortcut_bn_ = register_module("shortcut_bn", ElasticBatchNorm2d(max_out, o.bn_momentum()));
     }
   }
 
@@ -232,42 +249,59 @@ class ResBlockModule : public BlockModule {
 
   at::Tensor run(const at::Tensor& x, const PathContext& ctx) override {
     const int64_t in = x.size(1), out = ctx.value(spec_.out);
-    auto h = bn_b_(conv_b_(torch::relu(bn_a_(conv_a_(x, out, spec_.kernel))), out, spec_.kernel));
-    return torch::relu(h + (projects(in, out) ? shortcut_bn_(shortcut_(x, out, 1)) : x));
+    const at::Tensor first = pre_ ? torch::relu(x) : x;
+    auto h =
+        bn_b_(conv_b_(torch::relu(bn_a_(conv_a_(first, out, spec_.kernel))), out, spec_.kernel));
+    const at::Tensor sum = h + (projects(in, out) ? project(x, out) : x);
+    return pre_ ? sum : torch::relu(sum);
   }
 
   // The shortcut is the identity with P(in == out) and the projection otherwise (stride 1).
   Flow run_relaxed(const Flow& x, const RelaxedContext& r) override {
     const Dist out = r.dist(spec_.out);
     const int64_t max_out = out.max();
-    auto h = mask_width(torch::relu(bn_a_(conv_a_(x.x, max_out, spec_.kernel))), out);
+    const at::Tensor first = pre_ ? torch::relu(x.x) : x.x;
+    auto h = mask_width(torch::relu(bn_a_(conv_a_(first, max_out, spec_.kernel))), out);
     h = bn_b_(conv_b_(h, max_out, spec_.kernel));
     const at::Tensor same = spec_.stride == 1 ? prob_equal(x.width, out) : at::Tensor();
     at::Tensor shortcut;
     if (same.defined()) shortcut = same * fit_width(x.x, max_out);
     if (!shortcut_.is_empty()) {
-      auto projected = shortcut_bn_(shortcut_(x.x, max_out, 1));
+      auto projected = project(x.x, max_out);
       shortcut = same.defined() ? shortcut + (1 - same) * projected : projected;
     }
-    return {mask_width(torch::relu(h + shortcut), out), out};
+    return {mask_width(pre_ ? h + shortcut : torch::relu(h + shortcut), out), out};
   }
 
   Extracted extract(const PathContext& ctx, int64_t in) const override {
     auto m = std::make_shared<StaticResBlock>();
     const int64_t out = ctx.value(spec_.out);
+    m->pre = pre_;
     m->conv_a = m->register_module("conv_a", copy_conv(*conv_a_, in, out, spec_.kernel));
     m->bn_a = m->register_module("bn_a", copy_bn(*bn_a_, out));
     m->conv_b = m->register_module("conv_b", copy_conv(*conv_b_, out, out, spec_.kernel));
     m->bn_b = m->register_module("bn_b", copy_bn(*bn_b_, out));
     if (projects(in, out)) {
       m->shortcut = m->register_module("shortcut", copy_conv(*shortcut_, in, out, 1));
-      m->shortcut_bn = m->register_module("shortcut_bn", copy_bn(*shortcut_bn_, out));
+      if (pooled_)
+        m->pool = spec_.stride;
+      else
+        m->shortcut_bn = m->register_module("shortcut_bn", copy_bn(*shortcut_bn_, out));
     }
     return {m, out};
   }
 
  private:
+  // The 1x1 projection of the shortcut: conv -> BN (order: post); average pool -> conv when
+  // strided, ReLU -> conv -> BN otherwise (order: pre).
+  at::Tensor project(const at::Tensor& x, int64_t out) {
+    if (!pre_) return shortcut_bn_(shortcut_(x, out, 1));
+    if (pooled_) return shortcut_(torch::avg_pool2d(x, spec_.stride, spec_.stride), out, 1);
+    return shortcut_bn_(shortcut_(torch::relu(x), out, 1));
+  }
+
   ResBlock spec_;
+  bool pre_, pooled_;
   ElasticConv2d conv_a_{nullptr}, conv_b_{nullptr}, shortcut_{nullptr};
   ElasticBatchNorm2d bn_a_{nullptr}, bn_b_{nullptr}, shortcut_bn_{nullptr};
 };

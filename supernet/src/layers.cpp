@@ -191,17 +191,23 @@ at::Tensor global_pool(const at::Tensor& x, GlobalPool pool) {
 
 class StaticHead : public StaticLayer {
  public:
-  StaticHead(GlobalPool pool, double dropout, torch::nn::Linear hidden,
-             torch::nn::Linear classifier)
-      : pool_(pool), dropout_(dropout), classifier_(register_module("classifier", classifier)) {
+  StaticHead(torch::nn::BatchNorm2d norm, Activation act, GlobalPool pool, double dropout,
+             torch::nn::Linear hidden, torch::nn::Linear classifier)
+      : act_(act),
+        pool_(pool),
+        dropout_(dropout),
+        classifier_(register_module("classifier", classifier)) {
+    if (!norm.is_empty()) norm_ = register_module("norm", norm);
     if (!hidden.is_empty()) hidden_ = register_module("hidden", hidden);
   }
   at::Tensor run(const at::Tensor& x, const at::Tensor&) override {
-    auto h = torch::dropout(global_pool(x, pool_), dropout_, is_training());
+    const at::Tensor in = activate(norm_.is_empty() ? x : norm_(x), act_);
+    auto h = torch::dropout(global_pool(in, pool_), dropout_, is_training());
     if (!hidden_.is_empty()) h = torch::relu(hidden_(h));
     return classifier_(h);
   }
   int lower(GraphBuilder& g, int x, int) const override {
+    x = g.act(norm_.is_empty() ? x : g.batch_norm(x, norm_), act_);
     int h =
         pool_ == GlobalPool::kFlatten ? g.flatten(x) : g.global_pool(x, pool_ == GlobalPool::kMax);
     if (!hidden_.is_empty()) h = g.act(g.linear(h, hidden_), ActKind::kRelu);
@@ -209,6 +215,8 @@ class StaticHead : public StaticLayer {
   }
 
  private:
+  torch::nn::BatchNorm2d norm_{nullptr};
+  Activation act_;
   GlobalPool pool_;
   double dropout_;
   torch::nn::Linear hidden_{nullptr}, classifier_{nullptr};
@@ -216,8 +224,12 @@ class StaticHead : public StaticLayer {
 
 class HeadModule : public LayerModule {
  public:
-  HeadModule(const SearchSpace& space, const HeadLayer& spec, const Shape& in) : spec_(spec) {
+  HeadModule(const SearchSpace& space, const HeadLayer& spec, const Shape& in,
+             const SupernetOptions& options)
+      : spec_(spec) {
     int64_t features = in.channels.back();
+    if (spec.norm == HeadNorm::kBatch)
+      norm_ = register_module("norm", ElasticBatchNorm2d(features, options.bn_momentum()));
     if (spec.pool == GlobalPool::kFlatten) features *= in.height * in.width;
     if (max_value(space, spec.hidden) > 0) {
       hidden_ = register_module("hidden", ElasticLinear(features, max_value(space, spec.hidden)));
@@ -226,7 +238,8 @@ class HeadModule : public LayerModule {
     classifier_ = register_module("classifier", ElasticLinear(features, spec.classes));
   }
   at::Tensor run(const at::Tensor& x, const at::Tensor&, const PathContext& ctx) override {
-    auto h = torch::dropout(global_pool(x, spec_.pool), spec_.dropout, is_training());
+    const at::Tensor in = activate(norm_.is_empty() ? x : norm_(x), spec_.act);
+    auto h = torch::dropout(global_pool(in, spec_.pool), spec_.dropout, is_training());
     if (!hidden_.is_empty()) h = torch::relu(hidden_(h, ctx.value(spec_.hidden)));
     return classifier_(h, spec_.classes);
   }
@@ -237,11 +250,16 @@ class HeadModule : public LayerModule {
       if (!hidden_.is_empty()) h = mask_width(torch::relu(hidden_(h, hidden.max())), hidden);
       return classifier_(h, spec_.classes);
     };
+    // The norm's shift would light the channels a narrower width masks: mask them again.
+    const at::Tensor in = norm_.is_empty() && spec_.act == Activation::kNone
+                              ? x.x
+                              : mask_width(activate(norm_.is_empty() ? x.x : norm_(x.x), spec_.act),
+                                           x.width, x.x.dim() == 3 ? 2 : 1);
     // Flattened tokens interleave positions and features, so each width has its own layout.
     const at::Tensor logits =
-        x.x.dim() == 3 && spec_.pool == GlobalPool::kFlatten
-            ? mix(x.width, [&](int64_t d) { return head(x.x.narrow(2, 0, d)); })
-            : head(x.x);
+        in.dim() == 3 && spec_.pool == GlobalPool::kFlatten
+            ? mix(x.width, [&](int64_t d) { return head(in.narrow(2, 0, d)); })
+            : head(in);
     return {logits, Dist::fixed(spec_.classes)};
   }
   Extracted extract(const PathContext& ctx, Widths in) const override {
@@ -252,7 +270,9 @@ class HeadModule : public LayerModule {
       hidden = copy_linear(*hidden_, features, ctx.value(spec_.hidden));
       features = ctx.value(spec_.hidden);
     }
-    return {std::make_shared<StaticHead>(spec_.pool, spec_.dropout, hidden,
+    torch::nn::BatchNorm2d norm{nullptr};
+    if (!norm_.is_empty()) norm = copy_bn(*norm_, in.cur);
+    return {std::make_shared<StaticHead>(norm, spec_.act, spec_.pool, spec_.dropout, hidden,
                                          copy_linear(*classifier_, features, spec_.classes)),
             spec_.classes};
   }
@@ -260,6 +280,7 @@ class HeadModule : public LayerModule {
 
  private:
   HeadLayer spec_;
+  ElasticBatchNorm2d norm_{nullptr};
   ElasticLinear hidden_{nullptr}, classifier_{nullptr};
 };
 
@@ -286,7 +307,7 @@ std::shared_ptr<LayerModule> make_layer(const SearchSpace& space, const Layer& l
         } else if constexpr (std::is_same_v<T, PoolLayer>) {
           return std::make_shared<PoolModule>(spec);
         } else if constexpr (std::is_same_v<T, HeadLayer>) {
-          auto head = std::make_shared<HeadModule>(space, spec, layer.in);
+          auto head = std::make_shared<HeadModule>(space, spec, layer.in, options);
           head->positions_ = layer.in.tokens ? layer.in.height : layer.in.height * layer.in.width;
           return head;
         } else if constexpr (std::is_same_v<T, CellLayer>) {

@@ -41,7 +41,8 @@ Block block_of(const Unit& u) {
                           u.act};
     default:
       return ResBlock{fixed(u.out), static_cast<int>(u.stride), static_cast<int>(u.kernel),
-                      u.projection ? Shortcut::kAuto : Shortcut::kIdentity};
+                      u.projection ? Shortcut::kAuto : Shortcut::kIdentity,
+                      u.preact ? ResOrder::kPre : ResOrder::kPost};
   }
 }
 
@@ -72,7 +73,9 @@ std::shared_ptr<StaticLayer> build(const Unit& u) {
       layer.spec = PatchEmbedLayer{static_cast<int>(u.kernel), fixed(u.out)};
       break;
     case UnitKind::kHead:
-      layer.spec = HeadLayer{u.global, 0.0, fixed(u.hidden), u.classes};
+      layer.spec = HeadLayer{
+          u.global, 0.0, fixed(u.hidden), u.classes, u.norm ? HeadNorm::kBatch : HeadNorm::kNone,
+          u.act};
       layer.in.tokens = u.tokens;
       break;
   }

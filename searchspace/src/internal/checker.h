@@ -50,6 +50,10 @@ class SpaceBuilder {
   // The fixed integer under `key` of `map`, or `fallback` when the key is absent.
   std::optional<int64_t> fixed_int(const AstNode& map, const std::string& key,
                                    const std::string& path, const IntRule& rule, int64_t fallback);
+  // The activation under "act" of `map` (`fallback` when absent), one of relu, relu6, hswish,
+  // swish, gelu, none.
+  std::optional<Activation> act_of(const AstNode& map, const std::string& path,
+                                   Activation fallback);
   // The dropout rate under "dropout" of `map` (0 when absent), in [0, 1).
   std::optional<double> dropout_of(const AstNode& map, const std::string& path);
   // Empty if `v` is a valid value of `type`, else what was expected.

@@ -69,11 +69,17 @@ struct ShuffleBlock {
 enum class Shortcut { kAuto, kIdentity };  // auto: 1x1 projection when shapes differ
 
 // Two 3x3 conv-BN-ReLU layers plus a shortcut (ResNet basic block, as in NAS-Bench-201).
+// kPost: conv -> BN -> ReLU, conv -> BN, the shortcut added, then ReLU (ResNet's basic block).
+// kPre: ReLU -> conv -> BN twice and the shortcut added, no ReLU after; a strided projection is
+// an average pool then a 1x1 conv without BN, an unstrided one ReLU -> 1x1 conv -> BN
+// (NAS-Bench-201's ResNetBasicblock).
+enum class ResOrder { kPost, kPre };
 struct ResBlock {
   IntParam out;
   int stride = 1;
   int kernel = 3;
   Shortcut shortcut = Shortcut::kAuto;
+  ResOrder order = ResOrder::kPost;
 };
 
 // The `identity` alternative of a layer choice: the input passes on. Where the output shape
@@ -154,11 +160,16 @@ struct EncoderLayer {
 };
 
 enum class GlobalPool { kAvg, kMax, kFlatten };
+enum class HeadNorm { kNone, kBatch };
 struct HeadLayer {
   GlobalPool pool = GlobalPool::kAvg;
   double dropout = 0.0;
   IntParam hidden;  // 0: a single linear classifier
   int64_t classes = 0;
+  // Before pooling: a norm over the input's channels, then an activation (NAS-Bench-201's
+  // `lastact`, BN then ReLU). Image inputs only for the norm.
+  HeadNorm norm = HeadNorm::kNone;
+  Activation act = Activation::kNone;
 };
 
 using LayerSpec =

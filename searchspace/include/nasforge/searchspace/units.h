@@ -24,7 +24,7 @@ enum class UnitKind {
   kPatchEmbed,  // patch x patch conv to `out` features, plus position embeddings
   kEncoder,     // one pre-norm encoder layer
   kLayerNorm,   // the encoder's final norm
-  kHead,        // global pool -> [hidden linear -> ReLU] -> classifier
+  kHead,        // [BN] -> [act] -> global pool -> [hidden linear -> ReLU] -> classifier
 };
 const char* unit_kind_name(UnitKind k);
 
@@ -49,8 +49,10 @@ struct Unit {
   int layer = -1;            // index of the space's layer it belongs to (not part of the key)
   int part = -1;  // within its layer: a stage's block, an encoder's layer, a cell edge's target
                   // node (-1: the whole layer, a cell's preprocessing); not part of the key
-  bool max_pool = false;     // kCellOp pools
-  bool xception = false;     // kShuffle: the Xception main branch
+  bool max_pool = false;  // kCellOp pools
+  bool xception = false;  // kShuffle: the Xception main branch
+  bool norm = false;      // kHead: a batch norm before pooling (then `act`)
+  bool preact = false;    // kResBlock: ResOrder::kPre
 
   // Output spatial size (same padding): ceil(in / stride), or in / patch for patch embedding.
   int64_t out_height() const;
