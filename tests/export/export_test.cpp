@@ -78,6 +78,8 @@ std::vector<Exported> export_zoo(const fs::path& root, int count) {
   std::vector<std::string> files(std::begin(testing::kZoo), std::end(testing::kZoo));
   // Also: a flattening head with a hidden layer, resblocks, and squeeze-excite as a decision.
   files.push_back("tests/data/relaxed_blocks.yaml");
+  // And: pre-activation resblocks (a pooled shortcut) and a head norm over a decided width.
+  files.push_back("tests/data/relaxed_preact.yaml");
   for (const auto& file : files) {
     auto space = std::make_shared<const SearchSpace>(testing::load(file));
     Supernet net(space, SupernetOptions().seed(11));
@@ -133,7 +135,7 @@ TEST(Export, EveryZooSpaceRunsInOnnxRuntimeAsInLibTorch) {
   torch::manual_seed(0);  // the test inputs only
   const fs::path root = fresh_dir("zoo");
   const auto models = export_zoo(root, 4);
-  ASSERT_EQ(models.size(), 4 * (std::size(testing::kZoo) + 1));
+  ASSERT_EQ(models.size(), 4 * (std::size(testing::kZoo) + 2));  // and the two test spaces
   const std::string verify = testing::source_path("tools/ort/verify.js");
   ASSERT_TRUE(fs::exists(verify)) << verify;
   std::string cmd = "node " + verify + " --tol 1e-4";

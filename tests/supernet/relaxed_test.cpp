@@ -52,9 +52,12 @@ TEST_P(RelaxedZoo, OneHotWeightsReproduceTheSinglePath) {
 
 // Every zoo space, plus one that makes the remaining kinds of decision: a conv's width and
 // kernel, a resblock's width (identity or projected shortcut by P(in == out)), squeeze-excite on
-// or off, a head's hidden width, and a flattening head.
+// or off, a head's hidden width, and a flattening head; and one with the pre-activation
+// resblocks and the normalising head at widths that are decisions.
 INSTANTIATE_TEST_SUITE_P(Zoo, RelaxedZoo, ::testing::ValuesIn(testing::kZoo));
-INSTANTIATE_TEST_SUITE_P(Blocks, RelaxedZoo, ::testing::Values("tests/data/relaxed_blocks.yaml"));
+INSTANTIATE_TEST_SUITE_P(Blocks, RelaxedZoo,
+                         ::testing::Values("tests/data/relaxed_blocks.yaml",
+                                           "tests/data/relaxed_preact.yaml"));
 
 // Softmax weights from zero logits: every decision of every space gets a gradient (but one with
 // a single value, such as a DARTS node whose inputs are its only two predecessors).

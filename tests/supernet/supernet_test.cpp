@@ -67,7 +67,8 @@ INSTANTIATE_TEST_SUITE_P(
                       SpaceCase{"zoo/fbnet.yaml", 30}, SpaceCase{"zoo/spos.yaml", 30},
                       SpaceCase{"zoo/proxyless.yaml", 30},
                       SpaceCase{"tests/data/swish_choice.yaml", 100},
-                      SpaceCase{"tests/data/design_mobile_tiny.yaml", 200}));
+                      SpaceCase{"tests/data/design_mobile_tiny.yaml", 200},
+                      SpaceCase{"tests/data/relaxed_preact.yaml", 60}));
 
 TEST(Supernet, SameSeedSameWeights) {
   auto space = std::make_shared<const SearchSpace>(testing::load("zoo/mobilenet.yaml"));
