@@ -57,7 +57,9 @@ TEST(StrategyEdges, ASpaceOfOneArchitecture) {
         << info.name;
     EXPECT_NE(r->stopped.find("the space holds 1 architectures"), std::string::npos)
         << info.name << ": " << r->stopped;
-    EXPECT_LT(t, 1.0) << info.name << " took " << t << " s";
+    // A guard against spinning on duplicates, not a speed figure: each takes about 0.2 s
+    // alone, and 1 s failed on a machine loaded by other jobs.
+    EXPECT_LT(t, 30.0) << info.name << " took " << t << " s";
   }
 }
 
@@ -96,7 +98,9 @@ TEST(StrategyEdges, AFeasibleRegionSmallerThanTheBudget) {
     for (const auto& trial : r->trials) EXPECT_EQ(trial.status, "ok") << info.name;
     EXPECT_TRUE(r->best.has_value()) << info.name;
     EXPECT_NE(r->stopped.find("exhausted"), std::string::npos) << info.name << ": " << r->stopped;
-    EXPECT_LT(t, 1.0) << info.name << " took " << t << " s";
+    // A guard against spinning on duplicates, not a speed figure: each takes about 0.2 s
+    // alone, and 1 s failed on a machine loaded by other jobs.
+    EXPECT_LT(t, 30.0) << info.name << " took " << t << " s";
     std::printf("%-10s %zu of %zu feasible evaluated, %llu proposals, %.3f s\n", info.name.c_str(),
                 r->trials.size(), feasible, static_cast<unsigned long long>(r->proposals), t);
   }
