@@ -50,6 +50,15 @@ std::string first_difference(const std::string& driver, const std::string& worke
   }
 }
 
+// TCPStore's set does not wait for the server: it returns once the request is written. A
+// key another connection must see as soon as this call returns (a worker's hello, which the
+// driver may check the moment join() returns) is followed by a round trip on the same
+// connection, which the server answers only after it has applied the set.
+void set_and_confirm(c10d::TCPStore& store, const std::string& k, const std::string& v) {
+  store.set(k, bytes(v));
+  store.check({k});
+}
+
 c10::intrusive_ptr<c10d::TCPStore> connect_store(const BoardOptions& o, bool server) {
   c10d::TCPStoreOptions so;
   so.port = static_cast<std::uint16_t>(o.port);
@@ -183,13 +192,13 @@ StatusOr<std::unique_ptr<TaskClient>> TaskClient::join(const BoardOptions& o, in
       const std::string why = "worker " + std::to_string(w) +
                               " was started with another configuration than the driver's: " +
                               first_difference(theirs, agreement);
-      impl->store->set(key("hello", w), bytes("refused: " + why));
+      set_and_confirm(*impl->store, key("hello", w), "refused: " + why);
       return FailedPrecondition(why);
     }
     auto own = connect_store(o, false);
     Impl* raw = impl.get();
     impl->beat = std::thread([raw, own] { raw->run_heartbeat(own); });
-    impl->store->set(key("hello", w), bytes("ok"));
+    set_and_confirm(*impl->store, key("hello", w), "ok");
   } catch (const std::exception& e) {
     return FailedPrecondition("worker " + std::to_string(w) +
                               ": cannot reach the driver's task board at " + where + " within " +
@@ -213,7 +222,7 @@ StatusOr<std::optional<Task>> TaskClient::next() {
   }
   if (v.rfind("S\n", 0) == 0) {
     try {
-      im.store->set(key("bye", im.w), bytes("1"));
+      set_and_confirm(*im.store, key("bye", im.w), "1");
     } catch (const std::exception&) {
     }
     return std::optional<Task>();
