@@ -82,3 +82,11 @@ echo "nasforge rank ${REF[*]} --archs $ARCHS --signals supernet:$OUT/supernet,gh
   --threads 2 2> /dev/null | tee "$OUT/rank.txt"
 awk '$1 ~ /=/ { printf "FIGURE ghn.mobilenet_kendall_%s: %s %s %s (n = '"$ARCHS"'; no target)\n", $1, $2, $3, $4 }' \
   "$OUT/rank.txt" | sed 's|accuracy=||; s|:'"$OUT"'/|_|'
+# The issue's aim: GHN-2's tau at least the supernet's, at equal training cost.
+awk -v ghn="ghn:$OUT/ghn2" -v sn="supernet:$OUT/supernet" '
+  { sig = $1; sub(/^[a-z_]*=/, "", sig) }
+  sig == ghn { g = $2 } sig == sn { s = $2 }
+  END {
+    if (g == "" || s == "") { print "SKIPPED: ghn.mobilenet_ghn2_vs_supernet_kendall: a row is missing"; exit }
+    printf "FIGURE ghn.mobilenet_ghn2_vs_supernet_kendall: %s against %s, target GHN-2 >= supernet: %s\n", g, s, (g + 0 >= s + 0 ? "met" : "missed")
+  }' "$OUT/rank.txt"
