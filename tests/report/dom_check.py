@@ -11,6 +11,8 @@ each prints what it found and exits 1 with the reason when the page is wrong.
   dom_check.py pairs DOM N                  N distinct pair charts, each with front points
   dom_check.py chart DOM CHART SERIES       a training chart with a drawn series
   dom_check.py colours PNG MIN              a screenshot with more than MIN distinct colours
+  dom_check.py pointer JSON STORE           what tests/report/pointer.js saw under the pointer:
+                                            the hovered trial's tooltip, its closing, its click
 """
 import html.parser
 import json
@@ -278,10 +280,43 @@ def check_colours(path, minimum):
     print('screenshot %dx%d: %d distinct colours' % (w, h, n))
 
 
+def check_pointer(json_path, store_path):
+    try:
+        with open(json_path, encoding='utf-8') as f:
+            seen = json.load(f)
+    except (OSError, ValueError) as e:
+        fail('pointer.js left no report in %s (%s)' % (json_path, e))
+    _, trials, _ = store(store_path)
+    trial = next((t for t in trials if str(t['id']) == seen['trial']), None)
+    if trial is None:
+        fail('the hovered point is trial %s, which the store does not have' % seen['trial'])
+    if not seen['tip_shown']:
+        fail('hovering trial %s opened no tooltip' % seen['trial'])
+    lines = seen['tip'].split('\n')
+    head = '%s · trial %d (%s)' % (seen['run'], trial['id'], trial['status'])
+    if lines[0] != head:
+        fail('the tooltip starts %r, want %r' % (lines[0], head))
+    if lines[-1] != trial['arch']:
+        fail('the tooltip ends %r, want the trial\'s arch %r' % (lines[-1], trial['arch']))
+    for name in trial['metrics']:
+        if not any(l.startswith(name + ': ') for l in lines[1:-1]):
+            fail('the tooltip has no line for the metric %s: %r' % (name, lines))
+    if seen['tip_shown_after_leaving']:
+        fail('the tooltip stayed open after the pointer left the point')
+    if 'trial=%d' % trial['id'] not in seen['hash'] or seen['selected'] != seen['trial']:
+        fail('clicking trial %s left hash %r and selected card %r' % (seen['trial'], seen['hash'], seen['selected']))
+    if seen['marked'] < 1:
+        fail('clicking trial %s marked no point as selected' % seen['trial'])
+    if seen['console']:
+        fail('the page printed %r' % seen['console'])
+    print('pointer on trial %d: tooltip of %d lines with its metrics and arch, closed on leaving; '
+          'the click selected it (%d marks)' % (trial['id'], len(lines), seen['marked']))
+
+
 if __name__ == '__main__':
     checks = {'front': check_front, 'constraint': check_constraint, 'sorted': check_sorted,
               'rows': check_rows, 'selected': check_selected, 'chart': check_chart, 'pairs': check_pairs,
-              'colours': check_colours}
+              'colours': check_colours, 'pointer': check_pointer}
     if len(sys.argv) < 2 or sys.argv[1] not in checks:
         fail('usage: dom_check.py ' + '|'.join(checks) + ' ARGS...')
     checks[sys.argv[1]](*sys.argv[2:])

@@ -3,7 +3,8 @@
 # page of two small table-source searches from a file URL, runs its script, and leaves its DOM
 # (--dump-dom) and a screenshot, which tests/report/dom_check.py compares with the stores.
 # Views are opened through the page's hash (#sort=, #filter=, #trial=), the same state its
-# clicks write. Exits 77 (ctest: skipped) with a SKIPPED line where there is no Chromium.
+# clicks write; tests/report/pointer.js then hovers and clicks a point with a real pointer.
+# Exits 77 (ctest: skipped) with a SKIPPED line where there is no Chromium.
 # usage: NASFORGE=build/bin/nasforge tests/report/report_browser_test.sh REPO_ROOT
 source "$(dirname "$0")/../tools/expect.sh"
 
@@ -81,6 +82,16 @@ FRONT_TRIAL=$("$NF" report "$TMP/nsga2" --json | python3 -c \
 browser "$TMP/selected.html" "$URL#trial=$FRONT_TRIAL"
 expect "a selected trial shows its arch and its cell" 0 "trial $FRONT_TRIAL selected" -- \
   $CHECK selected "$TMP/selected.html" "$TMP/nsga2/trials.sqlite" "$FRONT_TRIAL"
+
+# A real pointer (DevTools over a pipe, tests/report/pointer.js): hovering a front point opens
+# its trial's tooltip, leaving closes it, and clicking selects it as the hash does.
+if command -v node > /dev/null; then
+  node tests/report/pointer.js "$CHROME" "$URL" nsga2 "$TMP/pointer_profile" > "$TMP/pointer.json"
+  expect "hover shows a front point's trial, leaving hides it, a click selects it" 0 "pointer on trial" -- \
+    $CHECK pointer "$TMP/pointer.json" "$TMP/nsga2/trials.sqlite"
+else
+  echo "SKIPPED: report_browser_test pointer checks: no node to drive Chromium (make deps installs nodejs)"
+fi
 
 # Three objectives: a chart per pair (a scatter matrix), each with that run's front.
 expect "a three-objective search" 0 "report: $TMP/three/report.html" -- \
