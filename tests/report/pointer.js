@@ -23,13 +23,18 @@ const chrome = spawn(chromePath, ['--headless', '--no-sandbox', '--disable-gpu',
 const toChrome = chrome.stdio[3], fromChrome = chrome.stdio[4];
 
 const guard = setTimeout(() => finish(3, 'no answer from Chromium within 60 s'), 60000);
+let finished = false;
 function finish(code, message) {
+  if (finished) return;
+  finished = true;
   clearTimeout(guard);
   if (message) console.error('pointer.js: ' + message);
   chrome.kill('SIGKILL');
   process.exit(code);
 }
 chrome.on('error', (e) => finish(3, 'cannot start ' + chromePath + ': ' + e.message));
+toChrome.on('error', (e) => finish(3, 'Chromium closed its DevTools pipe (' + e.message + ')'));
+chrome.on('exit', (code) => finish(3, 'Chromium exited (' + code + ') before the checks ended'));
 
 let nextId = 1, buffer = '';
 const pending = new Map();
@@ -109,8 +114,7 @@ async function main() {
   console.log(JSON.stringify({ run, trial: point.trial, tip_shown: over.shown, tip: over.text,
     tip_shown_after_leaving: away.shown, hash: clicked.hash, selected: clicked.selected,
     marked: clicked.marked, console: consoleLines }));
-  await send('Browser.close').catch(() => {});
-  finish(0);
+  finish(0);  // kills Chromium: its profile is the test's own temporary folder
 }
 
 main().catch((e) => finish(1, e.message));
