@@ -298,9 +298,13 @@ def check_pointer(json_path, store_path):
         fail('the tooltip starts %r, want %r' % (lines[0], head))
     if lines[-1] != trial['arch']:
         fail('the tooltip ends %r, want the trial\'s arch %r' % (lines[-1], trial['arch']))
-    for name in trial['metrics']:
-        if not any(l.startswith(name + ': ') for l in lines[1:-1]):
+    for name, value in trial['metrics'].items():
+        shown = [l[len(name) + 2:] for l in lines[1:-1] if l.startswith(name + ': ')]
+        if not shown:
             fail('the tooltip has no line for the metric %s: %r' % (name, lines))
+        # The page prints four or five significant digits (draw.js fmt).
+        if abs(float(shown[0]) - value) > 1e-3 * max(abs(value), 1e-12):
+            fail('the tooltip shows %s: %s, the store has %r' % (name, shown[0], value))
     if seen['tip_shown_after_leaving']:
         fail('the tooltip stayed open after the pointer left the point')
     if 'trial=%d' % trial['id'] not in seen['hash'] or seen['selected'] != seen['trial']:
