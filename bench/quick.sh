@@ -71,6 +71,8 @@ bash bench/ghn_zoo.sh "$BUILD" >> "$LOG" 2>&1
 bash bench/distributed_train.sh "$BUILD" 40 1 >> "$LOG" 2>&1
 # Parallel search: 2 and 4 workers against 1 and against one process, alternating.
 bash bench/search_workers.sh "$BUILD" 8 1 >> "$LOG" 2>&1
+# Threads on a busy machine: one thread per core against one thread, beside busy processes.
+bash bench/threads_busy.sh "$BUILD" >> "$LOG" 2>&1
 echo "SKIPPED: ghn.mobilenet figures: bench/ghn_rank_mobilenet.sh trains a supernet, two hypernetworks and 30 networks alone (several hours); run it alone" >> "$LOG"
 # The checks that need a GPU (SKIPPED here: Debian's LibTorch is CPU-only).
 bash bench/gpu_check.sh >> "$LOG" 2>&1
