@@ -119,7 +119,7 @@ PY
 while read -r name value arch; do
   [ -s "$OUT/reseed_$name.txt" ] ||
     "$NF" train --space $SP --arch "$arch" --data fashion-mnist --epochs "$ALONE" --seed 1 \
-      --threads 1 2> /dev/null > "$OUT/reseed_$name.txt" &
+      --threads 1 < /dev/null 2> /dev/null > "$OUT/reseed_$name.txt" &
 done < "$OUT/extremes.txt"
 wait
 while read -r name value arch; do
