@@ -12,10 +12,12 @@ CORES=$(nproc)
 CMD=("$NF" rank --space zoo/nb201.yaml --signals proxy:synflow,proxy:nwot:1x8
   --reference table:data/nasbench201/nb201_cifar10.csv.gz:valid_acc --archs 8 --data synthetic:64)
 echo "${CMD[*]} --threads T"
-wall() {  # wall T: seconds of one run with --threads T
-  local t0=$EPOCHREALTIME
+wall() {  # wall T: seconds of one run with --threads T (date, not EPOCHREALTIME: no locale comma)
+  local start end
+  start=$(date +%s.%N)
   "${CMD[@]}" --threads "$1" > /dev/null 2>&1 || { echo fail; return; }
-  echo "$EPOCHREALTIME - $t0" | awk '{ print $1 - $3 }'
+  end=$(date +%s.%N)
+  awk -v a="$start" -v b="$end" 'BEGIN { print b - a }'
 }
 median2() { echo "$1 $2" | awk '{ printf "%.2f", ($1 + $2) / 2 }'; }
 declare -A w
