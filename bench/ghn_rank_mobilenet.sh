@@ -116,6 +116,18 @@ for name, k in (("best", max(range(len(v)), key=v.__getitem__)),
                 ("worst", min(range(len(v)), key=v.__getitem__))):
     print(name, v[k], a[k])
 PY
+# rank's own account of the same: the reference's spread against one measurement's binomial
+# error, and the share of its variance that is at most the architectures' (reliability).
+python3 - "$OUT/reference.json" << 'PY'
+import json, sys
+n = json.load(open(sys.argv[1]))["reference"].get("noise")
+if n is None:
+    print("SKIPPED: ghn.mobilenet_reference_reliability: rank reported no noise for the reference")
+else:
+    print("FIGURE ghn.mobilenet_reference_reliability: %.2f (spread %.3f points, binomial error "
+          "%.3f points on %d images; no target, below 0.5 rank warns)"
+          % (n["reliability"], n["spread"], n["standard_error"], n["sample_size"]))
+PY
 while read -r name value arch; do
   [ -s "$OUT/reseed_$name.txt" ] ||
     "$NF" train --space $SP --arch "$arch" --data fashion-mnist --epochs "$ALONE" --seed 1 \

@@ -20,6 +20,9 @@ class GhnSource : public MetricSource {
     if (Status st = supernet::check_finite(r, test_ ? "test" : "valid"); !st.ok()) return st;
     return 100.0 * r.accuracy;
   }
+  StatusOr<std::optional<int64_t>> sample_size() override {
+    return std::optional<int64_t>((test_ ? g_->data.test : g_->data.valid).size());
+  }
 
  private:
   std::shared_ptr<hypernets::LoadedGhn> g_;

@@ -1,7 +1,9 @@
 // nasforge rank as a library call (rank.h).
 #include "nasforge/evaluation/rank.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <set>
 
 #include "nasforge/evaluation/trial_store.h"
@@ -36,6 +38,21 @@ StatusOr<std::vector<Architecture>> pick_archs(const RankConfig& c) {
     return InvalidArgument("ranking needs at least 3 distinct architectures, got " +
                            std::to_string(out.size()));
   return out;
+}
+
+// The reference's measurement noise, when its source measures accuracy on a finite sample. A
+// source that cannot be made when every value was read back from the store (its data gone
+// since) leaves the noise unknown rather than failing a ranking that needs nothing from it.
+Status reference_noise_of(const RankConfig& c, SourceFactory& factory,
+                          std::shared_ptr<MetricSource> source, RankReport& r) {
+  if (!source) {
+    auto made = factory.make(c.reference);
+    if (!made.ok()) return Status::Ok();
+    source = *made;
+  }
+  auto n = source->sample_size();
+  if (n.ok() && n->has_value() && **n > 0) r.noise = reference_noise(r.reference, **n);
+  return Status::Ok();
 }
 
 // The reference value of every architecture: read back from the store where it was evaluated
@@ -92,7 +109,7 @@ Status reference_values(const RankConfig& c, SourceFactory& factory, RankReport&
     if (progress) progress(c.reference.source, static_cast<int64_t>(i + 1), r.archs.size());
   }
   r.reference_seconds_per_arch = evaluated ? spent / static_cast<double>(evaluated) : 0;
-  return Status::Ok();
+  return reference_noise_of(c, factory, source, r);
 }
 
 // Evaluates one signal's source on every architecture, then its statistics.
@@ -124,6 +141,25 @@ StatusOr<SignalRanking> rank_one(
 }
 
 }  // namespace
+
+ReferenceNoise reference_noise(const std::vector<double>& percentages, int64_t sample_size) {
+  ReferenceNoise out;
+  out.sample_size = sample_size;
+  const double k = static_cast<double>(percentages.size());
+  if (percentages.empty() || sample_size <= 0) return out;
+  double mean = 0;
+  for (double v : percentages) mean += v / k;
+  double ss = 0;
+  for (double v : percentages) ss += (v - mean) * (v - mean);
+  out.spread = k > 1 ? std::sqrt(ss / (k - 1)) : 0;
+  const double p = std::clamp(mean / 100.0, 0.0, 1.0);
+  out.standard_error = 100.0 * std::sqrt(p * (1 - p) / static_cast<double>(sample_size));
+  if (out.spread > 0) {
+    const double ratio = out.standard_error / out.spread;
+    out.reliability = std::max(0.0, 1.0 - ratio * ratio);
+  }
+  return out;
+}
 
 StatusOr<MetricSpec> parse_signal(const std::string& text) {
   if (text.find('=') != std::string::npos) return MetricSpec::parse(text);

@@ -45,6 +45,9 @@ class SupernetSource : public MetricSource {
                                      r_->run.config.bn_recalibration_batches > 0);
     return 100.0 * res.accuracy;
   }
+  StatusOr<std::optional<int64_t>> sample_size() override {
+    return std::optional<int64_t>((test_ ? r_->data.test : r_->data.valid).size());
+  }
 
  private:
   std::shared_ptr<LoadedRun> r_;
@@ -63,11 +66,7 @@ class TrainSource : public MetricSource {
     const auto key = std::make_pair(ctx_.space->canonical_hash(a), epochs_);
     auto it = shared_.trained.find(key);
     if (it == shared_.trained.end()) {
-      if (!data_) {
-        auto d = supernet::load_data_for(ctx_.data, *ctx_.space, ctx_.seed, 10000);
-        if (!d.ok()) return d.status();
-        data_ = std::make_unique<data::Splits>(std::move(*d));
-      }
+      if (Status st = load_data(); !st.ok()) return st;
       supernet::TrainConfig c;
       c.epochs = epochs_;
       c.seed = ctx_.seed;
@@ -86,8 +85,20 @@ class TrainSource : public MetricSource {
     }
     return test_ ? it->second.second : it->second.first;
   }
+  StatusOr<std::optional<int64_t>> sample_size() override {
+    if (Status st = load_data(); !st.ok()) return st;
+    return std::optional<int64_t>((test_ ? data_->test : data_->valid).size());
+  }
 
  private:
+  Status load_data() {
+    if (data_) return Status::Ok();
+    auto d = supernet::load_data_for(ctx_.data, *ctx_.space, ctx_.seed, 10000);
+    if (!d.ok()) return d.status();
+    data_ = std::make_unique<data::Splits>(std::move(*d));
+    return Status::Ok();
+  }
+
   const SourceContext& ctx_;
   SourceFactory::Shared& shared_;
   int64_t epochs_;

@@ -100,5 +100,36 @@ TEST(Rank, SampledArchitecturesAreDistinctAndErrorsNameTheSignal) {
   EXPECT_FALSE(rank_signals(c).ok());
 }
 
+// The binomial error of one accuracy against the spread of the reference over architectures.
+TEST(Rank, ReferenceNoiseBoundsTheShareOfTheSpreadThatIsTheArchitectures) {
+  // Mean 91 %: 100 sqrt(0.91 * 0.09 / 10000) = 0.2862 points; SD 1 point.
+  auto wide = reference_noise({90, 91, 92}, 10000);
+  EXPECT_EQ(wide.sample_size, 10000);
+  EXPECT_NEAR(wide.standard_error, 0.28618, 1e-4);
+  EXPECT_NEAR(wide.spread, 1.0, 1e-12);
+  EXPECT_NEAR(wide.reliability, 1 - 0.28618 * 0.28618, 1e-4);
+  // Spread below the error: nothing left for the architectures (figure 2 of issue 16).
+  auto narrow = reference_noise({90.5, 90.7, 90.6, 90.4}, 10000);
+  EXPECT_LT(narrow.spread, narrow.standard_error);
+  EXPECT_EQ(narrow.reliability, 0);
+  // More images shrink the error by sqrt(n).
+  EXPECT_NEAR(reference_noise({90, 91, 92}, 40000).standard_error, wide.standard_error / 2, 1e-9);
+  EXPECT_EQ(reference_noise({91, 91, 91}, 10000).reliability, 0);  // no spread at all
+}
+
+TEST(Rank, ATableReferenceHasNoSampleNoise) {
+  auto space = std::make_shared<const SearchSpace>(testing::load("zoo/nb201.yaml"));
+  RankConfig c;
+  c.space = space;
+  c.archs = 5;
+  c.resamples = 10;
+  c.reference = *parse_signal(
+      "table:" + testing::source_path("data/nasbench201/nb201_cifar10.csv.gz") + ":valid_acc");
+  c.signals = {*parse_signal("count")};
+  auto r = rank_signals(c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_FALSE(r->noise.has_value());
+}
+
 }  // namespace
 }  // namespace nasforge::evaluation

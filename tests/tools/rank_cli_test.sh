@@ -41,6 +41,13 @@ expect "a stand-alone-trained reference" 0 "0 read back from the store" -- \
 expect "a longer ranking resumes from the store" 0 "3 read back from the store" -- \
   "$NF" rank --space $TINY --signals count --reference train:1 --archs 5 \
   --data synthetic:64 --store "$TMP/ref.sqlite" --threads 2
+expect "a train: reference reports its measurement noise (16 validation images)" 0 \
+  '"noise": {"sample_size": 16' -- \
+  "$NF" rank --space $TINY --signals count --reference train:1 --archs 5 \
+  --data synthetic:64 --store "$TMP/ref.sqlite" --threads 2 --json
+expect "... and says so in words" 0 "binomial standard error" -- \
+  "$NF" rank --space $TINY --signals count --reference train:1 --archs 5 \
+  --data synthetic:64 --store "$TMP/ref.sqlite" --threads 2
 expect "the store refuses another reference" 1 "reference" -- \
   "$NF" rank --space $TINY --signals count --reference train:2 --archs 3 \
   --data synthetic:64 --store "$TMP/ref.sqlite" --threads 2

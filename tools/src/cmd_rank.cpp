@@ -36,6 +36,30 @@ std::string values_json(const std::vector<double>& v) {
   return o + "]";
 }
 
+// ", \"noise\": {...}" when the reference is an accuracy on a finite sample, else "".
+std::string noise_json(const RankReport& r) {
+  if (!r.noise) return "";
+  return ", \"noise\": {\"sample_size\": " + std::to_string(r.noise->sample_size) +
+         ", \"standard_error\": " + json_number(r.noise->standard_error) +
+         ", \"spread\": " + json_number(r.noise->spread) +
+         ", \"reliability\": " + json_number(r.noise->reliability) + "}";
+}
+
+// The reference's measurement noise in words, and a warning when it is most of the spread.
+void print_noise(const RankReport& r) {
+  if (!r.noise) return;
+  const auto& n = *r.noise;
+  std::printf(
+      "reference noise: spread (SD over the architectures) %.3g points; one accuracy on %lld "
+      "images has a binomial standard error of %.3g points, so at most %.0f%% of the spread is "
+      "the architectures' (seeds add more noise)\n",
+      n.spread, static_cast<long long>(n.sample_size), n.standard_error, 100 * n.reliability);
+  if (n.reliability < 0.5)
+    std::printf(
+        "warning: the reference's spread is mostly measurement noise, so no signal can rank "
+        "well against it; train the reference longer or average several seeds\n");
+}
+
 std::string report_json(const RankConfig& c, const RankReport& r) {
   std::ostringstream o;
   o << "{\"space\": " << json_quote(c.space->name()) << ", \"archs\": " << r.archs.size()
@@ -46,7 +70,7 @@ std::string report_json(const RankConfig& c, const RankReport& r) {
     << ", \"reference\": {\"source\": " << json_quote(c.reference.source)
     << ", \"cached\": " << r.reference_cached
     << ", \"seconds_per_arch\": " << json_number(r.reference_seconds_per_arch) << ", "
-    << values_json(r.reference) << "}, \"resamples\": " << c.resamples
+    << values_json(r.reference) << noise_json(r) << "}, \"resamples\": " << c.resamples
     << ", \"top_fraction\": " << json_number(c.top_fraction) << ", \"signals\": [";
   for (size_t i = 0; i < r.signals.size(); ++i) {
     const auto& s = r.signals[i];
@@ -69,6 +93,7 @@ void print_report(const RankConfig& c, const RankReport& r) {
       r.archs.size(), c.space->name().c_str(), static_cast<unsigned long long>(c.seed),
       c.reference.source.c_str(), static_cast<long long>(r.reference_cached),
       r.reference_seconds_per_arch, hardware::median(r.reference));
+  print_noise(r);
   int width = 28;
   for (const auto& s : r.signals) width = std::max(width, static_cast<int>(s.signal.size()) + 1);
   const std::string top =

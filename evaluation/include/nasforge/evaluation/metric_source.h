@@ -70,6 +70,10 @@ class MetricSource {
   };
   virtual std::optional<std::pair<Extreme, Extreme>> extremes() const { return std::nullopt; }
   virtual StatusOr<double> evaluate(const Architecture& a) = 0;
+  // When each value is the percentage of a finite sample classified right (train:, supernet:
+  // and ghn: accuracies), that sample's size, so that a caller can tell a value's binomial
+  // measurement error; nullopt for any other source. May load the data.
+  virtual StatusOr<std::optional<int64_t>> sample_size() { return std::optional<int64_t>(); }
 };
 
 // Makes sources, sharing what several sources read (a CSV loaded once, one training run for

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,11 +40,28 @@ struct SignalRanking {
   std::vector<double> values;  // per architecture
 };
 
+// How much of a reference's spread over the architectures its own measurement error could
+// explain, when the reference is an accuracy on a finite sample (train:). One accuracy p
+// measured on n images has a binomial standard error of 100 sqrt(p (1 - p) / n) points; the
+// spread is the sample standard deviation of the reference over the architectures. At most
+// 1 - (error / spread)^2 of the spread's variance is the architectures' own ("reliability", in
+// [0, 1]): an upper bound, since training seeds add noise that one measurement does not show.
+// A signal's Kendall tau against a reference is attenuated by its reliability, so with a
+// reliability near 0 no signal, however good, ranks better than chance against it.
+struct ReferenceNoise {
+  int64_t sample_size = 0;
+  double standard_error = 0;  // points, at the reference's mean
+  double spread = 0;          // points
+  double reliability = 0;
+};
+ReferenceNoise reference_noise(const std::vector<double>& percentages, int64_t sample_size);
+
 struct RankReport {
   std::vector<Architecture> archs;
   std::vector<double> reference;
   int64_t reference_cached = 0;           // reference values read back from the store
   double reference_seconds_per_arch = 0;  // of those evaluated in this run
+  std::optional<ReferenceNoise> noise;    // when the reference is an accuracy (train:)
   std::vector<SignalRanking> signals;
 };
 
