@@ -10,12 +10,12 @@ trap 'rm -rf "$WORK"' EXIT
 git clone -q "$ROOT" "$WORK/one"
 git clone -q "$ROOT" "$WORK/two"
 
-seconds() {  # seconds COMMAND... : runs it quietly, prints wall seconds
-  local start end
-  start=$(date +%s.%N)
-  "$@" >/dev/null 2>&1
-  end=$(date +%s.%N)
-  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }'
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+seconds() {  # seconds COMMAND...: runs it quietly, prints its wall seconds to 0.1 s
+  local t
+  t=$(bench_seconds "$@") || { echo "bench/build_times.sh: failed: $*" >&2; return 1; }
+  awk -v t="$t" 'BEGIN { printf "%.1f", t }'
 }
 build() { cmake -S "$1" -B "$1/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build "$1/build" -j 2; }
 

@@ -17,7 +17,8 @@ trap 'rm -rf "$TMP"' EXIT
 # The throughput of the run's last status line ("... 812 img/s ..."); the first steps include
 # loading, so the epoch's own figure (measured from its first step) is what counts.
 rate() { grep -o '[0-9.]* img/s' "$1" | tail -1 | cut -d' ' -f1; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 one=() two=()
 for r in $(seq "$REPS"); do
   "$NF" train-supernet --space "$SPACE" --data "$DATA" --config configs/spos.yaml \
@@ -27,8 +28,8 @@ for r in $(seq "$REPS"); do
     --max-steps "$STEPS" --out "$TMP/two$r" --threads 1 > /dev/null 2> "$TMP/two$r.err"
   two+=("$(rate "$TMP/two$r.err")")
 done
-a=$(printf '%s\n' "${one[@]}" | median)
-b=$(printf '%s\n' "${two[@]}" | median)
+a=$(printf '%s\n' "${one[@]}" | bench_median)
+b=$(printf '%s\n' "${two[@]}" | bench_median)
 echo "one process, 2 threads: ${one[*]} img/s; two ranks, 1 thread each: ${two[*]} img/s"
 echo "nasforge launch -n 2 -- train-supernet --space $SPACE --data $DATA --config configs/spos.yaml --max-steps $STEPS --threads 1"
 awk -v a="$a" -v b="$b" 'BEGIN { printf "FIGURE distributed.train_2ranks_vs_1process: %.2fx (%s against %s img/s; no target)\n", b / a, b, a }'

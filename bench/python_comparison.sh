@@ -19,7 +19,8 @@ if ! /usr/bin/python3 -c 'import torch' 2> /dev/null; then
 fi
 # field NAME LINE: the value of NAME=VALUE in LINE (values hold no spaces).
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< " $2"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DUMP=$(mktemp -d)
 trap 'rm -rf "$DUMP"' EXIT
 for batch in 128 8; do
@@ -46,8 +47,8 @@ for batch in 128 8; do
     py+=("$(sed -n 's/^python step ms //p' <<< "$python_out")")
     echo "batch $batch round $round: C++ ${cpp[-1]} ms, Python ${py[-1]} ms"
   done
-  cpp_ms=$(printf '%s\n' "${cpp[@]}" | median)
-  py_ms=$(printf '%s\n' "${py[@]}" | median)
+  cpp_ms=$(printf '%s\n' "${cpp[@]}" | bench_median)
+  py_ms=$(printf '%s\n' "${py[@]}" | bench_median)
   awk -v b="$batch" -v c="$cpp_ms" -v p="$py_ms" -v a="$arch" -v n="$ROUNDS" \
     -v t="$([ "$batch" = 8 ] && echo 2 || echo 1.2)" \
     'BEGIN { r = p / c; printf "batch %3d  C++ %8.2f ms  Python %8.2f ms  Python/C++ %.2f  (median of %d alternating rounds; %s)\n", b, c, p, r, n, a;

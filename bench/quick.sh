@@ -5,6 +5,8 @@
 # here prints SKIPPED with the reason.
 # usage: bench/quick.sh [BUILD_DIR]   (from the repository root; make bench-quick builds first)
 set -uo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 BUILD=${1:-build}
 BIN=$BUILD/bin
 OUT=runs/bench-quick
@@ -53,11 +55,9 @@ run "$BIN/ranking_bench" . --from docs/ranking_macro_run.txt
 ARCH=$("$BIN/nasforge" sample zoo/mobilenet.yaml --n 1 --seed 1)
 best() { sort -n | head -1; }
 for policy in glibc keep glibc keep; do
-  s=$(date +%s.%N)
-  "$BIN/nasforge" --allocator $policy eval --checkpoint "$OUT/supernet" --arch "$ARCH" \
-    --no-recalibrate >> "$LOG" 2>&1
-  e=$(date +%s.%N)
-  echo "$policy $(awk -v a="$s" -v b="$e" 'BEGIN { print b - a }')" >> "$OUT/alloc.txt"
+  t=$(BENCH_LOG=$LOG bench_seconds "$BIN/nasforge" --allocator $policy eval \
+    --checkpoint "$OUT/supernet" --arch "$ARCH" --no-recalibrate)
+  echo "$policy $t" >> "$OUT/alloc.txt"
 done
 glibc=$(awk '$1 == "glibc" { print $2 }' "$OUT/alloc.txt" | best)
 keep=$(awk '$1 == "keep" { print $2 }' "$OUT/alloc.txt" | best)

@@ -18,8 +18,8 @@ DATA=${5:-synthetic:4096}
 EPOCHS=${6:-2}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-now() { date +%s.%N; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 printf 'batch_size: 64\nbn_recalibration_batches: 4\n' > "$TMP/c.yaml"
 "$NF" train-supernet --space "$SPACE" --data "$DATA" --config "$TMP/c.yaml" --max-steps 40 \
@@ -35,19 +35,18 @@ for r in $(seq "$REPS"); do
       [[ $src == supernet && $k == 4 ]] && continue
       workers=()
       [[ $k -gt 0 ]] && workers=(--workers $k)
-      t0=$(now)
+      t0=$(bench_now)
       budget=$BUDGET
       [[ $src == supernet ]] && budget=$((3 * BUDGET))  # cheap trials: more of them
       "$NF" search --space "$SPACE" --strategy random --budget "$budget" --seed "$r" \
         --metric "$metric" --objective accuracy:max --data "$DATA" "${workers[@]}" \
         --out "$TMP/$src.$k.$r" > /dev/null 2> "$TMP/$src.$k.$r.err"
-      t1=$(now)
-      times[$src.$k]+="$(echo "$t1 - $t0" | bc) "
+      times[$src.$k]+="$(bench_elapsed "$t0") "
     done
   done
 done
 for key in train.0 train.1 train.2 train.4 supernet.0 supernet.1 supernet.2; do echo "$key: ${times[$key]}s"; done
-m() { printf '%s\n' ${times[$1]} | median; }
+m() { printf '%s\n' ${times[$1]} | bench_median; }
 echo "nasforge search --space $SPACE --strategy random --budget $BUDGET --metric accuracy=train:$EPOCHS --objective accuracy:max --data $DATA --workers K"
 awk -v a="$(m train.1)" -v b="$(m train.2)" 'BEGIN { printf "FIGURE search.workers_train_2_vs_1: %.2fx (%.1f s against %.1f s for the same trials; no target)\n", a / b, b, a }'
 awk -v a="$(m train.0)" -v b="$(m train.2)" 'BEGIN { printf "FIGURE search.workers_train_2_vs_in_process: %.2fx (%.1f s against %.1f s; no target)\n", a / b, b, a }'

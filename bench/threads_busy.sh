@@ -12,14 +12,13 @@ CORES=$(nproc)
 CMD=("$NF" rank --space zoo/nb201.yaml --signals proxy:synflow,proxy:nwot:1x8
   --reference table:data/nasbench201/nb201_cifar10.csv.gz:valid_acc --archs 8 --data synthetic:64)
 echo "${CMD[*]} --threads T"
-wall() {  # wall T: seconds of one run with --threads T (date, not EPOCHREALTIME: no locale comma)
-  local start end
-  start=$(date +%s.%N)
-  "${CMD[@]}" --threads "$1" > /dev/null 2>&1 || { echo fail; return; }
-  end=$(date +%s.%N)
-  awk -v a="$start" -v b="$end" 'BEGIN { print b - a }'
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+wall() {  # wall T: seconds of one run with --threads T, or "fail"
+  local t
+  if t=$(bench_seconds "${CMD[@]}" --threads "$1"); then echo "$t"; else echo fail; fi
 }
-median2() { echo "$1 $2" | awk '{ printf "%.2f", ($1 + $2) / 2 }'; }
+median2() { printf '%s\n' "$1" "$2" | bench_median | awk '{ printf "%.2f", $1 }'; }
 declare -A w
 for round in 1 2; do
   for t in 1 "$CORES"; do w[alone_${t}_$round]=$(wall "$t"); done
