@@ -41,18 +41,24 @@ StatusOr<std::vector<Architecture>> pick_archs(const RankConfig& c) {
 }
 
 // The reference's measurement noise, when its source measures accuracy on a finite sample. A
-// source that cannot be made when every value was read back from the store (its data gone
-// since) leaves the noise unknown rather than failing a ranking that needs nothing from it.
-Status reference_noise_of(const RankConfig& c, SourceFactory& factory,
-                          std::shared_ptr<MetricSource> source, RankReport& r) {
+// source that cannot be made or load its data when every value was read back from the store
+// (its data gone since) leaves the noise unknown, with the reason, rather than failing a
+// ranking that needs nothing else from it.
+void reference_noise_of(const RankConfig& c, SourceFactory& factory,
+                        std::shared_ptr<MetricSource> source, RankReport& r) {
   if (!source) {
     auto made = factory.make(c.reference);
-    if (!made.ok()) return Status::Ok();
+    if (!made.ok()) {
+      r.noise_unknown = made.status().message();
+      return;
+    }
     source = *made;
   }
   auto n = source->sample_size();
-  if (n.ok() && n->has_value() && **n > 0) r.noise = reference_noise(r.reference, **n);
-  return Status::Ok();
+  if (!n.ok())
+    r.noise_unknown = n.status().message();
+  else if (n->has_value() && **n > 0)
+    r.noise = reference_noise(r.reference, **n);
 }
 
 // The reference value of every architecture: read back from the store where it was evaluated
@@ -109,7 +115,8 @@ Status reference_values(const RankConfig& c, SourceFactory& factory, RankReport&
     if (progress) progress(c.reference.source, static_cast<int64_t>(i + 1), r.archs.size());
   }
   r.reference_seconds_per_arch = evaluated ? spent / static_cast<double>(evaluated) : 0;
-  return reference_noise_of(c, factory, source, r);
+  reference_noise_of(c, factory, source, r);
+  return Status::Ok();
 }
 
 // Evaluates one signal's source on every architecture, then its statistics.

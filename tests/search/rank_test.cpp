@@ -7,6 +7,7 @@
 
 #include "../searchspace/test_util.h"
 #include "nasforge/evaluation/rank.h"
+#include "nasforge/evaluation/trial_store.h"
 #include "nasforge/predictors/quality.h"
 
 namespace nasforge::evaluation {
@@ -129,6 +130,44 @@ TEST(Rank, ATableReferenceHasNoSampleNoise) {
   auto r = rank_signals(c);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_FALSE(r->noise.has_value());
+}
+
+// A train: reference read back from its store whose data is gone since: the ranking stands, and
+// the noise is reported unknown with the reason instead of vanishing.
+TEST(Rank, ANoiseThatCannotBeToldSaysWhy) {
+  auto space = std::make_shared<const SearchSpace>(testing::load("zoo/nb201.yaml"));
+  RankConfig c;
+  c.space = space;
+  c.archs = 5;
+  c.resamples = 10;
+  c.reference = *parse_signal("count");
+  c.signals = {*parse_signal("count")};
+  auto sampled = rank_signals(c);  // the same seed and count sample the same architectures
+  ASSERT_TRUE(sampled.ok()) << sampled.status().message();
+
+  c.reference = *parse_signal("train:1");
+  c.data = "cifar10:" + testing::temp_path("no_such_cifar");
+  c.store = testing::temp_path("rank_gone.sqlite");
+  {
+    auto store = TrialStore::open(c.store, {{"command", "rank"},
+                                            {"space", space->fingerprint()},
+                                            {"reference", c.reference.source},
+                                            {"data", c.data},
+                                            {"seed", "0"}});
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    for (size_t i = 0; i < sampled->archs.size(); ++i) {
+      TrialRecord t;
+      t.arch = space->to_string(sampled->archs[i]);
+      t.hash = space->canonical_hash_hex(sampled->archs[i]);
+      t.metrics["reference"] = 90.0 + static_cast<double>(i) / 10;
+      ASSERT_TRUE((*store)->insert(t).ok());
+    }
+  }
+  auto r = rank_signals(c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->reference_cached, 5);
+  EXPECT_FALSE(r->noise.has_value());
+  EXPECT_NE(r->noise_unknown.find("no_such_cifar"), std::string::npos) << r->noise_unknown;
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ std::string values_json(const std::vector<double>& v) {
 
 // ", \"noise\": {...}" when the reference is an accuracy on a finite sample, else "".
 std::string noise_json(const RankReport& r) {
+  if (!r.noise_unknown.empty()) return ", \"noise_unknown\": " + json_quote(r.noise_unknown);
   if (!r.noise) return "";
   return ", \"noise\": {\"sample_size\": " + std::to_string(r.noise->sample_size) +
          ", \"standard_error\": " + json_number(r.noise->standard_error) +
@@ -47,6 +48,8 @@ std::string noise_json(const RankReport& r) {
 
 // The reference's measurement noise in words, and a warning when it is most of the spread.
 void print_noise(const RankReport& r) {
+  if (!r.noise_unknown.empty())
+    std::printf("reference noise: SKIPPED: %s\n", r.noise_unknown.c_str());
   if (!r.noise) return;
   const auto& n = *r.noise;
   std::printf(
@@ -54,7 +57,7 @@ void print_noise(const RankReport& r) {
       "images has a binomial standard error of %.3g points, so at most %.0f%% of the spread is "
       "the architectures' (seeds add more noise)\n",
       n.spread, static_cast<long long>(n.sample_size), n.standard_error, 100 * n.reliability);
-  if (n.reliability < 0.5)
+  if (n.mostly_noise())
     std::printf(
         "warning: the reference's spread is mostly measurement noise, so no signal can rank "
         "well against it; train the reference longer or average several seeds\n");

@@ -53,6 +53,8 @@ struct ReferenceNoise {
   double standard_error = 0;  // points, at the reference's mean
   double spread = 0;          // points
   double reliability = 0;
+  // Below half: most of the spread is the measurement's (rank warns).
+  bool mostly_noise() const { return reliability < 0.5; }
 };
 ReferenceNoise reference_noise(const std::vector<double>& percentages, int64_t sample_size);
 
@@ -62,6 +64,7 @@ struct RankReport {
   int64_t reference_cached = 0;           // reference values read back from the store
   double reference_seconds_per_arch = 0;  // of those evaluated in this run
   std::optional<ReferenceNoise> noise;    // when the reference is an accuracy (train:)
+  std::string noise_unknown;              // why the noise could not be told, when its source failed
   std::vector<SignalRanking> signals;
 };
 
