@@ -118,15 +118,20 @@ TEST(Rank, ReferenceNoiseBoundsTheShareOfTheSpreadThatIsTheArchitectures) {
   EXPECT_EQ(reference_noise({91, 91, 91}, 10000).reliability, 0);  // no spread at all
 }
 
-TEST(Rank, ATableReferenceHasNoSampleNoise) {
-  auto space = std::make_shared<const SearchSpace>(testing::load("zoo/nb201.yaml"));
+// Five nb201 cells ranked by `count` against `reference`.
+RankConfig five_cells(const std::string& reference) {
   RankConfig c;
-  c.space = space;
+  c.space = std::make_shared<const SearchSpace>(testing::load("zoo/nb201.yaml"));
   c.archs = 5;
   c.resamples = 10;
-  c.reference = *parse_signal(
-      "table:" + testing::source_path("data/nasbench201/nb201_cifar10.csv.gz") + ":valid_acc");
+  c.reference = *parse_signal(reference);
   c.signals = {*parse_signal("count")};
+  return c;
+}
+
+TEST(Rank, ATableReferenceHasNoSampleNoise) {
+  RankConfig c = five_cells(
+      "table:" + testing::source_path("data/nasbench201/nb201_cifar10.csv.gz") + ":valid_acc");
   auto r = rank_signals(c);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_FALSE(r->noise.has_value());
@@ -135,13 +140,8 @@ TEST(Rank, ATableReferenceHasNoSampleNoise) {
 // A train: reference read back from its store whose data is gone since: the ranking stands, and
 // the noise is reported unknown with the reason instead of vanishing.
 TEST(Rank, ANoiseThatCannotBeToldSaysWhy) {
-  auto space = std::make_shared<const SearchSpace>(testing::load("zoo/nb201.yaml"));
-  RankConfig c;
-  c.space = space;
-  c.archs = 5;
-  c.resamples = 10;
-  c.reference = *parse_signal("count");
-  c.signals = {*parse_signal("count")};
+  RankConfig c = five_cells("count");
+  const auto& space = c.space;
   auto sampled = rank_signals(c);  // the same seed and count sample the same architectures
   ASSERT_TRUE(sampled.ok()) << sampled.status().message();
 
