@@ -60,7 +60,7 @@ void print_noise(const RankReport& r) {
   if (n.mostly_noise())
     std::printf(
         "warning: the reference's spread is mostly measurement noise, so no signal can rank "
-        "well against it; train the reference longer or average several seeds\n");
+        "well against it; train the reference for more epochs\n");
 }
 
 std::string report_json(const RankConfig& c, const RankReport& r) {
